@@ -1,0 +1,32 @@
+"""Wiring of the kiosk: the bus, the bridge to the GUI thread, the flow state and the window."""
+
+from __future__ import annotations
+
+from kiosk.bridge import EventBridge
+from kiosk.settings import KioskSettings
+from kiosk.state.flow import Flow
+from kiosk.ui.window import KioskWindow
+from shared.catalogue import load_catalogue
+from shared.contract import Model
+from shared.mqtt import MqttBus
+
+# What the kiosk listens to on its own station's topics.
+STATION_EVENTS = ("rep.verdict", "set.summary", "recommendation", "member.profile", "member.identified",
+                  "camera.pose", "kiosk.cue", "station.status", "station.reply")
+
+
+def bootstrap(settings: KioskSettings) -> tuple[MqttBus, Flow, KioskWindow, EventBridge]:
+    exercise = load_catalogue(settings.catalogue_dir)[settings.exercise]
+    bridge = EventBridge()
+    bus = MqttBus(settings, "kiosk", on_connection_change=bridge.connection_changed)
+
+    def send(event_type: str, data: Model) -> None:
+        bus.emit(event_type, data)  # QoS 1: paho keeps it while the broker is away
+
+    flow = Flow(exercise, send)
+    bridge.event.connect(flow.apply)
+    bridge.connection.connect(flow.set_broker_online)
+    for t in STATION_EVENTS:
+        bus.subscribe(t, bridge.deliver, site_id=settings.site_id, station_id=settings.station_id)
+    window = KioskWindow(flow, settings.operator_pin)
+    return bus, flow, window, bridge

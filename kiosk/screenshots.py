@@ -1,0 +1,110 @@
+"""python -m kiosk.screenshots DIR — render every kiosk page at 1920x1080 to PNG, with sample data."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PyQt6.QtWidgets import QApplication
+
+    from kiosk.state.flow import Flow
+    from kiosk.ui.window import KioskWindow
+    from shared import contract as c
+    from shared.catalogue import default_catalogue
+
+    out = Path(argv[0] if argv else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication(sys.argv[:1])
+    sent: list[tuple[str, c.Model]] = []
+    flow = Flow(default_catalogue()["hamstring-curl-kickback"], lambda t, d: sent.append((t, d)))
+    win = KioskWindow(flow, "2468")
+    win.resize(1920, 1080)
+    win.show()
+    flow.set_broker_online(True)
+
+    def shot(name: str) -> None:
+        app.processEvents()
+        path = out / f"kiosk-{name}.png"
+        win.grab().save(str(path))
+        print(path)
+
+    def ev(t: str, data: c.Model) -> None:
+        flow.apply(c.make_event(t, "main", "st-01", data))
+
+    shot("1-attract")
+    flow.identify(c.IdMethod.BADGE, "0004521337")
+    ev("member.profile", c.MemberProfile(
+        correlation_id=flow.pending or "", status="ok", exercise="hamstring-curl-kickback",
+        member=c.MemberInfo(member_id="m-ana", name="Ana", weaker_leg=c.Leg.LEFT, goal="hypertrophy"),
+        plan=[c.PlannedLeg(leg=c.Leg.LEFT, weight_kg=12.5, target_reps=10, sets=3, action=c.Action.INCREASE,
+                           reasons=["Every rep passed with 12 reps: up to 12.5 kg"]),
+              c.PlannedLeg(leg=c.Leg.RIGHT, weight_kg=13.75, target_reps=10, sets=3,
+                           reasons=["Match your left leg: 10 reps"])],
+        last_session=c.LastSession(session_id="s-0", ended=datetime(2026, 11, 20, 18, tzinfo=UTC),
+                                   goal="hypertrophy", summary="left 3x12 @ 11.25 kg, 36/36 passed; "
+                                                               "right 3x12 @ 12.5 kg, 35/36 passed")))
+    shot("2-welcome")
+    flow.choose_goal("tempo_focus")
+    shot("3-setup")
+    flow.start_training()
+    sid = flow.session_id
+    for i, faults in enumerate([[], [], [c.Fault.FAST_ECCENTRIC], [], [c.Fault.SWING, c.Fault.HIP_ROTATION]],
+                               start=1):
+        ev("rep.verdict", c.RepVerdict(session_id=sid, set_index=1, leg=c.Leg.LEFT, rep_index=i, start_t=i * 6.0,
+                                       end_t=i * 6.0 + 5, passed=not faults, faults=faults,
+                                       sensors=[c.Sensor.CAMERA, c.Sensor.LOAD]))
+    ev("camera.pose", c.CameraPose(t=40.0, leg=c.Leg.LEFT, knee_flexion_deg=95.0, cues=["Keep the thigh still"]))
+    shot("4-execution")
+    ev("kiosk.cue", c.KioskCue(message="Great control — slow the return a touch more", trainer="Sam"))
+    shot("5-trainer-cue")
+    flow.dismiss_cue()
+    flow.end_set()
+    ev("set.summary", c.SetSummary(session_id=sid or "s", set_index=1, leg=c.Leg.LEFT, weight_kg=12.5,
+                                   target_reps=10, reps=5, passed_reps=3,
+                                   faults_per_rep=[[], [], [c.Fault.FAST_ECCENTRIC], [],
+                                                   [c.Fault.SWING, c.Fault.HIP_ROTATION]]))
+    ev("station.status", c.StationStatus(service="camera", state=c.ServiceState.DEGRADED,
+                                         detail="no person in view"))
+    shot("6-rest-degraded")
+    ev("station.status", c.StationStatus(service="camera", state=c.ServiceState.ONLINE))
+    while flow.current is not None:
+        flow.start_training()
+        flow.end_set()
+    for leg, w in ((c.Leg.LEFT, 12.5), (c.Leg.RIGHT, 13.75)):
+        ev("set.summary", c.SetSummary(session_id=sid or "s", set_index=2, leg=leg, weight_kg=w, target_reps=10,
+                                       reps=10, passed_reps=10 if leg == c.Leg.RIGHT else 8,
+                                       faults_per_rep=[[c.Fault.SWING]] * (0 if leg == c.Leg.RIGHT else 2)))
+    ev("recommendation", c.Recommendation(
+        session_id=sid or "s", member_id="m-ana", exercise="hamstring-curl-kickback", leg=c.Leg.LEFT,
+        goal="tempo_focus", current_weight_kg=12.5, next_weight_kg=12.5, next_target_reps=10,
+        action=c.Action.HOLD, reasons=["3 reps swung the thigh: keep 12.5 kg",
+                                       "Keep the thigh still and bend only the knee"]))
+    ev("recommendation", c.Recommendation(
+        session_id=sid or "s", member_id="m-ana", exercise="hamstring-curl-kickback", leg=c.Leg.RIGHT,
+        goal="tempo_focus", current_weight_kg=13.75, next_weight_kg=13.75, next_target_reps=10,
+        action=c.Action.HOLD, reasons=["Every rep passed: keep 13.75 kg and aim for 10 reps",
+                                       "Match your left leg: 10 reps"]))
+    shot("7-summary")
+    win.open_info()
+    shot("8-tips-faq")
+    win.close_overlays()
+    win.open_operator()
+    win.op_pin.setText("2468")
+    ev("station.status", c.StationStatus(service="loadcell", state=c.ServiceState.ONLINE, version="0.1.0"))
+    ev("station.reply", c.StationReply(correlation_id="c1", service="loadcell", status="ok",
+                                       data={"tare_counts": 8421.0}))
+    shot("9-staff")
+    flow.set_broker_online(False)
+    win.close_overlays()
+    flow.sign_out()
+    shot("10-offline")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,352 @@
+"""The member's flow at the station, as a pure state machine (no Qt, no paho).
+
+Pages: attract → welcome (goal picker) → setup → execution ⇄ rest → summary → attract.
+Info (tips, FAQ, equipment) and the operator screen open over any page. Events to send
+go to `outbox`; events received come in through `apply`. Widgets subscribe to changes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from kiosk.state.station import StationState
+from shared.catalogue import Exercise, Goal
+from shared.contract import (
+    CameraPoseEvent,
+    Envelope,
+    IdMethod,
+    KioskCueEvent,
+    Leg,
+    MemberEnrol,
+    MemberIdentifiedEvent,
+    MemberInfo,
+    MemberLookup,
+    MemberProfile,
+    MemberProfileEvent,
+    Model,
+    PlannedLeg,
+    Recommendation,
+    RecommendationEvent,
+    RepVerdictEvent,
+    ServiceState,
+    SessionEnded,
+    SessionStarted,
+    SetEnded,
+    SetStarted,
+    SetSummary,
+    SetSummaryEvent,
+    StationCommand,
+    StationReply,
+    StationReplyEvent,
+    StationStatusEvent,
+)
+
+Outbox = Callable[[str, Model], None]
+
+# Members step away between sets; after this long with no touch and no rep the station signs out,
+# so the next member does not train on someone else's plan.
+INACTIVITY_S = 180.0
+# Rest between sets of a hamstring isolation exercise: 60–90 s is the usual coaching range.
+REST_S = 75.0
+
+
+class Page(Enum):
+    ATTRACT = "attract"
+    WELCOME = "welcome"
+    SETUP = "setup"
+    EXECUTION = "execution"
+    REST = "rest"
+    SUMMARY = "summary"
+
+
+@dataclass(frozen=True)
+class PlannedSet:
+    leg: Leg
+    index: int  # 1-based within the leg
+    of: int
+    weight_kg: float
+    target_reps: int
+
+
+@dataclass
+class Flow:
+    exercise: Exercise
+    outbox: Outbox
+    station: StationState = field(default_factory=StationState)
+    page: Page = Page.ATTRACT
+    info_open: bool = False
+    operator_open: bool = False
+    message: str = ""  # a short notice on the current page (unknown badge, waiting for the server…)
+    member: MemberInfo | None = None
+    profile: MemberProfile | None = None
+    pending: str | None = None  # correlation id of the lookup or enrol we wait for
+    pending_token: tuple[IdMethod, str] | None = None
+    goal: Goal | None = None
+    session_id: str | None = None
+    plan: list[PlannedSet] = field(default_factory=list)
+    set_pos: int = 0
+    summaries: list[SetSummary] = field(default_factory=list)
+    recommendations: list[Recommendation] = field(default_factory=list)
+    cues: list[str] = field(default_factory=list)
+    knee_deg: float | None = None
+    trainer_cue: str = ""
+    services: dict[str, tuple[ServiceState, str]] = field(default_factory=dict)
+    replies: list[StationReply] = field(default_factory=list)
+    rest_left_s: float = 0.0
+    idle_s: float = 0.0
+    _listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    # ------------------------------------------------------------ plumbing
+
+    def subscribe(self, fn: Callable[[], None]) -> None:
+        self._listeners.append(fn)
+
+    def changed(self) -> None:
+        for fn in self._listeners:
+            fn()
+
+    def touch(self) -> None:
+        self.idle_s = 0.0
+
+    # ------------------------------------------------------------ tap in
+
+    def identify(self, method: IdMethod, token: str) -> None:
+        """A badge read, a QR code seen, or a PIN entered: ask the site who it is."""
+        token = token.strip()
+        self.touch()
+        if not token:
+            return
+        if self.page not in (Page.ATTRACT, Page.SUMMARY):
+            return  # someone is training: a stray badge must not take over the station
+        self.pending = "q" + uuid.uuid4().hex[:12]
+        self.pending_token = (method, token)
+        self.message = "Looking you up…"
+        self.outbox("member.lookup", MemberLookup(correlation_id=self.pending, method=method, token=token,
+                                                  exercise=self.exercise.id))
+        self.changed()
+
+    def enrol(self, name: str, weaker_leg: Leg | None) -> None:
+        if self.pending_token is None or not name.strip():
+            return
+        method, token = self.pending_token
+        self.pending = "q" + uuid.uuid4().hex[:12]
+        self.message = "Creating your profile…"
+        self.outbox("member.enrol", MemberEnrol(correlation_id=self.pending, method=method, token=token,
+                                                name=name.strip()[:80], weaker_leg=weaker_leg,
+                                                exercise=self.exercise.id))
+        self.changed()
+
+    def start_guest(self) -> None:
+        self.touch()
+        self.member = MemberInfo(member_id="guest-" + uuid.uuid4().hex[:8], name="Guest", guest=True)
+        g = self.exercise.goals[0]
+        start = self.exercise.beginner_start_kg
+        self.profile = MemberProfile(correlation_id="guest", status="ok", member=self.member,
+                                     exercise=self.exercise.id,
+                                     plan=[PlannedLeg(leg=leg, weight_kg=start, target_reps=g.reps.min,
+                                                      sets=g.sets.min) for leg in (Leg.LEFT, Leg.RIGHT)])
+        self.pending = self.pending_token = None
+        self._to(Page.WELCOME)
+
+    def _on_profile(self, p: MemberProfile) -> None:
+        if p.correlation_id != self.pending:
+            return  # an answer to another station's or an old request
+        self.pending = None
+        if p.status == "ok" and p.member is not None:
+            self.member, self.profile, self.message = p.member, p, ""
+            self._to(Page.WELCOME)
+        elif p.status == "unknown":
+            self.message = "Badge not recognised. Train as a guest, or create your profile."
+        else:
+            self.message = f"Could not sign you in: {p.error or 'server error'}"
+        self.changed()
+
+    # ------------------------------------------------------------ goal and plan
+
+    def choose_goal(self, goal_id: str) -> None:
+        self.touch()
+        self.goal = self.exercise.goal(goal_id)
+        self.plan = self._plan_for(self.goal)
+        self.set_pos = 0
+        self._to(Page.SETUP)
+
+    def _plan_for(self, goal: Goal) -> list[PlannedSet]:
+        planned = {p.leg: p for p in (self.profile.plan if self.profile else [])}
+        legs = list(planned) or [Leg.LEFT, Leg.RIGHT]  # the site lists the weaker leg first
+        out = []
+        for leg in legs:
+            p = planned.get(leg)
+            weight = p.weight_kg if p else self.exercise.beginner_start_kg
+            reps = p.target_reps if p and goal.reps.min <= p.target_reps <= goal.reps.max else goal.reps.min
+            n = goal.sets.min
+            out += [PlannedSet(leg, i, n, weight, reps) for i in range(1, n + 1)]
+        return out
+
+    @property
+    def current(self) -> PlannedSet | None:
+        return self.plan[self.set_pos] if 0 <= self.set_pos < len(self.plan) else None
+
+    def start_training(self) -> None:
+        """From setup: open the session (once) and start the first or next set."""
+        self.touch()
+        if self.member is None or self.goal is None or self.current is None:
+            return
+        if self.session_id is None:
+            self.session_id = "s-" + uuid.uuid4().hex[:12]
+            legs = list(dict.fromkeys(p.leg for p in self.plan))
+            self.outbox("session.started", SessionStarted(
+                session_id=self.session_id, member_id=self.member.member_id, member_name=self.member.name,
+                exercise=self.exercise.id, goal=self.goal.id, leg_order=legs))
+        cur = self.current
+        self.station = StationState(broker_online=self.station.broker_online)
+        self.outbox("set.started", SetStarted(session_id=self.session_id, set_index=cur.index, leg=cur.leg,
+                                              weight_kg=cur.weight_kg, target_reps=cur.target_reps))
+        self._to(Page.EXECUTION)
+
+    def end_set(self, reason: str = "completed") -> None:
+        self.touch()
+        cur = self.current
+        if self.page != Page.EXECUTION or cur is None or self.session_id is None:
+            return
+        self.outbox("set.ended", SetEnded(session_id=self.session_id, set_index=cur.index, leg=cur.leg,
+                                          weight_kg=cur.weight_kg, target_reps=cur.target_reps,
+                                          end_reason=reason))
+        self.set_pos += 1
+        if self.current is None:
+            self.finish()
+        else:
+            self.rest_left_s = REST_S
+            self._to(Page.REST)
+
+    def finish(self, reason: str = "completed") -> None:
+        if self.session_id and self.member:
+            self.outbox("session.ended", SessionEnded(session_id=self.session_id, member_id=self.member.member_id,
+                                                      reason=reason))
+        self._to(Page.SUMMARY)
+
+    def sign_out(self, reason: str = "signed_out") -> None:
+        if self.page == Page.EXECUTION:
+            self.end_set("stopped")
+        if self.session_id and self.page != Page.SUMMARY:
+            self.finish(reason)
+        self._reset()
+
+    def _reset(self) -> None:
+        """Back to the attract page for the next member; what the station knows of itself stays."""
+        fresh = Flow(self.exercise, self.outbox)
+        fresh.station.broker_online = self.station.broker_online
+        for name in ("services", "trainer_cue", "_listeners", "operator_open", "replies"):
+            setattr(fresh, name, getattr(self, name))
+        self.__dict__.update(fresh.__dict__)
+        self.changed()
+
+    def _to(self, page: Page) -> None:
+        self.page = page
+        self.changed()
+
+    # ------------------------------------------------------------ time
+
+    def tick(self, dt: float) -> None:
+        """Called once a second by the UI's timer."""
+        self.idle_s += dt
+        if self.page == Page.REST:
+            self.rest_left_s = max(0.0, self.rest_left_s - dt)
+            self.changed()
+        if self.page != Page.ATTRACT and self.idle_s >= INACTIVITY_S:
+            self.sign_out("timeout")
+
+    # ------------------------------------------------------------ events from the site and sensors
+
+    def apply(self, ev: Envelope) -> None:
+        if isinstance(ev, RepVerdictEvent):
+            d = ev.data
+            if d.session_id is not None and d.session_id == self.session_id:
+                cur = self.current
+                if self.page == Page.EXECUTION and cur is not None and d.set_index == cur.index and d.leg == cur.leg:
+                    self.touch()
+                    self.station.on_verdict(d)
+        elif isinstance(ev, SetSummaryEvent):
+            if ev.data.session_id == self.session_id:
+                self.summaries = [s for s in self.summaries
+                                  if (s.leg, s.set_index) != (ev.data.leg, ev.data.set_index)] + [ev.data]
+        elif isinstance(ev, RecommendationEvent):
+            if ev.data.session_id == self.session_id:
+                self.recommendations = [r for r in self.recommendations if r.leg != ev.data.leg] + [ev.data]
+        elif isinstance(ev, MemberProfileEvent):
+            self._on_profile(ev.data)
+            return
+        elif isinstance(ev, MemberIdentifiedEvent):
+            self.identify(ev.data.method, ev.data.token)  # a QR code the camera read
+            return
+        elif isinstance(ev, CameraPoseEvent):
+            self.cues = list(ev.data.cues)
+            self.knee_deg = ev.data.knee_flexion_deg
+        elif isinstance(ev, KioskCueEvent):
+            self.trainer_cue = ev.data.message
+        elif isinstance(ev, StationStatusEvent):
+            self.services[ev.data.service] = (ev.data.state, ev.data.detail)
+        elif isinstance(ev, StationReplyEvent):
+            self.replies = [*self.replies[-4:], ev.data]
+        else:
+            return
+        self.changed()
+
+    def dismiss_cue(self) -> None:
+        self.trainer_cue = ""
+        self.changed()
+
+    def set_broker_online(self, online: bool) -> None:
+        self.station.set_broker_online(online)
+        self.changed()
+
+    def degraded(self) -> list[str]:
+        """Banner lines: what does not work right now, in words a member understands."""
+        out = []
+        if not self.station.broker_online:
+            out.append("Offline: your reps are kept and sent when the gym network is back")
+        for svc, words in (("camera", "Camera"), ("loadcell", "Load sensor")):
+            state, detail = self.services.get(svc, (ServiceState.ONLINE, ""))
+            if state in (ServiceState.DEGRADED, ServiceState.OFFLINE):
+                out.append(f"{words} {state.value}{': ' + detail if detail else ''} — guidance keeps working")
+        return out
+
+    # ------------------------------------------------------------ operator
+
+    def operator_command(self, service: str, command: str, **args: float | str) -> str:
+        cid = "c" + uuid.uuid4().hex[:12]
+        self.outbox("station.command", StationCommand(correlation_id=cid, service=service, command=command,
+                                                      args=dict(args)))
+        return cid
+
+
+class BadgeReader:
+    """Tells a badge reader (a keyboard that types an id fast and presses Enter) from a person typing.
+
+    A reader emits each character within a few milliseconds of the previous one; a person
+    needs 100 ms or more between keys. 50 ms separates the two with room to spare.
+    """
+
+    MAX_GAP_S = 0.05
+    MIN_LEN = 4  # badge ids are at least 4 characters; shorter bursts are key bounces
+
+    def __init__(self) -> None:
+        self.buf = ""
+        self.last_t = -1.0
+        self.fast = True
+
+    def key(self, ch: str, t: float) -> str | None:
+        """Feed one key (Enter as '\\n') at time t; returns a badge id when one was read."""
+        if ch in ("\n", "\r"):
+            badge = self.buf if self.fast and len(self.buf) >= self.MIN_LEN else None
+            self.buf, self.fast = "", True
+            return badge
+        if self.buf and t - self.last_t > self.MAX_GAP_S:
+            self.fast = False
+        if not self.buf:
+            self.fast = True
+        self.buf += ch
+        self.last_t = t
+        return None

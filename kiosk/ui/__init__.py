@@ -1,0 +1,1 @@
+"""Qt widgets of the kiosk. Only the GUI thread touches them."""

@@ -1,0 +1,1 @@
+"""Camera service: pose landmarks → knee angles → reps → form faults, published as events."""

@@ -1,0 +1,1 @@
+"""Trainer dashboard: every station live, every member's history (FastAPI)."""

@@ -1,0 +1,1 @@
+"""Progression service: judges every rep, summarises sets, recommends the next weight."""

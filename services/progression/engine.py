@@ -1,0 +1,393 @@
+"""The progression engine: one contract event in, state changes and events out.
+
+The same engine runs live (over Redis, `service.py`) and offline (`replay`, over an
+in-memory repository): it reads and writes only through a `Repo`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from services.progression.fusion import find_partner
+from services.progression.rules import (
+    LegDecision,
+    LegProgress,
+    SetResult,
+    Stack,
+    balance_legs,
+    decide_leg,
+    goal_faults,
+)
+from shared.catalogue import Exercise, Goal
+from shared.contract import (
+    FAULT_WORDS,
+    Action,
+    CameraRepEvent,
+    Envelope,
+    IdMethod,
+    LastSession,
+    Leg,
+    LoadRepEvent,
+    MemberEnrolEvent,
+    MemberInfo,
+    MemberLookupEvent,
+    MemberProfile,
+    Model,
+    PlannedLeg,
+    Recommendation,
+    RepVerdict,
+    Sensor,
+    SessionEndedEvent,
+    SessionStartedEvent,
+    SetEndedEvent,
+    SetStartedEvent,
+    SetSummary,
+    make_event,
+)
+from shared.records import (
+    MemberRecord,
+    ProgressRecord,
+    RepRecord,
+    SessionRecord,
+    SetRecord,
+    StationState,
+)
+
+log = logging.getLogger(__name__)
+
+# Reps outside a set that a set may still claim: a whole set's worth (the goals ask at most 15 reps)
+# can be handled before its set.started when workers take a station's events out of order.
+LOOSE_KEPT = 20
+# A second sensor's rep can only belong to the set under way or the one before it.
+LOOKBACK_SETS = 2
+
+
+class Repo(Protocol):
+    def station(self, station_id: str) -> StationState: ...
+    def save_station(self, station_id: str, state: StationState) -> None: ...
+    def member(self, member_id: str) -> MemberRecord | None: ...
+    def member_by_token(self, method: IdMethod, token: str) -> MemberRecord | None: ...
+    def save_member(self, rec: MemberRecord) -> None: ...
+    def progress(self, member_id: str, exercise: str, leg: Leg) -> ProgressRecord | None: ...
+    def save_progress(self, member_id: str, exercise: str, leg: Leg, rec: ProgressRecord) -> None: ...
+    def last_session(self, member_id: str) -> SessionRecord | None: ...
+    def add_session(self, rec: SessionRecord) -> None: ...
+    def add_verdict(self, station_id: str, ev: Envelope, assigned: bool) -> None: ...
+
+
+def derived_id(tag: str, source_event_id: str) -> str:
+    """An output's event id, derived from the input's, so a re-run yields the same ids."""
+    digest = hashlib.blake2s(f"{tag}:{source_event_id}".encode(), digest_size=12).hexdigest()
+    return f"{tag}-{digest}"
+
+
+@dataclass
+class Engine:
+    catalogue: dict[str, Exercise]
+    stack: Stack = field(default_factory=Stack)
+    default_exercise: str = "hamstring-curl-kickback"
+
+    # ------------------------------------------------------------ entry point
+
+    def handle(self, ev: Envelope, repo: Repo) -> list[Envelope]:
+        """Apply one event; return the events to publish (on the same station)."""
+        out = _Out(ev)
+        if isinstance(ev, SessionStartedEvent):
+            self._session_started(ev, repo)
+        elif isinstance(ev, SetStartedEvent):
+            self._set_started(ev, repo, out)
+        elif isinstance(ev, (CameraRepEvent, LoadRepEvent)):
+            self._sensor_rep(ev, repo, out)
+        elif isinstance(ev, SetEndedEvent):
+            self._set_ended(ev, repo, out)
+        elif isinstance(ev, SessionEndedEvent):
+            self._session_ended(ev, repo, out)
+        elif isinstance(ev, MemberLookupEvent):
+            self._lookup(ev, repo, out)
+        elif isinstance(ev, MemberEnrolEvent):
+            self._enrol(ev, repo, out)
+        return out.events
+
+    # ------------------------------------------------------------ sessions and sets
+
+    def _session_started(self, ev: SessionStartedEvent, repo: Repo) -> None:
+        st = repo.station(ev.station_id)
+        d = ev.data
+        fresh = SessionRecord(session_id=d.session_id, member_id=d.member_id, member_name=d.member_name,
+                              exercise=d.exercise, goal=d.goal, leg_order=list(d.leg_order), started=ev.ts)
+        if st.session is not None and st.session.session_id == d.session_id:
+            # Its first set was handled before it (out of order): keep the sets, fill in who and what.
+            fresh.sets = st.session.sets
+            for s in fresh.sets:
+                for r in s.reps:
+                    if r.verdict is not None:
+                        r.verdict = self._judge(r, fresh, s, r.verdict.revision)
+        else:
+            st.current_set = None
+        st.session = fresh
+        repo.save_station(ev.station_id, st)
+
+    def _set_started(self, ev: SetStartedEvent, repo: Repo, out: _Out) -> None:
+        st = repo.station(ev.station_id)
+        d = ev.data
+        if st.session is None or st.session.session_id != d.session_id:
+            # The session's start was lost (kiosk restarted): open one so the set is not lost.
+            st.session = SessionRecord(session_id=d.session_id, member_id="unknown", exercise=self.default_exercise,
+                                       goal="strength_control", leg_order=[d.leg], started=ev.ts)
+        sets = st.session.sets
+        st.session.sets = [s for s in sets if not (s.set_index == d.set_index and s.leg == d.leg)]
+        new = SetRecord(set_index=d.set_index, leg=d.leg, weight_kg=d.weight_kg, target_reps=d.target_reps,
+                        started_ts=ev.ts)
+        st.session.sets.append(new)
+        st.current_set = len(st.session.sets) - 1
+        # Several workers may take a station's events out of order: a rep whose event was made after
+        # this set started belongs to it, even if it was handled first.
+        claimed = [r for r in st.loose if r.made is not None and r.made >= ev.ts]
+        st.loose = [r for r in st.loose if r not in claimed]
+        for r in claimed:
+            r.rep_index = len(new.reps) + 1
+            new.reps.append(r)
+            r.verdict = self._judge(r, st.session, new, (r.verdict.revision + 1) if r.verdict else 0)
+            repo.add_verdict(ev.station_id, out.add("rep.verdict", r.verdict), assigned=True)
+        repo.save_station(ev.station_id, st)
+
+    def _set_ended(self, ev: SetEndedEvent, repo: Repo, out: _Out) -> None:
+        st = repo.station(ev.station_id)
+        d = ev.data
+        s = self._find_set(st, d.session_id, d.set_index, d.leg)
+        if s is None:
+            return
+        s.ended, s.end_reason, s.ended_ts = True, d.end_reason, ev.ts
+        if st.session is not None and st.current_set is not None and st.session.sets[st.current_set] is s:
+            st.current_set = None  # (a later set that started first, out of order, stays under way)
+        repo.save_station(ev.station_id, st)
+        out.add("set.summary", self._summary(st.session.session_id if st.session else d.session_id, s))
+
+    @staticmethod
+    def _summary(session_id: str, s: SetRecord) -> SetSummary:
+        return SetSummary(session_id=session_id, set_index=s.set_index, leg=s.leg, weight_kg=s.weight_kg,
+                          target_reps=s.target_reps, reps=len(s.reps),
+                          passed_reps=sum(1 for f in s.rep_faults() if not f),
+                          faults_per_rep=[list(f) for f in s.rep_faults()])
+
+    @staticmethod
+    def _find_set(st: StationState, session_id: str, set_index: int, leg: Leg) -> SetRecord | None:
+        if st.session is None or st.session.session_id != session_id:
+            return None
+        return next((s for s in st.session.sets if s.set_index == set_index and s.leg == leg), None)
+
+    # ------------------------------------------------------------ reps
+
+    def goal_of(self, session: SessionRecord | None) -> Goal | None:
+        if session is None:
+            return None
+        ex = self.catalogue.get(session.exercise)
+        try:
+            return ex.goal(session.goal) if ex else None
+        except KeyError:
+            return None
+
+    def _sensor_rep(self, ev: CameraRepEvent | LoadRepEvent, repo: Repo, out: _Out) -> None:
+        st = repo.station(ev.station_id)
+        d = ev.data
+        sensor = "camera" if isinstance(ev, CameraRepEvent) else "load"
+        sess = st.session
+        if sess is None and st.closed is not None and st.closed.ended is not None and ev.ts <= st.closed.ended:
+            sess = st.closed  # made before its session ended, handled after (another worker was faster)
+        target = None
+        if sess is not None:
+            # The second sensor's view of a rep joins it; otherwise the rep belongs to the set under way
+            # when its event was made (workers may handle a station's events out of order).
+            target = next((x for x in reversed(sess.sets[-LOOKBACK_SETS:])
+                           if find_partner(x.reps, d.start_t, d.end_t, sensor) is not None), None)
+            target = target or next((x for x in reversed(sess.sets) if x.started_ts is not None
+                                     and x.started_ts <= ev.ts and (x.ended_ts is None or ev.ts <= x.ended_ts)), None)
+        if target is None:
+            self._loose_rep(ev, st, sensor, repo, out)
+            return
+        rec = find_partner(target.reps, d.start_t, d.end_t, sensor)
+        if rec is None:
+            rec = RepRecord(rep_index=len(target.reps) + 1, leg=target.leg, start_t=d.start_t, end_t=d.end_t,
+                            made=ev.ts)
+            target.reps.append(rec)
+        setattr(rec, sensor, d)
+        rec.start_t, rec.end_t = min(rec.start_t, d.start_t), max(rec.end_t, d.end_t)
+        revision = 0 if rec.verdict is None else rec.verdict.revision + 1
+        rec.verdict = self._judge(rec, sess, target, revision)
+        repo.save_station(ev.station_id, st)
+        repo.add_verdict(ev.station_id, out.add("rep.verdict", rec.verdict), assigned=True)
+        if target.ended and sess is not None:
+            out.add("set.summary", self._summary(sess.session_id, target))  # the summary sent was short
+
+    def _loose_rep(self, ev: CameraRepEvent | LoadRepEvent, st: StationState, sensor: str, repo: Repo,
+                   out: _Out) -> None:
+        """A rep with no set under way: judged, kept in the station's unassigned list, claimable."""
+        d = ev.data
+        log.info("%s: %s rep at %.1f outside any set (sets %s, current %s)", ev.station_id, sensor, d.start_t,
+                 [(s.leg.value, s.set_index, s.ended) for s in st.session.sets] if st.session else None,
+                 st.current_set)
+        rec = find_partner(st.loose, d.start_t, d.end_t, sensor)
+        if rec is None:
+            st.loose_reps += 1
+            rec = RepRecord(rep_index=min(st.loose_reps, 1000), leg=d.leg or Leg.LEFT, start_t=d.start_t,
+                            end_t=d.end_t, made=ev.ts)
+            st.loose = [*st.loose, rec][-LOOSE_KEPT:]
+        setattr(rec, sensor, d)
+        rec.verdict = self._judge(rec, None, None, 0 if rec.verdict is None else rec.verdict.revision + 1)
+        repo.save_station(ev.station_id, st)
+        repo.add_verdict(ev.station_id, out.add("rep.verdict", rec.verdict), assigned=False)
+
+    def _judge(self, rec: RepRecord, session: SessionRecord | None, s: SetRecord | None,
+               revision: int = 0) -> RepVerdict:
+        faults = set()
+        sensors = []
+        timing = rec.camera or rec.load
+        if rec.camera is not None:
+            faults |= set(rec.camera.faults)
+            sensors.append(Sensor.CAMERA)
+        if rec.load is not None:
+            faults |= set(rec.load.faults)
+            sensors.append(Sensor.LOAD)
+        goal = self.goal_of(session)
+        if goal is not None and timing is not None:
+            hold = rec.camera.top_hold_s if rec.camera is not None else None
+            faults |= set(goal_faults(goal, timing.concentric_s, timing.eccentric_s, hold))
+        ordered = sorted(faults)
+        return RepVerdict(
+            session_id=session.session_id if session and s else None, set_index=s.set_index if s else None,
+            leg=s.leg if s else rec.leg, rep_index=rec.rep_index, start_t=rec.start_t, end_t=rec.end_t,
+            passed=not ordered, faults=ordered, sensors=sensors, revision=min(revision, 10),
+            reasons=[FAULT_WORDS[f] for f in ordered])
+
+    # ------------------------------------------------------------ end of session
+
+    def _session_ended(self, ev: SessionEndedEvent, repo: Repo, out: _Out) -> None:
+        st = repo.station(ev.station_id)
+        sess = st.session
+        if sess is None or sess.session_id != ev.data.session_id:
+            return
+        sess.ended, sess.end_reason = ev.ts, ev.data.reason
+        for s in sess.sets:
+            if not s.ended:  # its set.ended is lost or comes later (another worker): the session closes it
+                s.ended, s.end_reason, s.ended_ts = True, "completed", ev.ts
+                out.add("set.summary", self._summary(sess.session_id, s))
+        goal = self.goal_of(sess)
+        member = repo.member(sess.member_id)
+        if goal is not None and any(s.reps for s in sess.sets):
+            decisions = self.decide(sess, goal, member, repo)
+            for leg in sess.leg_order:
+                dec = decisions.get(leg)
+                if dec is None:
+                    continue
+                out.add("recommendation", Recommendation(
+                    session_id=sess.session_id, member_id=sess.member_id, exercise=sess.exercise, leg=leg,
+                    goal=sess.goal, current_weight_kg=dec.current_weight_kg, next_weight_kg=dec.next_weight_kg,
+                    next_target_reps=dec.next_target_reps, action=dec.action, reasons=dec.reasons[:10],
+                    flags=dec.flags[:10]))
+                if member is not None and not member.info.guest:
+                    repo.save_progress(sess.member_id, sess.exercise, leg, ProgressRecord(
+                        weight_kg=dec.next_weight_kg, target_reps=dec.next_target_reps, goal=sess.goal,
+                        fail_shares=list(dec.fail_shares), last_action=dec.action.value, reasons=dec.reasons,
+                        updated=ev.ts))
+        if member is not None and not member.info.guest:
+            repo.add_session(sess)
+        st.session, st.current_set, st.closed = None, None, sess
+        repo.save_station(ev.station_id, st)
+
+    def decide(self, sess: SessionRecord, goal: Goal, member: MemberRecord | None,
+               repo: Repo) -> dict[Leg, LegDecision]:
+        decisions: dict[Leg, LegDecision] = {}
+        for leg in sess.leg_order:
+            sets = [SetResult(s.weight_kg, s.target_reps, s.rep_faults()) for s in sess.sets
+                    if s.leg == leg and s.reps]
+            if not sets:
+                continue
+            prev = repo.progress(sess.member_id, sess.exercise, leg) if member else None
+            prev_lp = LegProgress(prev.weight_kg, prev.target_reps, tuple(prev.fail_shares)) if prev else None
+            decisions[leg] = decide_leg(leg, goal, self.stack, sets, prev_lp)
+        weaker = member.info.weaker_leg if member else (sess.leg_order[0] if sess.leg_order else None)
+        return balance_legs(decisions, weaker, self.stack, allow_gap=bool(member and member.allow_leg_gap))
+
+    # ------------------------------------------------------------ members
+
+    def _lookup(self, ev: MemberLookupEvent, repo: Repo, out: _Out) -> None:
+        d = ev.data
+        rec = repo.member_by_token(d.method, d.token.strip())
+        if rec is None:
+            out.add("member.profile", MemberProfile(correlation_id=d.correlation_id, status="unknown",
+                                                    error=f"no member with this {d.method.value}"))
+            return
+        out.add("member.profile", self.profile(rec, d.exercise, d.correlation_id, repo))
+
+    def _enrol(self, ev: MemberEnrolEvent, repo: Repo, out: _Out) -> None:
+        d = ev.data
+        token = d.token.strip()
+        if repo.member_by_token(d.method, token) is not None:
+            out.add("member.profile", MemberProfile(correlation_id=d.correlation_id, status="error",
+                                                    error=f"this {d.method.value} is already enrolled"))
+            return
+        member_id = "m-" + hashlib.blake2s(f"{d.method.value}:{token}".encode(), digest_size=6).hexdigest()
+        rec = MemberRecord(info=MemberInfo(member_id=member_id, name=d.name.strip(), weaker_leg=d.weaker_leg,
+                                           goal=d.goal), tokens=[(d.method, token)], created=ev.ts)
+        repo.save_member(rec)
+        out.add("member.profile", self.profile(rec, d.exercise, d.correlation_id, repo))
+
+    def profile(self, rec: MemberRecord, exercise_id: str, correlation_id: str, repo: Repo) -> MemberProfile:
+        ex = self.catalogue.get(exercise_id)
+        if ex is None:
+            return MemberProfile(correlation_id=correlation_id, status="error",
+                                 error=f"unknown exercise {exercise_id!r}", member=rec.info)
+        goal = ex.goal(rec.info.goal) if rec.info.goal in {g.id for g in ex.goals} else ex.goals[0]
+        weaker = rec.info.weaker_leg or Leg.LEFT
+        legs = [weaker, Leg.RIGHT if weaker == Leg.LEFT else Leg.LEFT]
+        plan = []
+        for leg in legs:
+            p = repo.progress(rec.info.member_id, ex.id, leg)
+            if p is None:
+                plan.append(PlannedLeg(leg=leg, weight_kg=self.stack.snap(ex.beginner_start_kg),
+                                       target_reps=goal.reps.min, sets=goal.sets.min,
+                                       reasons=["First time: start light, as the seed advises beginners"]))
+            else:
+                g = ex.goal(p.goal) if p.goal in {x.id for x in ex.goals} else goal
+                plan.append(PlannedLeg(leg=leg, weight_kg=p.weight_kg, target_reps=p.target_reps, sets=g.sets.min,
+                                       action=Action(p.last_action), reasons=p.reasons[:5]))
+        last = repo.last_session(rec.info.member_id)
+        last_info = None
+        if last is not None and last.ended is not None:
+            last_info = LastSession(session_id=last.session_id, ended=last.ended, goal=last.goal,
+                                    summary=session_line(last))
+        return MemberProfile(correlation_id=correlation_id, status="ok", member=rec.info, exercise=ex.id,
+                             plan=plan, last_session=last_info)
+
+
+def session_line(sess: SessionRecord) -> str:
+    """'left 3x10 @ 12.5 kg, 28/30 passed; right …' — one line a member reads."""
+    parts = []
+    for leg in sess.leg_order:
+        sets = [s for s in sess.sets if s.leg == leg and s.reps]
+        if not sets:
+            continue
+        reps = sum(len(s.reps) for s in sets)
+        passed = sum(1 for s in sets for f in s.rep_faults() if not f)
+        parts.append(f"{leg.value} {len(sets)}x{round(reps / len(sets))} @ {sets[-1].weight_kg:g} kg, "
+                     f"{passed}/{reps} passed")
+    return "; ".join(parts)[:480] or "no reps"
+
+
+class _Out:
+    """Outputs of one input event, with ids derived from the input's id."""
+
+    def __init__(self, source: Envelope) -> None:
+        self.source = source
+        self.events: list[Envelope] = []
+
+    def add(self, event_type: str, data: Model) -> Envelope:
+        ev = make_event(event_type, self.source.site_id, self.source.station_id, data,
+                        event_id=derived_id(f"{len(self.events)}", self.source.event_id),
+                        ts=datetime.now(UTC))
+        self.events.append(ev)
+        return ev

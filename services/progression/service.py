@@ -1,0 +1,79 @@
+"""The live progression service: contract events in; Redis state and verdicts, summaries,
+recommendations and member profiles out. The engine is the same one `replay` runs."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import Field
+
+from services.progression.engine import Engine
+from services.progression.rules import Stack
+from shared.catalogue import load_catalogue
+from shared.contract import Envelope
+from shared.mqtt import MqttBus, RetryLater
+from shared.settings import Settings
+from shared.store import RedisErrors, RedisStore
+
+log = logging.getLogger(__name__)
+
+# Several workers of one site share the work through an MQTT 5 shared subscription: the broker hands
+# each event to one member of the group. A single worker (the default) subscribes plainly instead:
+# Mosquitto 2.0 does not restore an offline member's shared subscription after a broker restart until
+# the member reconnects, and drops what is published to the group in between; a plain persistent
+# subscription keeps queuing across the restart (tests/integration/progression shows both).
+SHARE_GROUP = "progression"
+INPUTS = ("session.started", "set.started", "camera.rep", "load.rep", "set.ended", "session.ended",
+          "member.lookup", "member.enrol")
+
+
+class ProgressionSettings(Settings):
+    stack_plate_kg: float = Field(default=2.5, gt=0, le=50, description="Plate size of the stations' stacks")
+    stack_addon_kg: float = Field(default=1.25, ge=0, le=25, description="Add-on weight, 0 when none")
+    stack_min_kg: float = Field(default=2.5, ge=0, le=50, description="Lightest selectable weight")
+    stack_max_kg: float = Field(default=100.0, gt=0, le=200, description="Heaviest selectable weight")
+    worker: int = Field(default=0, ge=0, le=99, description="Worker number when several share the site")
+    shared: bool = Field(default=False, description="Share the site's events with other workers ($share)")
+
+    def stack(self) -> Stack:
+        return Stack(self.stack_plate_kg, self.stack_addon_kg, self.stack_min_kg, self.stack_max_kg)
+
+
+class ProgressionService:
+    def __init__(self, bus: MqttBus, store: RedisStore, engine: Engine, shared: bool = False) -> None:
+        self.bus, self.store, self.engine = bus, store, engine
+        self.applied = 0
+        self.repeated = 0
+        site = bus.settings.site_id
+        for t in INPUTS:
+            bus.subscribe(t, self.on_event, site_id=site, share_group=SHARE_GROUP if shared else None)
+
+    def on_event(self, ev: Envelope) -> None:
+        try:
+            applied, outputs = self.store.apply_once(ev.event_id, lambda repo: self.engine.handle(ev, repo),
+                                                     ev.station_id)
+        except RedisErrors as exc:
+            # Not acknowledged until Redis is back: the bus retries this event with backoff.
+            raise RetryLater(f"redis: {exc}") from exc
+        if applied:
+            self.applied += 1
+        else:
+            self.repeated += 1
+        # Published even when applied before: a crash between the Redis commit and the publish must
+        # not lose them; the ids are derived from the input's, so consumers drop a repeat.
+        for out in outputs:
+            self.bus.publish(out)
+        if outputs:
+            log.info("%s %s -> %s%s", ev.station_id, ev.type, ", ".join(o.type for o in outputs),  # type: ignore[attr-defined]
+                     "" if applied else " (again)")
+
+
+def build(settings: ProgressionSettings) -> tuple[MqttBus, ProgressionService]:
+    from shared.store import connect
+
+    client_id = f"progression-{settings.site_id}-{settings.worker}"
+    bus = MqttBus(settings, "progression", client_id=client_id)
+    engine = Engine(load_catalogue(settings.catalogue_dir), settings.stack())
+    service = ProgressionService(bus, RedisStore(connect(settings.redis_url), settings.site_id), engine,
+                                 shared=settings.shared)
+    return bus, service

@@ -1,0 +1,43 @@
+"""python -m services.simulator run [--once] — a virtual member training at a simulated station."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+from shared.settings import Settings
+
+PAUSE_BETWEEN_SESSIONS_S = 5.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m services.simulator", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="train at the station: sessions of sets, as the kiosk would report them")
+    r.add_argument("--once", action="store_true", help="one session, then exit")
+    args = p.parse_args(argv)
+
+    from services.simulator.member import run_session
+    from shared.mqtt import MqttBus
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s member %(levelname)s %(message)s")
+    bus = MqttBus(settings, "simulator")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    bus.start(wait_s=30)
+    # Give the camera and progression a moment to subscribe before the first set.
+    stop.wait(1.0)
+    while not stop.is_set():
+        run_session(bus, stop)
+        if args.once or stop.wait(PAUSE_BETWEEN_SESSIONS_S):
+            break
+    bus.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

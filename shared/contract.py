@@ -1,0 +1,575 @@
+"""The event contract: one pydantic model per event type, all under the `gym.v1` envelope.
+
+Every MQTT payload in the product is one of these envelopes serialised as JSON.
+The envelope's `type` selects the `data` model, so a payload is parsed in one
+step with `parse_event` and never handled as a loose dict.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_validator,
+)
+
+SCHEMA = "gym.v1"
+
+# Identifiers travel in topic levels, so they may not hold MQTT wildcards or separators.
+Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+# Seconds on the station's clock (epoch seconds live, seconds from the start in a replay).
+Seconds = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Duration = Annotated[float, Field(ge=0.0, le=600.0, allow_inf_nan=False)]
+Angle = Annotated[float, Field(ge=-360.0, le=360.0, allow_inf_nan=False)]
+# A cable stack at a gym station tops out well below 200 kg; anything above is a bad reading.
+Kilograms = Annotated[float, Field(ge=0.0, le=200.0, allow_inf_nan=False)]
+# A load cell rated for the cable sees at most a few kN; 5 kN bounds a sane sample.
+Newtons = Annotated[float, Field(ge=-5000.0, le=5000.0, allow_inf_nan=False)]
+Text = Annotated[str, Field(max_length=500)]
+
+
+class Model(BaseModel):
+    """Base of every contract model: strict about unknown fields, immutable once built."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Fault(StrEnum):
+    """The one fault vocabulary, shared by camera, load cell, progression, kiosk and dashboard."""
+
+    SWING = "swing"
+    HIP_ROTATION = "hip_rotation"
+    FAST_ECCENTRIC = "fast_eccentric"
+    PARTIAL_RANGE = "partial_range"
+    BACK_ARCH = "back_arch"
+    LOST_TENSION = "lost_tension"
+    JERK = "jerk"
+    TEMPO = "tempo"
+
+
+FAULT_WORDS: dict[Fault, str] = {
+    Fault.SWING: "swung the thigh",
+    Fault.HIP_ROTATION: "opened the hips",
+    Fault.FAST_ECCENTRIC: "dropped the return",
+    Fault.PARTIAL_RANGE: "cut the curl short",
+    Fault.BACK_ARCH: "arched the back",
+    Fault.LOST_TENSION: "let the stack rest",
+    Fault.JERK: "kicked the weight",
+    Fault.TEMPO: "missed the tempo",
+}
+"""Plain words for each fault, as a member reads them on the kiosk ("3 reps swung the thigh")."""
+
+FAULT_FIXES: dict[Fault, str] = {
+    Fault.SWING: "Keep the thigh still and bend only the knee",
+    Fault.HIP_ROTATION: "Keep both hip bones facing the floor",
+    Fault.FAST_ECCENTRIC: "Lower slowly, about 3 seconds",
+    Fault.PARTIAL_RANGE: "Bring the heel further toward the glutes",
+    Fault.BACK_ARCH: "Brace the core and keep the ribs down",
+    Fault.LOST_TENSION: "Keep light tension at the bottom, don't set the stack down",
+    Fault.JERK: "Curl smoothly, no kick",
+    Fault.TEMPO: "Follow the tempo guide",
+}
+"""The coaching cue that fixes each fault, taken from the seed's tips and mistakes."""
+
+
+class Leg(StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+
+
+class Sensor(StrEnum):
+    CAMERA = "camera"
+    LOAD = "load"
+
+
+class ServiceState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+    DEGRADED = "degraded"
+    STOPPED = "stopped"
+
+
+class Action(StrEnum):
+    INCREASE = "increase"
+    HOLD = "hold"
+    DECREASE = "decrease"
+
+
+class IdMethod(StrEnum):
+    BADGE = "badge"
+    QR = "qr"
+    PIN = "pin"
+
+
+# ---------------------------------------------------------------- data models
+
+
+class StationStatus(Model):
+    service: Ident = Field(description="Service that reports, e.g. camera, loadcell, kiosk, progression")
+    state: ServiceState = Field(description="online, offline (last will), degraded (running, impaired) or stopped")
+    version: str = Field(default="", max_length=40, description="Version of the reporting service")
+    detail: Text = Field(default="", description="Why the state is what it is, for people")
+    metrics: dict[str, float] = Field(
+        default_factory=dict, description="Health figures such as fps or sample rate"
+    )
+
+
+class SessionStarted(Model):
+    session_id: Ident = Field(description="Unique id of the training session")
+    member_id: Ident = Field(description="Member id, or guest-… for a guest")
+    member_name: str = Field(default="", max_length=80, description="Display name")
+    exercise: Ident = Field(description="Exercise id from the catalogue")
+    goal: Ident = Field(description="Goal id from the exercise's goals")
+    leg_order: list[Leg] = Field(
+        min_length=1, max_length=2, description="Legs in training order, weaker first"
+    )
+
+
+class SessionEnded(Model):
+    session_id: Ident = Field(description="Session that ended")
+    member_id: Ident = Field(description="Member of the session")
+    reason: Literal["completed", "signed_out", "timeout", "aborted"] = Field(
+        default="completed", description="Why the session ended"
+    )
+
+
+class SetStarted(Model):
+    session_id: Ident = Field(description="Session the set belongs to")
+    set_index: int = Field(ge=1, le=20, description="1-based set number within the leg")
+    leg: Leg = Field(description="Working leg")
+    weight_kg: Kilograms = Field(description="Weight selected on the stack")
+    target_reps: int = Field(ge=1, le=50, description="Reps the member aims for")
+
+
+class SetEnded(Model):
+    session_id: Ident = Field(description="Session the set belongs to")
+    set_index: int = Field(ge=1, le=20, description="1-based set number within the leg")
+    leg: Leg = Field(description="Working leg")
+    weight_kg: Kilograms = Field(description="Weight selected on the stack")
+    target_reps: int = Field(ge=1, le=50, description="Reps the member aimed for")
+    end_reason: Literal["completed", "stopped", "timeout", "aborted"] = Field(
+        default="completed", description="Why the set ended"
+    )
+
+
+class CameraPose(Model):
+    t: Seconds = Field(description="Frame time on the station clock")
+    leg: Leg = Field(description="Working leg being tracked")
+    person_visible: bool = Field(default=True, description="Whether a person is in view")
+    knee_flexion_deg: Angle | None = Field(default=None, description="Knee bend, 0 = straight")
+    thigh_angle_deg: Angle | None = Field(default=None, description="Thigh behind vertical (hip extension)")
+    pelvis_rotation_deg: Angle | None = Field(default=None, description="Working hip opening")
+    torso_angle_deg: Angle | None = Field(default=None, description="Torso lean from horizontal")
+    cues: list[Annotated[str, Field(max_length=80)]] = Field(
+        default_factory=list, max_length=5, description="Live coaching cues for the kiosk"
+    )
+
+
+class CameraRep(Model):
+    leg: Leg = Field(description="Working leg")
+    rep_index: int = Field(ge=1, le=1000, description="1-based rep number within the stream")
+    start_t: Seconds = Field(description="Rep start on the station clock")
+    end_t: Seconds = Field(description="Rep end on the station clock")
+    concentric_s: Duration = Field(description="Curl (lifting) duration")
+    top_hold_s: Duration = Field(default=0.0, description="Squeeze at the top")
+    eccentric_s: Duration = Field(description="Return (lowering) duration")
+    metrics: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(
+        default_factory=dict, description="Peak knee flexion, thigh excursion, pelvis rotation, torso change"
+    )
+    faults: list[Fault] = Field(default_factory=list, description="Faults seen by the camera")
+
+    @field_validator("end_t")
+    @classmethod
+    def _ends_after_start(cls, v: float, info: Any) -> float:
+        start = info.data.get("start_t")
+        if start is not None and v < start:
+            raise ValueError("end_t is before start_t")
+        return v
+
+
+class LoadTrace(Model):
+    t0: Seconds = Field(description="Time of the first sample")
+    hz: float = Field(gt=0, le=5000, description="Sample rate")
+    force_n: list[Newtons] = Field(max_length=5000, description="Force samples in newtons")
+
+
+class LoadRep(Model):
+    leg: Leg | None = Field(default=None, description="Working leg when known")
+    rep_index: int = Field(ge=1, le=1000, description="1-based rep number within the stream")
+    start_t: Seconds = Field(description="Rep start on the station clock")
+    end_t: Seconds = Field(description="Rep end on the station clock")
+    concentric_s: Duration = Field(description="Lifting duration")
+    eccentric_s: Duration = Field(description="Lowering duration")
+    peak_force_n: Newtons = Field(description="Peak force during the rep")
+    load_kg: Kilograms = Field(description="Stack mass measured from static tension")
+    peak_velocity: float = Field(default=0.0, ge=-20, le=20, description="Peak stack velocity, m/s")
+    faults: list[Fault] = Field(default_factory=list, description="Faults seen by the load cell")
+
+    @field_validator("end_t")
+    @classmethod
+    def _ends_after_start(cls, v: float, info: Any) -> float:
+        start = info.data.get("start_t")
+        if start is not None and v < start:
+            raise ValueError("end_t is before start_t")
+        return v
+
+
+class RepVerdict(Model):
+    session_id: Ident | None = Field(default=None, description="Session, None for a rep outside any set")
+    set_index: int | None = Field(default=None, ge=1, le=20, description="Set within the session")
+    leg: Leg = Field(description="Working leg")
+    rep_index: int = Field(ge=1, le=1000, description="1-based rep number within the set")
+    start_t: Seconds = Field(description="Rep start on the station clock")
+    end_t: Seconds = Field(description="Rep end on the station clock")
+    passed: bool = Field(description="True only when no fault was found")
+    faults: list[Fault] = Field(default_factory=list, description="Faults found by any sensor")
+    sensors: list[Sensor] = Field(min_length=1, description="Sensors whose evidence judged the rep")
+    revision: int = Field(default=0, ge=0, le=10, description="0 first verdict, >0 refined by a late sensor")
+    reasons: list[Text] = Field(default_factory=list, description="Plain words for the member")
+
+
+class SetSummary(Model):
+    session_id: Ident = Field(description="Session")
+    set_index: int = Field(ge=1, le=20, description="Set within the session")
+    leg: Leg = Field(description="Working leg")
+    weight_kg: Kilograms = Field(description="Weight used")
+    target_reps: int = Field(ge=1, le=50, description="Reps aimed for")
+    reps: int = Field(ge=0, le=1000, description="Reps done")
+    passed_reps: int = Field(ge=0, le=1000, description="Reps that passed")
+    faults_per_rep: list[list[Fault]] = Field(default_factory=list, description="Faults of each rep in order")
+
+
+class Recommendation(Model):
+    session_id: Ident = Field(description="Session the recommendation concludes")
+    member_id: Ident = Field(description="Member")
+    exercise: Ident = Field(description="Exercise id")
+    leg: Leg = Field(description="Leg the recommendation is for")
+    goal: Ident = Field(description="Goal id")
+    current_weight_kg: Kilograms = Field(description="Weight used this session")
+    next_weight_kg: Kilograms = Field(description="Weight to use next time")
+    next_target_reps: int = Field(ge=1, le=50, description="Reps to aim for next time")
+    action: Action = Field(description="increase, hold or decrease")
+    reasons: list[Text] = Field(default_factory=list, description="Why, in plain words")
+    flags: list[Text] = Field(default_factory=list, description="Notes for the trainer, e.g. leg gap")
+
+
+class KioskCue(Model):
+    message: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="Text shown on the kiosk")
+    trainer: str = Field(default="", max_length=80, description="Who sent it")
+    ttl_s: float = Field(default=8.0, ge=1.0, le=120.0, description="How long the kiosk shows it")
+
+
+class MemberIdentified(Model):
+    method: IdMethod = Field(description="How the member identified: badge, qr or pin")
+    token: Annotated[str, Field(min_length=1, max_length=128)] = Field(description="Badge id, QR text or PIN")
+
+
+class PlannedLeg(Model):
+    leg: Leg = Field(description="Leg")
+    weight_kg: Kilograms = Field(description="Weight to use")
+    target_reps: int = Field(ge=1, le=50, description="Reps to aim for")
+    sets: int = Field(ge=1, le=10, description="Sets to do")
+    action: Action = Field(default=Action.HOLD, description="How it changed since last time")
+    reasons: list[Text] = Field(default_factory=list, description="Why, in plain words")
+
+
+class MemberInfo(Model):
+    member_id: Ident = Field(description="Member id")
+    name: str = Field(max_length=80, description="Display name")
+    weaker_leg: Leg | None = Field(default=None, description="Trained first; None when not known yet")
+    goal: Ident | None = Field(default=None, description="Preferred goal id")
+    guest: bool = Field(default=False, description="A guest session: nothing is kept after it")
+
+
+class LastSession(Model):
+    session_id: Ident = Field(description="Session")
+    ended: datetime = Field(description="When it ended")
+    goal: Ident = Field(description="Goal trained")
+    summary: Text = Field(description="One line, e.g. 'left 3x10 @ 12.5 kg, 28/30 passed'")
+
+
+class MemberLookup(Model):
+    """kiosk → site: who is this badge / QR code / PIN? Answered by `member.profile`."""
+
+    correlation_id: Ident = Field(description="Echoed in the answer")
+    method: IdMethod = Field(description="badge, qr or pin")
+    token: Annotated[str, Field(min_length=1, max_length=128)] = Field(description="What was read")
+    exercise: Ident = Field(description="Exercise of this station")
+
+
+class MemberEnrol(Model):
+    """kiosk → site: enrol the unknown badge just read. Answered by `member.profile`."""
+
+    correlation_id: Ident = Field(description="Echoed in the answer")
+    method: IdMethod = Field(description="badge, qr or pin")
+    token: Annotated[str, Field(min_length=1, max_length=128)] = Field(description="Badge id, QR text or PIN")
+    name: Annotated[str, Field(min_length=1, max_length=80)] = Field(description="Member's name")
+    weaker_leg: Leg | None = Field(default=None, description="If the member knows it")
+    goal: Ident | None = Field(default=None, description="Chosen goal")
+    exercise: Ident = Field(description="Exercise of this station")
+
+
+class MemberProfile(Model):
+    """site → kiosk: the answer to `member.lookup` / `member.enrol` ({status, data, error, correlation_id})."""
+
+    correlation_id: Ident = Field(description="Of the request")
+    status: Literal["ok", "unknown", "error"] = Field(description="ok, unknown (no such member) or error")
+    error: Text = Field(default="", description="What went wrong, when status is error")
+    member: MemberInfo | None = Field(default=None, description="The member, when status is ok")
+    exercise: Ident | None = Field(default=None, description="Exercise the plan is for")
+    plan: list[PlannedLeg] = Field(default_factory=list, description="Next session per leg, weaker first")
+    last_session: LastSession | None = Field(default=None, description="The member's previous session")
+
+
+class StationCommand(Model):
+    """kiosk operator screen or dashboard → a station service: tare, calibrate, placement check…"""
+
+    correlation_id: Ident = Field(description="Echoed in the reply")
+    service: Ident = Field(description="Service that must act: loadcell, camera…")
+    command: Ident = Field(description="tare, calibrate, placement_check…")
+    args: dict[str, float | str] = Field(default_factory=dict, description="Command arguments")
+
+
+class StationReply(Model):
+    correlation_id: Ident = Field(description="Of the command")
+    service: Ident = Field(description="Service that answers")
+    status: Literal["ok", "error"] = Field(description="Outcome")
+    data: dict[str, float | str | bool] = Field(default_factory=dict, description="Results")
+    error: Text = Field(default="", description="What went wrong")
+
+
+class DeadLetter(Model):
+    service: Ident = Field(description="Service that rejected the message")
+    topic: str = Field(max_length=300, description="Topic the message came on")
+    reason: str = Field(max_length=2000, description="Why it was rejected")
+    payload: str = Field(max_length=4096, description="The payload as received (truncated)")
+    payload_bytes: int = Field(ge=0, description="Size of the payload as received")
+
+
+# ---------------------------------------------------------------- envelopes
+
+_seq = itertools.count(1)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Envelope(Model):
+    """Fields common to every event; subclasses fix `type` and the `data` model."""
+
+    schema_: Literal["gym.v1"] = Field(default="gym.v1", alias="schema", description="Contract version")
+    event_id: str = Field(
+        default_factory=lambda: uuid.uuid4().hex,
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description="Unique id; consumers process each once",
+    )
+    site_id: Ident = Field(description="Gym site")
+    station_id: Ident = Field(description="Station (cable machine), or 'site' for site services")
+    ts: datetime = Field(default_factory=_now, description="UTC time the event was made")
+    seq: int = Field(default_factory=lambda: next(_seq), ge=0, description="Publisher's sequence number")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+
+    @field_validator("ts")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        if v.tzinfo is None or v.utcoffset() is None:
+            raise ValueError("ts must carry a UTC offset")
+        return v.astimezone(UTC)
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(by_alias=True).encode()
+
+
+class StationStatusEvent(Envelope):
+    type: Literal["station.status"] = "station.status"
+    data: StationStatus
+
+
+class SessionStartedEvent(Envelope):
+    type: Literal["session.started"] = "session.started"
+    data: SessionStarted
+
+
+class SessionEndedEvent(Envelope):
+    type: Literal["session.ended"] = "session.ended"
+    data: SessionEnded
+
+
+class SetStartedEvent(Envelope):
+    type: Literal["set.started"] = "set.started"
+    data: SetStarted
+
+
+class SetEndedEvent(Envelope):
+    type: Literal["set.ended"] = "set.ended"
+    data: SetEnded
+
+
+class CameraPoseEvent(Envelope):
+    type: Literal["camera.pose"] = "camera.pose"
+    data: CameraPose
+
+
+class CameraRepEvent(Envelope):
+    type: Literal["camera.rep"] = "camera.rep"
+    data: CameraRep
+
+
+class LoadTraceEvent(Envelope):
+    type: Literal["load.trace"] = "load.trace"
+    data: LoadTrace
+
+
+class LoadRepEvent(Envelope):
+    type: Literal["load.rep"] = "load.rep"
+    data: LoadRep
+
+
+class RepVerdictEvent(Envelope):
+    type: Literal["rep.verdict"] = "rep.verdict"
+    data: RepVerdict
+
+
+class SetSummaryEvent(Envelope):
+    type: Literal["set.summary"] = "set.summary"
+    data: SetSummary
+
+
+class RecommendationEvent(Envelope):
+    type: Literal["recommendation"] = "recommendation"
+    data: Recommendation
+
+
+class KioskCueEvent(Envelope):
+    type: Literal["kiosk.cue"] = "kiosk.cue"
+    data: KioskCue
+
+
+class MemberIdentifiedEvent(Envelope):
+    type: Literal["member.identified"] = "member.identified"
+    data: MemberIdentified
+
+
+class MemberLookupEvent(Envelope):
+    type: Literal["member.lookup"] = "member.lookup"
+    data: MemberLookup
+
+
+class MemberEnrolEvent(Envelope):
+    type: Literal["member.enrol"] = "member.enrol"
+    data: MemberEnrol
+
+
+class MemberProfileEvent(Envelope):
+    type: Literal["member.profile"] = "member.profile"
+    data: MemberProfile
+
+
+class StationCommandEvent(Envelope):
+    type: Literal["station.command"] = "station.command"
+    data: StationCommand
+
+
+class StationReplyEvent(Envelope):
+    type: Literal["station.reply"] = "station.reply"
+    data: StationReply
+
+
+class DeadLetterEvent(Envelope):
+    type: Literal["dead.letter"] = "dead.letter"
+    data: DeadLetter
+
+
+AnyEvent = Annotated[
+    StationStatusEvent
+    | SessionStartedEvent
+    | SessionEndedEvent
+    | SetStartedEvent
+    | SetEndedEvent
+    | CameraPoseEvent
+    | CameraRepEvent
+    | LoadTraceEvent
+    | LoadRepEvent
+    | RepVerdictEvent
+    | SetSummaryEvent
+    | RecommendationEvent
+    | KioskCueEvent
+    | MemberIdentifiedEvent
+    | MemberLookupEvent
+    | MemberEnrolEvent
+    | MemberProfileEvent
+    | StationCommandEvent
+    | StationReplyEvent
+    | DeadLetterEvent,
+    Field(discriminator="type"),
+]
+
+EVENT_TYPES: dict[str, type[Envelope]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (
+        StationStatusEvent,
+        SessionStartedEvent,
+        SessionEndedEvent,
+        SetStartedEvent,
+        SetEndedEvent,
+        CameraPoseEvent,
+        CameraRepEvent,
+        LoadTraceEvent,
+        LoadRepEvent,
+        RepVerdictEvent,
+        SetSummaryEvent,
+        RecommendationEvent,
+        KioskCueEvent,
+        MemberIdentifiedEvent,
+        MemberLookupEvent,
+        MemberEnrolEvent,
+        MemberProfileEvent,
+        StationCommandEvent,
+        StationReplyEvent,
+        DeadLetterEvent,
+    )
+}
+
+_any_event: TypeAdapter[Envelope] = TypeAdapter(AnyEvent)
+
+# A payload larger than this is refused before JSON parsing: the biggest legitimate
+# event (a load.trace batch of 5,000 samples) serialises well under 128 KiB.
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+
+class ContractError(ValueError):
+    """A payload that is not a valid contract event; `reason` says why, for the dead-letter entry."""
+
+
+def parse_event(payload: bytes | str) -> Envelope:
+    """Parse and validate any contract event from its JSON payload."""
+    raw = payload.encode() if isinstance(payload, str) else payload
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        raise ContractError(f"payload of {len(raw)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        return _any_event.validate_json(raw)
+    except ValueError as exc:
+        raise ContractError(_short_reason(exc)) from exc
+
+
+def _short_reason(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) <= 1500 else text[:1500] + "…"
+
+
+def make_event(event_type: str, site_id: str, station_id: str, data: Model, **kw: Any) -> Envelope:
+    """Build the envelope for `event_type` around `data` (checked against the type's model)."""
+    cls = EVENT_TYPES[event_type]
+    return cls.model_validate(
+        {"site_id": site_id, "station_id": station_id, "data": data, **kw}
+    )

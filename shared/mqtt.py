@@ -1,0 +1,349 @@
+"""The MQTT adapter: one `MqttBus` per service process, on paho-mqtt 2.x with MQTT 5.
+
+What it guarantees to the service that uses it:
+
+- a retained ``station.status`` per service: ``online`` after connecting, the
+  broker's last will ``offline`` if the process dies, ``stopped`` on a clean exit;
+- reconnection with backoff (paho's own loop), a persistent session
+  (``clean_start=False`` plus a session expiry) so QoS 1 messages queued on
+  either side survive a broker restart;
+- handlers run on one worker thread, never on paho's network thread, in arrival
+  order; a message is acknowledged only after its handler returned, so a
+  process that dies mid-handler gets the message again;
+- duplicates (QoS 1 is at-least-once) are dropped by ``event_id`` before the
+  handler, so each handler sees an event once;
+- a payload that is not a valid contract event, or whose envelope names another
+  station than its topic, goes to the dead-letter topic with the reason; a
+  handler that raises is logged and dead-lettered; the bus keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from shared.contract import (
+    MAX_PAYLOAD_BYTES,
+    ContractError,
+    DeadLetter,
+    DeadLetterEvent,
+    Envelope,
+    Model,
+    ServiceState,
+    StationStatus,
+    StationStatusEvent,
+    make_event,
+    parse_event,
+)
+from shared.settings import Settings
+from shared.topics import (
+    dead_letter_topic,
+    event_type_of,
+    shared_filter,
+    spec,
+    topic_filter,
+    topic_for,
+)
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope], None]
+
+# Enough remembered event ids to cover every redelivery window we expect: a broker
+# restart redelivers at most the in-flight window, and a station makes < 10 events/s.
+DEDUP_WINDOW = 20_000
+# paho's reconnect backoff: start fast for a broker restart, cap so a long outage
+# is retried at least every 10 s.
+RECONNECT_MIN_S = 1
+RECONNECT_MAX_S = 10
+
+
+class RetryLater(Exception):
+    """Raised by a handler whose dependency (e.g. Redis) is down: the bus retries it with backoff
+    and does not acknowledge the message until the handler succeeds."""
+
+
+@dataclass
+class _Subscription:
+    filter: str
+    qos: int
+    handler: Handler
+    event_type: str
+
+
+@dataclass
+class _Inbound:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+
+
+class MqttBus:
+    """Publish and subscribe contract events for one service."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        service: str,
+        *,
+        version: str = "0.1.0",
+        client_id: str | None = None,
+        on_connection_change: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.service = service
+        self.version = version
+        self.client_id = client_id or f"{service}-{settings.site_id}-{settings.station_id}"
+        self._on_connection_change = on_connection_change
+        self._subs: list[_Subscription] = []
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._inbox: queue.Queue[_Inbound | None] = queue.Queue()
+        self._stopping = threading.Event()
+        self.connected = threading.Event()
+        self._status = StationStatus(service=service, state=ServiceState.ONLINE, version=version)
+        self._status_lock = threading.Lock()
+        self.dead_letters = 0
+        self.handler_errors = 0
+
+        c = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        c.enable_logger(logging.getLogger(f"paho.{service}"))
+        c.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)
+        # 0 = unbounded: a QoS 1 event published while the broker is away must be kept, not dropped.
+        c.max_queued_messages_set(0)
+        if settings.mqtt_username:
+            pw = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+            c.username_pw_set(settings.mqtt_username, pw)
+        if settings.mqtt_tls_ca:
+            c.tls_set(ca_certs=str(settings.mqtt_tls_ca))
+        offline = self._status_event(StationStatus(service=service, state=ServiceState.OFFLINE,
+                                                   version=version, detail="connection lost"))
+        c.will_set(topic_for(offline), offline.to_json(), qos=1, retain=True)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+        self.client = c
+        self._worker = threading.Thread(target=self._work, name=f"{service}-handlers", daemon=True)
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self, wait_s: float | None = 10.0) -> bool:
+        """Connect in the background; with `wait_s`, wait that long for the first connection.
+
+        Returns whether the bus is connected. A broker that is not there yet is not an
+        error: paho keeps retrying and queued events go out once it is reached.
+        """
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = self.settings.mqtt_session_expiry_s
+        self.client.connect_async(
+            self.settings.mqtt_host,
+            self.settings.mqtt_port,
+            keepalive=self.settings.mqtt_keepalive_s,
+            clean_start=False,
+            properties=props,
+        )
+        self._worker.start()
+        self.client.loop_start()
+        if wait_s:
+            return self.connected.wait(wait_s)
+        return self.connected.is_set()
+
+    def stop(self, state: ServiceState = ServiceState.STOPPED, detail: str = "clean exit") -> None:
+        """Publish the final status, drain handlers, disconnect."""
+        if self._stopping.is_set():
+            return
+        if self.connected.is_set():
+            info = self.set_status(state, detail)
+            if info is not None:
+                try:
+                    info.wait_for_publish(timeout=2.0)
+                except (RuntimeError, ValueError):
+                    pass
+        self._stopping.set()
+        self._inbox.put(None)
+        self._worker.join(timeout=5.0)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    # ------------------------------------------------------------ publishing
+
+    def _status_event(self, status: StationStatus) -> StationStatusEvent:
+        return StationStatusEvent(site_id=self.settings.site_id, station_id=self.settings.station_id,
+                                  data=status)
+
+    def event(self, event_type: str, data: Model, *, station_id: str | None = None) -> Envelope:
+        """Build an envelope from this service's site and station (or another station's)."""
+        return make_event(event_type, self.settings.site_id, station_id or self.settings.station_id, data)
+
+    def emit(self, event_type: str, data: Model, *, station_id: str | None = None) -> Envelope:
+        """Build and publish an event; returns it."""
+        ev = self.event(event_type, data, station_id=station_id)
+        self.publish(ev)
+        return ev
+
+    def publish(self, event: Envelope) -> mqtt.MQTTMessageInfo:
+        s = spec(event_type_of(event))
+        info = self.client.publish(topic_for(event), event.to_json(), qos=s.qos, retain=s.retain)
+        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+            log.error("publish of %s failed: %s", s.event_type, mqtt.error_string(info.rc))
+        # NO_CONN: paho keeps QoS >= 1 messages and sends them after reconnecting.
+        return info
+
+    def set_status(self, state: ServiceState, detail: str = "",
+                   metrics: dict[str, float] | None = None) -> mqtt.MQTTMessageInfo | None:
+        """Update this service's retained status (e.g. degraded with the reason)."""
+        with self._status_lock:
+            new = StationStatus(service=self.service, state=state, version=self.version,
+                                detail=detail, metrics=metrics or {})
+            changed = new != self._status
+            self._status = new
+        if changed or state != ServiceState.DEGRADED:
+            return self.publish(self._status_event(new))
+        return None
+
+    @property
+    def status(self) -> StationStatus:
+        return self._status
+
+    # ------------------------------------------------------------ subscribing
+
+    def subscribe(
+        self,
+        event_type: str,
+        handler: Handler,
+        *,
+        site_id: str = "+",
+        station_id: str = "+",
+        share_group: str | None = None,
+    ) -> None:
+        """Call `handler` with every valid `event_type` event; call before or after start()."""
+        f = topic_filter(event_type, site_id, station_id)
+        if share_group:
+            f = shared_filter(share_group, f)
+        sub = _Subscription(f, max(1, spec(event_type).qos), handler, event_type)
+        self._subs.append(sub)
+        if self.connected.is_set():
+            self.client.subscribe(sub.filter, qos=sub.qos)
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, rc: ReasonCode,
+                    _p: Any) -> None:
+        if rc.is_failure:
+            log.warning("%s: broker refused connection: %s", self.service, rc)
+            return
+        log.info("%s connected (session present: %s)", self.service, flags.session_present)
+        for sub in self._subs:
+            client.subscribe(sub.filter, qos=sub.qos)
+        self.publish(self._status_event(self._status))
+        self.connected.set()
+        if self._on_connection_change:
+            self._on_connection_change(True)
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: ReasonCode, _p: Any) -> None:
+        was = self.connected.is_set()
+        self.connected.clear()
+        if not self._stopping.is_set():
+            log.warning("%s disconnected (%s); reconnecting", self.service, rc)
+        if was and self._on_connection_change:
+            self._on_connection_change(False)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        # Network thread: only hand over; handlers may be slow or block on Redis.
+        self._inbox.put(_Inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos))
+
+    # ------------------------------------------------------------ handler worker
+
+    def _work(self) -> None:
+        while True:
+            item = self._inbox.get()
+            if item is None:
+                return
+            if not self._dispatch(item):
+                return  # stopping mid-retry: unacknowledged, the broker redelivers it
+            if item.qos > 0:
+                self.client.ack(item.mid, item.qos)
+
+    def _dispatch(self, item: _Inbound) -> bool:
+        """Validate, de-duplicate and hand one message to its handlers; False if it must not be acked."""
+        try:
+            event = parse_event(item.payload)
+        except ContractError as exc:
+            self._dead_letter(item, f"invalid event: {exc.args[0]}")
+            return True
+        if topic_for(event) != item.topic:
+            # A forged station id, or an event type on another type's topic.
+            self._dead_letter(item, f"{event_type_of(event)} for {event.site_id}/{event.station_id} "
+                                    f"does not belong on topic {item.topic}")
+            return True
+        if event.event_id in self._seen:
+            log.debug("duplicate %s dropped", event.event_id)
+            return True
+        etype = event_type_of(event)
+        for sub in self._subs:
+            if (sub.event_type == etype and mqtt.topic_matches_sub(_strip_share(sub.filter), item.topic)
+                    and not self._run_handler(sub, event, item)):
+                return False
+        self._seen[event.event_id] = None
+        if len(self._seen) > DEDUP_WINDOW:
+            self._seen.popitem(last=False)
+        return True
+
+    def _run_handler(self, sub: _Subscription, event: Envelope, item: _Inbound) -> bool:
+        delay = 0.1
+        while True:
+            try:
+                sub.handler(event)
+                return True
+            except RetryLater as exc:
+                if self._stopping.is_set():
+                    return False
+                log.warning("%s: handler waits for a dependency (%s); retry in %.1fs",
+                            self.service, exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            except Exception as exc:  # a handler's failure must never stop the bus
+                self.handler_errors += 1
+                log.exception("%s: handler for %s failed", self.service, sub.event_type)
+                self._dead_letter(item, f"handler error: {type(exc).__name__}: {exc}")
+                return True
+
+    def _dead_letter(self, item: _Inbound, reason: str) -> None:
+        self.dead_letters += 1
+        log.warning("%s: dead letter from %s: %s", self.service, item.topic, reason[:300])
+        text = item.payload[:4096].decode("utf-8", errors="replace")
+        dl = DeadLetter(service=self.service, topic=item.topic[:300], reason=reason[:2000],
+                        payload=text[:4096], payload_bytes=len(item.payload))
+        ev = DeadLetterEvent(site_id=self.settings.site_id, station_id=self.settings.station_id, data=dl)
+        self.client.publish(dead_letter_topic(self.settings.site_id, self.settings.station_id),
+                            ev.to_json(), qos=1)
+
+
+def _strip_share(f: str) -> str:
+    if f.startswith("$share/"):
+        return f.split("/", 2)[2]
+    return f
+
+
+def unique_client_id(prefix: str) -> str:
+    """A client id for tools and tests that must not take over a service's persistent session."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+__all__ = ["MAX_PAYLOAD_BYTES", "Handler", "MqttBus", "RetryLater", "unique_client_id"]

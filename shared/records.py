@@ -1,0 +1,83 @@
+"""Records the site keeps in Redis (sessions, sets, reps, members, progress), as pydantic models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contract import CameraRep, Fault, IdMethod, Leg, LoadRep, MemberInfo, RepVerdict
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RepRecord(Record):
+    """One movement, as seen by one or both sensors."""
+
+    rep_index: int
+    leg: Leg
+    start_t: float
+    end_t: float
+    camera: CameraRep | None = None
+    load: LoadRep | None = None
+    verdict: RepVerdict | None = None
+    made: datetime | None = None  # when the first sensor's event was made (station clock, UTC)
+
+
+class SetRecord(Record):
+    set_index: int
+    leg: Leg
+    weight_kg: float
+    target_reps: int
+    ended: bool = False
+    end_reason: str = ""
+    started_ts: datetime | None = None
+    ended_ts: datetime | None = None
+    reps: list[RepRecord] = Field(default_factory=list)
+
+    def rep_faults(self) -> tuple[tuple[Fault, ...], ...]:
+        return tuple(tuple(r.verdict.faults) if r.verdict else () for r in self.reps)
+
+
+class SessionRecord(Record):
+    session_id: str
+    member_id: str
+    member_name: str = ""
+    exercise: str
+    goal: str
+    leg_order: list[Leg]
+    started: datetime
+    ended: datetime | None = None
+    end_reason: str = ""
+    sets: list[SetRecord] = Field(default_factory=list)
+
+
+class StationState(Record):
+    """A station's live session: the sets so far and the one under way."""
+
+    session: SessionRecord | None = None
+    closed: SessionRecord | None = None  # the session that ended last, for a sensor event that comes late
+    current_set: int | None = None  # index into session.sets while a set is under way
+    loose_reps: int = 0  # reps seen outside any set (kept in the station's unassigned list)
+    loose: list[RepRecord] = Field(default_factory=list)  # the latest of them, which a set may still claim
+
+
+class MemberRecord(Record):
+    info: MemberInfo
+    tokens: list[tuple[IdMethod, str]] = Field(default_factory=list)
+    allow_leg_gap: bool = Field(default=False, description="A trainer allowed the legs to differ")
+    created: datetime | None = None
+
+
+class ProgressRecord(Record):
+    """Next time's plan for one member, exercise and leg."""
+
+    weight_kg: float
+    target_reps: int
+    goal: str
+    fail_shares: list[float] = Field(default_factory=list)
+    last_action: str = "hold"
+    reasons: list[str] = Field(default_factory=list)
+    updated: datetime | None = None

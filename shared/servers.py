@@ -1,0 +1,175 @@
+"""Private `mosquitto` and `redis-server` processes on free loopback ports.
+
+The demo and the tests run their own broker and Redis in a temporary folder, never
+the machine's default instances, so they can also stop, kill and restart them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import IO
+
+
+class ServerMissing(RuntimeError):
+    """The Debian package that provides a server is not installed."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+def _find(binary: str, package: str) -> str:
+    path = shutil.which(binary) or next(
+        (p for p in (f"/usr/sbin/{binary}", f"/usr/bin/{binary}") if os.path.exists(p)), None
+    )
+    if not path:
+        raise ServerMissing(f"{binary} not found: install the Debian package '{package}'")
+    return path
+
+
+class PrivateServer:
+    """A server process owned by its creator; start, stop (SIGTERM), kill (SIGKILL), restart."""
+
+    name = "server"
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def log_path(self) -> Path:
+        return self.dir / f"{self.name}.log"
+
+    def start(self, timeout: float = 10.0) -> PrivateServer:
+        if self.running:
+            return self
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the process's life
+        self.proc = subprocess.Popen(
+            self.command(), cwd=self.dir, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C in the terminal is handled by our owner, not the server
+        )
+        try:
+            wait_port(self.port, timeout)
+        except TimeoutError:
+            self.kill()
+            raise RuntimeError(f"{self.name} did not start; log: {self.log_path.read_text()[-2000:]}") from None
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Graceful stop: the server saves what it persists."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._close_log()
+
+    def kill(self) -> None:
+        """Abrupt death: SIGKILL, nothing saved beyond what is already on disk."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._close_log()
+
+    def restart(self, pause_s: float = 0.0) -> None:
+        self.stop()
+        if pause_s:
+            time.sleep(pause_s)
+        self.start()
+
+    def _close_log(self) -> None:
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> PrivateServer:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+class PrivateMosquitto(PrivateServer):
+    name = "mosquitto"
+
+    def __init__(self, workdir: Path, port: int | None = None, extra_conf: str = "") -> None:
+        super().__init__(workdir, port)
+        self.extra_conf = extra_conf
+        self.binary = _find("mosquitto", "mosquitto")
+
+    def config(self) -> str:
+        return "\n".join([
+            "per_listener_settings false",
+            # Started as root, mosquitto drops to the 'mosquitto' user and could not write its
+            # persistence file in our folder; a private broker runs as whoever started it.
+            *(["user root"] if os.geteuid() == 0 else []),
+            f"listener {self.port} 127.0.0.1",
+            "allow_anonymous true",
+            "persistence true",
+            f"persistence_location {self.dir}/",
+            # Keep queued QoS 1 messages of a station that is away for a long time.
+            "max_queued_messages 100000",
+            "persistent_client_expiration 1d",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            self.extra_conf,
+            "",
+        ])
+
+    def command(self) -> list[str]:
+        conf = self.dir / "mosquitto.conf"
+        conf.write_text(self.config())
+        return [self.binary, "-c", str(conf)]
+
+
+class PrivateRedis(PrivateServer):
+    name = "redis"
+
+    def __init__(self, workdir: Path, port: int | None = None, appendonly: bool = True) -> None:
+        super().__init__(workdir, port)
+        self.appendonly = appendonly
+        self.binary = _find("redis-server", "redis-server")
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self) -> list[str]:
+        return [
+            self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
+            "--save", "", "--appendonly", "yes" if self.appendonly else "no",
+            "--appendfsync", "everysec", "--daemonize", "no", "--protected-mode", "yes",
+        ]
