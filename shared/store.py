@@ -195,6 +195,9 @@ class RedisStore:
         self.r = client
         self.keys = Keys(site_id)
         self._apply = client.register_script(_APPLY_ONCE_LUA)
+        # The station states this worker itself committed last, verbatim: the compare-and-set proves
+        # whether they are still current, so they need not be read back before the next event.
+        self._committed: dict[str, str] = {}
 
     def ping(self) -> bool:
         try:
@@ -206,23 +209,34 @@ class RedisStore:
                    station: str) -> tuple[bool, list[Envelope]]:
         """Run `work` against a repository and commit its writes with the processed mark, once.
 
-        Two round trips: read the mark and the station's state, then commit by compare-and-set.
-        Returns (applied now, outputs). An event applied before returns (False, its stored outputs),
-        so the caller can publish them again with the same event ids.
+        One round trip when this worker committed the station's last state itself (the usual case:
+        a station's events mostly reach the same worker): the compare-and-set checks both the mark
+        and that nobody else wrote since. Otherwise, or when that check fails, two: read the mark
+        and the state, then commit. Returns (applied now, outputs). An event applied before returns
+        (False, its stored outputs), so the caller can publish them again with the same event ids.
         """
         mark, state_key = self.keys.processed(event_id), self.keys.station_state(station)
+        raw = self._committed.get(station)
+        trusted = raw is not None
         while True:
-            done, raw = self.r.mget(mark, state_key)
-            if done is not None:
-                return False, [parse_event(x) for x in json.loads(done)]
+            if not trusted:
+                done, raw = self.r.mget(mark, state_key)
+                if done is not None:
+                    return False, [parse_event(x) for x in json.loads(done)]
             repo = RedisRepo(self.r, self.keys, {state_key: raw})
             outputs = work(repo)
             stored = json.dumps([o.model_dump_json(by_alias=True) for o in outputs])
             digest = hashlib.sha1(raw.encode()).hexdigest() if raw else ""
             res = self._apply(keys=[mark, state_key], args=[digest, stored, PROCESSED_TTL_S, json.dumps(repo.writes)])
             if res == 1:
+                written = next((str(w[2]) for w in reversed(repo.writes) if w[:2] == ["SET", state_key]), raw)
+                if written is not None:
+                    self._committed[station] = written
                 return True, outputs
-            # 0: another worker applied it meanwhile (next loop returns its outputs); -1: the state moved.
+            # 0: applied before (maybe by another worker); -1: someone else wrote the state since.
+            # Either way, read what Redis holds: the next pass returns the stored outputs or re-runs.
+            self._committed.pop(station, None)
+            trusted = False
 
     def was_processed(self, event_id: str) -> bool:
         return bool(self.r.exists(self.keys.processed(event_id)))
