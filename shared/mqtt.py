@@ -19,6 +19,7 @@ What it guarantees to the service that uses it:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import threading
@@ -110,7 +111,7 @@ class MqttBus:
         self.client_id = client_id or f"{service}-{settings.site_id}-{settings.station_id}"
         self._on_connection_change = on_connection_change
         self._subs: list[_Subscription] = []
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen: OrderedDict[str, bytes] = OrderedDict()  # event id -> digest of its payload
         self._inbox: queue.Queue[_Inbound | None] = queue.Queue()
         self._stopping = threading.Event()
         self.connected = threading.Event()
@@ -292,15 +293,21 @@ class MqttBus:
             self._dead_letter(item, f"{event_type_of(event)} for {event.site_id}/{event.station_id} "
                                     f"does not belong on topic {item.topic}")
             return True
-        if event.event_id in self._seen:
-            log.debug("duplicate %s dropped", event.event_id)
+        digest = hashlib.blake2b(item.payload, digest_size=16).digest()
+        first = self._seen.get(event.event_id)
+        if first is not None:
+            if first != digest:
+                # QoS 1 redelivers the same bytes; the same id with other content is a replay or a forgery.
+                self._dead_letter(item, f"event id {event.event_id} was already used for another event")
+            else:
+                log.debug("duplicate %s dropped", event.event_id)
             return True
         etype = event_type_of(event)
         for sub in self._subs:
             if (sub.event_type == etype and mqtt.topic_matches_sub(_strip_share(sub.filter), item.topic)
                     and not self._run_handler(sub, event, item)):
                 return False
-        self._seen[event.event_id] = None
+        self._seen[event.event_id] = digest
         if len(self._seen) > DEDUP_WINDOW:
             self._seen.popitem(last=False)
         return True

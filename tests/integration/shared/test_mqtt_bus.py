@@ -19,6 +19,7 @@ from shared.settings import Settings
 from shared.topics import all_events_filter, dead_letter_topic, status_topic, topic_for
 from tests.conftest import wait_for
 from tests.samples import SAMPLES
+from tests.wire import RawListener
 
 pytestmark = pytest.mark.integration
 
@@ -35,24 +36,6 @@ class Recorder:
     def ids(self) -> list[str]:
         with self.lock:
             return [e.event_id for e in self.events]
-
-
-class RawListener:
-    """A bare paho client recording raw payloads, to watch what is on the wire."""
-
-    def __init__(self, port: int, topic: str) -> None:
-        self.messages: list[tuple[str, bytes, bool]] = []
-        self.c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id("raw"),
-                             protocol=mqtt.MQTTv5)
-        self.c.on_message = lambda _c, _u, m: self.messages.append((m.topic, bytes(m.payload), m.retain))
-        self.c.connect("127.0.0.1", port)
-        self.c.subscribe(topic, qos=1)
-        self.c.loop_start()
-        time.sleep(0.2)
-
-    def close(self) -> None:
-        self.c.disconnect()
-        self.c.loop_stop()
 
 
 @pytest.fixture
@@ -265,6 +248,26 @@ def test_a_duplicate_event_id_reaches_the_handler_once(mosquitto: PrivateMosquit
     marker = pub.emit("camera.rep", SAMPLES["camera.rep"])
     wait_for(lambda: marker.event_id in rec.ids(), what="marker")
     assert rec.ids() == [ev.event_id, marker.event_id]
+    assert sub.dead_letters == 0  # a redelivery is not an error
+
+
+def test_an_event_id_reused_for_other_content_is_a_dead_letter(mosquitto: PrivateMosquitto,
+                                                               make_settings: Callable[..., Settings], buses) -> None:
+    rec = Recorder()
+    sub = buses(make_settings(station_id="site"), "progression")
+    sub.subscribe("camera.rep", rec)
+    assert sub.start()
+    dl = RawListener(mosquitto.port, dead_letter_topic("main", "site"))
+    pub = buses(make_settings(), "camera")
+    assert pub.start()
+    ev = pub.emit("camera.rep", SAMPLES["camera.rep"])
+    pub.publish(ev.model_copy(update={"seq": ev.seq + 1}))  # a replay under the same id, altered
+    marker = pub.emit("camera.rep", SAMPLES["camera.rep"])
+    wait_for(lambda: marker.event_id in rec.ids(), what="marker")
+    assert rec.ids() == [ev.event_id, marker.event_id]
+    wait_for(lambda: dl.messages, what="dead letter")
+    assert "already used for another event" in c.parse_event(dl.messages[0][1]).data.reason  # type: ignore[attr-defined]
+    dl.close()
 
 
 def test_everything_a_station_publishes_is_under_its_prefix(mosquitto: PrivateMosquitto,

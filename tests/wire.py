@@ -1,0 +1,30 @@
+"""Watching the wire in tests: a bare paho client that records raw payloads on a topic filter."""
+
+from __future__ import annotations
+
+import threading
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from shared.mqtt import unique_client_id
+
+
+class RawListener:
+    """A bare paho client recording raw payloads, to watch what is on the wire."""
+
+    def __init__(self, port: int, topic: str) -> None:
+        self.messages: list[tuple[str, bytes, bool]] = []
+        subscribed = threading.Event()
+        self.c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id("raw"), protocol=mqtt.MQTTv5)
+        self.c.on_message = lambda _c, _u, m: self.messages.append((m.topic, bytes(m.payload), m.retain))
+        self.c.on_subscribe = lambda *_: subscribed.set()
+        self.c.connect("127.0.0.1", port)
+        self.c.subscribe(topic, qos=1)
+        self.c.loop_start()
+        if not subscribed.wait(10):
+            raise AssertionError(f"no SUBACK for {topic} within 10 s")
+
+    def close(self) -> None:
+        self.c.disconnect()
+        self.c.loop_stop()
