@@ -10,6 +10,7 @@ contract envelopes):
 | ``gym:{site}:station:{station}:state`` | string (JSON `StationState`) | the live session and its sets, so a restarted worker carries on |
 | ``gym:{site}:station:{station}:last_verdict`` | string (JSON envelope) | the station's latest ``rep.verdict`` |
 | ``gym:{site}:station:{station}:verdicts`` | list (JSON envelopes) | recent verdicts, newest last, capped |
+| ``gym:{site}:station:{station}:archive:{session_id}`` | list (JSON `SetRecord`), TTL 2 days | a live session's older ended sets, out of the hot state until the session ends |
 | ``gym:{site}:station:{station}:unassigned`` | list (JSON envelopes) | verdicts of reps done outside any set, kept |
 | ``gym:{site}:members`` | set | every member id |
 | ``gym:{site}:member:{member_id}`` | string (JSON `MemberRecord`) | name, weaker leg, goal, badge/QR/PIN tokens |
@@ -35,7 +36,7 @@ import redis
 from redis.client import Pipeline
 
 from shared.contract import Envelope, IdMethod, Leg, RepVerdictEvent, parse_event
-from shared.records import MemberRecord, ProgressRecord, SessionRecord, StationState
+from shared.records import MemberRecord, ProgressRecord, SessionRecord, SetRecord, StationState
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 PROCESSED_TTL_S = 7 * 24 * 3600
 # The live feed of one station: a few sessions' worth (a session is at most ~100 reps).
 STATION_FEED_LEN = 500
+# A session's archived sets outlive an abandoned session (no session.ended) by a day or two, then go.
+ARCHIVE_TTL_S = 2 * 24 * 3600
 # Loose reps (no set under way) are rare; a thousand is weeks of them.
 UNASSIGNED_LEN = 1000
 
@@ -68,6 +71,9 @@ class Keys:
 
     def verdicts(self, station: str) -> str:
         return f"{self.p}:station:{station}:verdicts"
+
+    def archive(self, station: str, session_id: str) -> str:
+        return f"{self.p}:station:{station}:archive:{session_id}"
 
     def unassigned(self, station: str) -> str:
         return f"{self.p}:station:{station}:unassigned"
@@ -168,6 +174,17 @@ class RedisRepo:
         if not assigned:
             self.writes += [["RPUSH", self.k.unassigned(station_id), raw],
                             ["LTRIM", self.k.unassigned(station_id), -UNASSIGNED_LEN, -1]]
+
+    def archive_set(self, station_id: str, session_id: str, rec: SetRecord) -> None:
+        key = self.k.archive(station_id, session_id)
+        self.writes += [["RPUSH", key, rec.model_dump_json()], ["EXPIRE", key, ARCHIVE_TTL_S]]
+
+    def archived_sets(self, station_id: str, session_id: str) -> list[SetRecord]:
+        rows = self.r.lrange(self.k.archive(station_id, session_id), 0, -1)
+        return [SetRecord.model_validate_json(r) for r in rows]
+
+    def drop_archive(self, station_id: str, session_id: str) -> None:
+        self.writes.append(["DEL", self.k.archive(station_id, session_id)])
 
     def flush(self, pipe: Pipeline[str]) -> None:
         for cmd in self.writes:
@@ -304,6 +321,7 @@ class MemoryRepo:
         self.histories: dict[str, list[SessionRecord]] = {}
         self.verdicts: dict[str, list[Envelope]] = {}
         self.unassigned: dict[str, list[Envelope]] = {}
+        self.archives: dict[tuple[str, str], list[SetRecord]] = {}
 
     def station(self, station_id: str) -> StationState:
         return self.stations.setdefault(station_id, StationState())
@@ -340,6 +358,16 @@ class MemoryRepo:
         self.verdicts.setdefault(station_id, []).append(ev)
         if not assigned:
             self.unassigned.setdefault(station_id, []).append(ev)
+
+
+    def archive_set(self, station_id: str, session_id: str, rec: SetRecord) -> None:
+        self.archives.setdefault((station_id, session_id), []).append(rec)
+
+    def archived_sets(self, station_id: str, session_id: str) -> list[SetRecord]:
+        return list(self.archives.get((station_id, session_id), []))
+
+    def drop_archive(self, station_id: str, session_id: str) -> None:
+        self.archives.pop((station_id, session_id), None)
 
 
 def _as_verdict(raw: str) -> RepVerdictEvent | None:

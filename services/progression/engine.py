@@ -64,6 +64,10 @@ log = logging.getLogger(__name__)
 LOOSE_KEPT = 20
 # A second sensor's rep can only belong to the set under way or the one before it.
 LOOKBACK_SETS = 2
+# Sets kept in the station's live state, which every event reads and writes whole: the one under
+# way and the two before it (room for the look-back and for events out of order). Older ended sets
+# wait in the session's archive until the session ends, so an event costs the same at rep 100 as at rep 1.
+HOT_SETS = LOOKBACK_SETS + 1
 
 
 class Repo(Protocol):
@@ -77,6 +81,9 @@ class Repo(Protocol):
     def last_session(self, member_id: str) -> SessionRecord | None: ...
     def add_session(self, rec: SessionRecord) -> None: ...
     def add_verdict(self, station_id: str, ev: Envelope, assigned: bool) -> None: ...
+    def archive_set(self, station_id: str, session_id: str, rec: SetRecord) -> None: ...
+    def archived_sets(self, station_id: str, session_id: str) -> list[SetRecord]: ...
+    def drop_archive(self, station_id: str, session_id: str) -> None: ...
 
 
 def derived_id(tag: str, source_event_id: str) -> str:
@@ -143,6 +150,8 @@ class Engine:
         new = SetRecord(set_index=d.set_index, leg=d.leg, weight_kg=d.weight_kg, target_reps=d.target_reps,
                         started_ts=ev.ts)
         st.session.sets.append(new)
+        while len(st.session.sets) > HOT_SETS and st.session.sets[0].ended:
+            repo.archive_set(ev.station_id, d.session_id, st.session.sets.pop(0))
         st.current_set = len(st.session.sets) - 1
         # Several workers may take a station's events out of order: a rep whose event was made after
         # this set started belongs to it, even if it was handled first.
@@ -271,6 +280,8 @@ class Engine:
         if sess is None or sess.session_id != ev.data.session_id:
             return
         sess.ended, sess.end_reason = ev.ts, ev.data.reason
+        sess.sets = repo.archived_sets(ev.station_id, sess.session_id) + sess.sets
+        repo.drop_archive(ev.station_id, sess.session_id)
         for s in sess.sets:
             if not s.ended:  # its set.ended is lost or comes later (another worker): the session closes it
                 s.ended, s.end_reason, s.ended_ts = True, "completed", ev.ts
@@ -295,7 +306,9 @@ class Engine:
                         updated=ev.ts))
         if member is not None and not member.info.guest:
             repo.add_session(sess)
-        st.session, st.current_set, st.closed = None, None, sess
+        # Kept for a sensor event that comes late: only the sets such an event may still join.
+        st.session, st.current_set = None, None
+        st.closed = sess.model_copy(update={"sets": sess.sets[-HOT_SETS:]})
         repo.save_station(ev.station_id, st)
 
     def decide(self, sess: SessionRecord, goal: Goal, member: MemberRecord | None,

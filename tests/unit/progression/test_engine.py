@@ -150,3 +150,30 @@ def test_replay_command_prints_what_the_live_service_would_publish(tmp_path: Pat
     assert [o["type"] for o in out] == ["rep.verdict", "rep.verdict", "set.summary", "recommendation"]
     assert out[1]["data"]["faults"] == ["fast_eccentric"]
     assert out[3]["data"]["action"] == "hold"
+
+
+def test_a_long_session_keeps_only_recent_sets_live_and_judges_them_all_at_the_end() -> None:
+    from services.progression.engine import HOT_SETS
+
+    s = Station()
+    member = s.enrol()
+    mid = member.member.member_id  # type: ignore[union-attr]
+    s.send("session.started", c.SessionStarted(session_id="s1", member_id=mid, exercise=EX,
+                                               goal="strength_control", leg_order=[c.Leg.LEFT]))
+    t = 100.0
+    for k in range(1, 7):
+        s.send("set.started", c.SetStarted(session_id="s1", set_index=k, leg=c.Leg.LEFT, weight_kg=12.5,
+                                           target_reps=8))
+        for r in range(1, 9):
+            t += 5
+            s.cam(t, (c.Fault.SWING,) if (k, r) == (1, 3) else (), idx=r)  # the one bad rep: first set
+        s.send("set.ended", c.SetEnded(session_id="s1", set_index=k, leg=c.Leg.LEFT, weight_kg=12.5, target_reps=8))
+        live = s.repo.station("st-01").session
+        assert live is not None and len(live.sets) <= HOT_SETS  # the per-event state stays small
+    out = s.send("session.ended", c.SessionEnded(session_id="s1", member_id=mid))
+    rec = next(e.data for e in out if isinstance(e, c.RecommendationEvent))
+    assert rec.action == c.Action.HOLD  # the swing in set 1, long archived, still holds the weight
+    history = s.repo.histories[mid][-1]
+    assert [x.set_index for x in history.sets] == [1, 2, 3, 4, 5, 6]
+    assert sum(len(x.reps) for x in history.sets) == 48
+    assert s.repo.archives == {}  # the archive is dropped once the session is filed
