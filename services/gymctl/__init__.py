@@ -1,0 +1,1 @@
+"""gymctl — provisioning a site: stations' broker credentials, ACL and env files; Redis backup."""
