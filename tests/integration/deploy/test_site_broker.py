@@ -34,8 +34,8 @@ class SiteBroker(PrivateServer):
 
     def command(self) -> list[str]:
         cfg = self.state.load()
-        conf = render_broker_conf(self.state, cfg, bind="127.0.0.1", data_dir=str(self.dir), pid_file=str(self.pid_file),
-                                  run_as="root" if os.geteuid() == 0 else "")
+        conf = render_broker_conf(self.state, cfg, bind="127.0.0.1", data_dir=str(self.dir),
+                                  pid_file=str(self.pid_file), run_as="root" if os.geteuid() == 0 else "")
         path = self.dir / "mosquitto.conf"
         path.write_text(conf)
         return [self.binary, "-c", str(path)]
@@ -107,7 +107,7 @@ def account(state: SiteState, name: str) -> tuple[str, str]:
 
 
 def test_anonymous_and_wrong_passwords_are_refused(site) -> None:
-    state, broker = site
+    _state, broker = site
     anon = Peer(broker.port, None, None)
     wrong = Peer(broker.port, "st-01", "not-the-password")
     wait_for(lambda: anon.rc and wrong.rc, what="CONNACKs")
