@@ -1,0 +1,32 @@
+"""The rendered provisioning files (pure): what each account may reach, what a unit is told."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.gymctl.site import SiteConfig, check_station_id, render_acl, render_env
+
+
+def test_each_station_gets_only_its_own_prefix_and_the_services_the_site() -> None:
+    acl = render_acl(SiteConfig(site_id="north"), ["st-01", "st-02"])
+    blocks = {b.splitlines()[0]: b.splitlines()[1:] for b in acl.split("\n\n") if b.startswith("user ")}
+    assert blocks["user st-01"] == ["topic readwrite gym/v1/north/st-01/#"]
+    assert blocks["user st-02"] == ["topic readwrite gym/v1/north/st-02/#"]
+    assert blocks["user progression"] == blocks["user dashboard"] == ["topic readwrite gym/v1/north/#"]
+    assert "pattern" not in acl and "allow" not in acl  # nothing grants beyond the listed accounts
+
+
+@pytest.mark.parametrize("bad", ["progression", "dashboard", "site", "st/01", "st+", "#", "", "A1", "x" * 65])
+def test_reserved_and_unsafe_station_ids_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        check_station_id(bad)
+
+
+def test_a_units_env_file_uses_tls_when_the_site_has_a_ca() -> None:
+    plain = render_env(SiteConfig(site_id="main", broker_host="h", broker_port=1883), "st-01", "pw")
+    with_ca = SiteConfig(site_id="main", broker_host="h", tls_port=8883, tls_ca="/etc/gym/ca.crt")
+    tls = render_env(with_ca, "st-01", "pw")
+    assert "GYM_MQTT_PORT=1883" in plain and "TLS" not in plain
+    assert "GYM_MQTT_PORT=8883" in tls and "GYM_MQTT_TLS_CA=/etc/gym/ca.crt" in tls
+    assert "GYM_STATION_ID=st-01" in tls and "GYM_ENVIRONMENT=production" in tls
+    assert "GYM_STATION_ID=site" in render_env(SiteConfig(site_id="main"), "progression", "pw")
