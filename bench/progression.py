@@ -12,22 +12,18 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from bench._site import site_with_worker
 from bench.baselines import mqtt_round_trip, percentile
-from services.procs import Child, service_env
 from shared import contract as c
 from shared.mqtt import unique_client_id
-from shared.servers import PrivateMosquitto, PrivateRedis
 from shared.topics import topic_filter, topic_for
 
 STATIONS = 100
@@ -155,21 +151,10 @@ def latency(port: int) -> list[float]:
 
 
 def main(argv: list[str]) -> int:
-    with tempfile.TemporaryDirectory() as d:
-        broker = PrivateMosquitto(Path(d) / "m").start()
-        redis = PrivateRedis(Path(d) / "r").start()
-        env = service_env(os.environ, environment="test", mqtt_port=str(broker.port), redis_url=redis.url,
-                          station_id="site", log_level="WARNING")
-        worker = Child("progression", ["services.progression", "run"], env, Path(d))
-        try:
-            time.sleep(2.0)
-            base = mqtt_round_trip(broker.port, n=1000)
-            rate = throughput(broker.port)
-            lat = latency(broker.port)
-        finally:
-            worker.stop()
-            redis.stop()
-            broker.stop()
+    with site_with_worker() as (broker, _redis, _worker):
+        base = mqtt_round_trip(broker.port, n=1000)
+        rate = throughput(broker.port)
+        lat = latency(broker.port)
     p50, p99 = percentile(lat, 50), percentile(lat, 99)
     print(f"one worker: {rate:,.0f} rep events/s (target {TARGET_PER_S:,}; ratio {rate / TARGET_PER_S:.2f})")
     print(f"100 stations: later sensor event -> rep.verdict p50 {p50:.1f} ms, p99 {p99:.1f} ms "

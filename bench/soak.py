@@ -13,24 +13,20 @@ nothing counted twice — and the latency from the later sensor event to its ver
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from bench._site import site_with_worker
 from bench.baselines import mqtt_round_trip, percentile
-from services.procs import Child, service_env
 from shared import contract as c
 from shared.mqtt import unique_client_id
-from shared.servers import PrivateMosquitto, PrivateRedis
 from shared.topics import spec, topic_filter, topic_for
 
 EX = "hamstring-curl-kickback"
@@ -153,32 +149,19 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--stations", type=int, default=100)
     ap.add_argument("--minutes", type=float, default=1.0)
     args = ap.parse_args(argv)
-    with tempfile.TemporaryDirectory() as d:
-        broker = PrivateMosquitto(Path(d) / "m").start()
-        redis = PrivateRedis(Path(d) / "r").start()
-        env = service_env(os.environ, environment="test", mqtt_port=str(broker.port), redis_url=redis.url,
-                          station_id="site", log_level="WARNING")
-        worker = Child("progression", ["services.progression", "run"], env, Path(d))
-        try:
-            deadline = time.monotonic() + 20
-            while "progression connected" not in worker.log() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            base = mqtt_round_trip(broker.port, n=1000)
-            site = Site(broker.port)
-            until = time.monotonic() + args.minutes * 60
-            stations = [Station(i, broker.port, until) for i in range(args.stations)]
-            t0 = time.monotonic()
-            for s in stations:
-                s.start()
-            for s in stations:
-                s.join()
-            time.sleep(5.0)  # the last verdicts and recommendations in flight
-            elapsed = time.monotonic() - t0
-            alive = worker.alive()
-        finally:
-            worker.stop()
-            redis.stop()
-            broker.stop()
+    with site_with_worker() as (broker, _redis, worker):
+        base = mqtt_round_trip(broker.port, n=1000)
+        site = Site(broker.port)
+        until = time.monotonic() + args.minutes * 60
+        stations = [Station(i, broker.port, until) for i in range(args.stations)]
+        t0 = time.monotonic()
+        for s in stations:
+            s.start()
+        for s in stations:
+            s.join()
+        time.sleep(5.0)  # the last verdicts and recommendations in flight
+        elapsed = time.monotonic() - t0
+        alive = worker.alive()
 
     reps = [(s.st, *r) for s in stations for r in s.reps]
     keys = {(st, sid, leg, k, r) for st, sid, k, leg, r in reps}
