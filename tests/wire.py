@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from shared.mqtt import unique_client_id
+from shared.servers import PrivateServer, _find
 
 
 class RawListener:
@@ -28,3 +31,18 @@ class RawListener:
     def close(self) -> None:
         self.c.disconnect()
         self.c.loop_stop()
+
+
+class ConfBroker(PrivateServer):
+    """mosquitto with a given config text (written at each start; `user root` added when run as root)."""
+
+    def __init__(self, name: str, workdir: Path, port: int, conf: str) -> None:
+        super().__init__(workdir, port)
+        self.name = name
+        self.conf = conf + ("user root\n" if os.geteuid() == 0 else "")
+        self.binary = _find("mosquitto", "mosquitto")
+
+    def command(self) -> list[str]:
+        path = self.dir / "mosquitto.conf"
+        path.write_text(self.conf)
+        return [self.binary, "-c", str(path)]

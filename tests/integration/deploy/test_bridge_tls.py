@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 import time
@@ -18,27 +17,13 @@ from paho.mqtt.properties import Properties
 from services.gymctl.__main__ import main as gymctl
 from services.gymctl.site import SiteState, read_env, render_broker_conf
 from shared.mqtt import unique_client_id
-from shared.servers import PrivateServer, _find, free_port
+from shared.servers import free_port
 from tests.conftest import wait_for
+from tests.wire import ConfBroker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-class ConfBroker(PrivateServer):
-    """mosquitto with a given config text (written at each start)."""
-
-    def __init__(self, name: str, workdir: Path, port: int, conf: str) -> None:
-        super().__init__(workdir, port)
-        self.name = name
-        self.conf = conf + ("user root\n" if os.geteuid() == 0 else "")
-        self.binary = _find("mosquitto", "mosquitto")
-
-    def command(self) -> list[str]:
-        path = self.dir / "mosquitto.conf"
-        path.write_text(self.conf)
-        return [self.binary, "-c", str(path)]
 
 
 @pytest.fixture
