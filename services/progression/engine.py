@@ -215,6 +215,7 @@ class Engine:
                            if find_partner(x.reps, d.start_t, d.end_t, sensor) is not None), None)
             target = target or next((x for x in reversed(sess.sets) if x.started_ts is not None
                                      and x.started_ts <= ev.ts and (x.ended_ts is None or ev.ts <= x.ended_ts)), None)
+            target = target or self._after_clock_jump(ev, st, sess)
         if target is None:
             self._loose_rep(ev, st, sensor, repo, out)
             return
@@ -231,6 +232,17 @@ class Engine:
         repo.add_verdict(ev.station_id, out.add("rep.verdict", rec.verdict), assigned=True)
         if target.ended and sess is not None:
             out.add("set.summary", self._summary(sess.session_id, target))  # the summary sent was short
+
+    @staticmethod
+    def _after_clock_jump(ev: Envelope, st: StationState, sess: SessionRecord) -> SetRecord | None:
+        """A rep stamped before what already happened at its station (the session's start or the last set's
+        end) while a set is under way: the station's clock went back (an NTP step, a unit booted without a
+        real-time clock), not time. It belongs to the set under way, not to the unassigned list."""
+        if sess is not st.session or st.current_set is None:
+            return None
+        cur = sess.sets[st.current_set]
+        happened = max((x.ended_ts for x in sess.sets if x.ended_ts is not None), default=sess.started)
+        return cur if not cur.ended and ev.ts < happened else None
 
     def _loose_rep(self, ev: CameraRepEvent | LoadRepEvent, st: StationState, sensor: str, repo: Repo,
                    out: _Out) -> None:

@@ -177,3 +177,37 @@ def test_a_long_session_keeps_only_recent_sets_live_and_judges_them_all_at_the_e
     assert [x.set_index for x in history.sets] == [1, 2, 3, 4, 5, 6]
     assert sum(len(x.reps) for x in history.sets) == 48
     assert s.repo.archives == {}  # the archive is dropped once the session is filed
+
+
+def test_a_station_clock_that_jumps_back_mid_session_keeps_reps_in_the_set_under_way() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    s = Station()
+    now = datetime.now(UTC)
+
+    def at(event_type: str, data: c.Model, ts: datetime) -> list[c.Envelope]:
+        return s.engine.handle(c.make_event(event_type, "main", "st-01", data, ts=ts), s.repo)
+
+    at("session.started", c.SessionStarted(session_id="s1", member_id="guest-1", exercise=EX, goal="strength_control",
+                                           leg_order=[c.Leg.LEFT]), now)
+    set1 = c.SetStarted(session_id="s1", set_index=1, leg=c.Leg.LEFT, weight_kg=12.5, target_reps=3)
+    at("set.started", set1, now + timedelta(seconds=1))
+    rep = c.CameraRep(leg=c.Leg.LEFT, rep_index=1, start_t=10, end_t=13, concentric_s=1, eccentric_s=2)
+    at("camera.rep", rep, now + timedelta(seconds=5))
+    at("set.ended", c.SetEnded(session_id="s1", set_index=1, leg=c.Leg.LEFT, weight_kg=12.5, target_reps=3),
+       now + timedelta(seconds=20))
+    at("set.started", set1.model_copy(update={"set_index": 2}), now + timedelta(seconds=90))
+    # The unit's clock steps back an hour mid-set: its reps are stamped before the session began.
+    back = now - timedelta(hours=1)
+    for k in range(3):
+        out = at("camera.rep", rep.model_copy(update={"start_t": 100.0 + 5 * k, "end_t": 103.0 + 5 * k}),
+                 back + timedelta(seconds=5 * k))
+        v = verdicts(out)[0]
+        assert (v.set_index, v.rep_index) == (2, k + 1)
+    assert s.repo.unassigned == {}
+    # A rep made in the rest between the sets (clock fine) is still not the next set's.
+    at("set.ended", c.SetEnded(session_id="s1", set_index=2, leg=c.Leg.LEFT, weight_kg=12.5, target_reps=3),
+       back + timedelta(seconds=30))
+    loose = verdicts(at("camera.rep", rep.model_copy(update={"start_t": 300.0, "end_t": 303.0}),
+                        back + timedelta(seconds=40)))[0]
+    assert loose.set_index is None
