@@ -1,4 +1,6 @@
-"""python -m services.camera analyze --replay FILE | run --source sim|FILE"""
+"""python -m services.camera analyze --replay FILE [--leg left|right] [--goal GOAL]
+                        | run [--source sim|REPLAY.jsonl|DEVICE|VIDEO|RTSP-URL] [--leg L] [--goal G]
+                        | placement --source DEVICE|VIDEO|RTSP-URL|REPLAY.jsonl [--seconds S] [--snapshot PNG]"""
 
 from __future__ import annotations
 
@@ -8,39 +10,109 @@ import logging
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 from services.camera.analysis import analyze
-from services.camera.sources import ReplaySource, SimulatedMemberSource, read_replay
+from services.camera.rules import goal_tempo
+from services.camera.sources import PoseSource, ReplayReader, ReplaySource, SimulatedMemberSource
 from shared.contract import Envelope, Leg, SetStarted
 from shared.settings import Settings
 
+REPLAY_SUFFIXES = (".jsonl", ".json", ".ndjson")
+
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m services.camera", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m services.camera", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
+    legs = [x.value for x in Leg]
     a = sub.add_parser("analyze", help="judge the reps of a pose replay and print JSON")
     a.add_argument("--replay", type=Path, required=True, help="pose JSON Lines file")
-    a.add_argument("--leg", choices=[x.value for x in Leg], default="left")
+    a.add_argument("--leg", choices=legs, default="left")
     a.add_argument("--goal", default=None, help="goal id (tempo goals judge tempo)")
     r = sub.add_parser("run", help="run the live service")
-    r.add_argument("--source", default="sim", help="'sim' (virtual member) or a replay file")
-    r.add_argument("--leg", choices=[x.value for x in Leg], default="left")
+    r.add_argument("--source", default="sim",
+                   help="'sim' (virtual member), a pose replay (.jsonl), a camera index, a video file or an RTSP URL")
+    r.add_argument("--leg", choices=legs, default="left")
+    r.add_argument("--goal", default=None, help="goal until a session says otherwise")
+    r.add_argument("--speed", type=float, default=1.0, help="replay pace (2 = twice real time)")
+    r.add_argument("--snapshot-dir", type=Path, default=Path("var/camera"), help="where placement snapshots go")
+    c = sub.add_parser("placement", help="installer's check: are the working leg, both hips and the torso seen?")
+    c.add_argument("--source", required=True, help="a camera index, a video file, an RTSP URL or a pose replay")
+    c.add_argument("--leg", choices=legs, default="left")
+    c.add_argument("--seconds", type=float, default=3.0)
+    c.add_argument("--snapshot", type=Path, default=Path("placement.png"), help="annotated snapshot (PNG)")
     args = p.parse_args(argv)
 
     if args.cmd == "analyze":
-        try:
-            reps = analyze(read_replay(args.replay), Leg(args.leg))
-        except (OSError, ValueError, KeyError) as exc:
-            print(f"error: cannot analyse {args.replay}: {exc}", file=sys.stderr)
+        return analyze_command(args.replay, Leg(args.leg), args.goal)
+    if args.cmd == "placement":
+        return placement_command(args.source, Leg(args.leg), args.seconds, args.snapshot)
+    return run(args.source, Leg(args.leg), args.goal, args.snapshot_dir, args.speed)
+
+
+def analyze_command(path: Path, leg: Leg, goal: str | None) -> int:
+    try:
+        tempo = goal_tempo(goal)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    reader = ReplayReader(path)
+    try:
+        reps = analyze(reader, leg, tempo)
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    for reason in reader.skipped[:20]:
+        print(f"warning: skipped {reason}", file=sys.stderr)
+    out: dict[str, Any] = {"reps": [j.to_report() for j in reps]}
+    if reader.skipped:
+        out["skipped_lines"] = len(reader.skipped)
+    json.dump(out, sys.stdout, indent=1)
+    print()
+    return 0
+
+
+def make_source(spec: str, speed: float = 1.0) -> PoseSource:
+    if spec == "sim":
+        return SimulatedMemberSource()
+    if spec.endswith(REPLAY_SUFFIXES):
+        return ReplaySource(Path(spec), speed=speed)
+    from services.camera.capture import VideoSource  # cv2 and MediaPipe: only for a real camera
+
+    return VideoSource(spec)
+
+
+def placement_command(spec: str, leg: Leg, seconds: float, snapshot: Path) -> int:
+    from services.camera.annotate import save_snapshot
+    from services.camera.kinematics import measure
+    from services.camera.placement import PlacementCheck
+
+    source = make_source(spec)
+    check = PlacementCheck(leg)
+    until = time.monotonic() + seconds
+    for frame in source.frames():
+        if "camera_lost" in frame:
+            print(f"error: camera lost: {frame['camera_lost']}", file=sys.stderr)
+            source.close()
             return 2
-        json.dump({"reps": [j.to_report() for j in reps]}, sys.stdout, indent=1)
-        print()
-        return 0
-    return run(args.source, Leg(args.leg))
+        check.feed(frame)
+        if time.monotonic() >= until:
+            break
+    source.close()
+    result = check.result()
+    if check.last_frame is not None:
+        image = getattr(source, "last_image", None)
+        result["snapshot"] = str(save_snapshot(snapshot, check.last_frame, measure(check.last_frame, leg), image,
+                                               [str(result["message"])[:70]]))
+    json.dump(result, sys.stdout, indent=1)
+    print()
+    return 0 if result["ok"] else 1
 
 
-def run(source_arg: str, leg: Leg) -> int:
+def run(source_arg: str, leg: Leg, goal: str | None, snapshot_dir: Path, speed: float = 1.0) -> int:
     from services.camera.service import CameraService
     from services.simulator.script import demo_set
     from shared.mqtt import MqttBus
@@ -48,9 +120,8 @@ def run(source_arg: str, leg: Leg) -> int:
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s camera %(levelname)s %(message)s")
     bus = MqttBus(settings, "camera")
-    source: SimulatedMemberSource | ReplaySource
-    if source_arg == "sim":
-        source = SimulatedMemberSource()
+    source = make_source(source_arg, speed)
+    if isinstance(source, SimulatedMemberSource):
         sim = source
 
         def perform(ev: Envelope) -> None:
@@ -59,9 +130,7 @@ def run(source_arg: str, leg: Leg) -> int:
             sim.perform(demo_set(data.leg))
 
         bus.subscribe("set.started", perform, site_id=settings.site_id, station_id=settings.station_id)
-    else:
-        source = ReplaySource(Path(source_arg))
-    service = CameraService(bus, source, leg)
+    service = CameraService(bus, source, leg, goal=goal, snapshot_dir=snapshot_dir)
     stop = threading.Event()
 
     def on_signal(*_: object) -> None:
@@ -73,6 +142,10 @@ def run(source_arg: str, leg: Leg) -> int:
     bus.start(wait_s=None)
     try:
         service.run()
+        if not stop.is_set():
+            # A replay has ended: stay up (queued events still go out, commands are still answered).
+            logging.getLogger(__name__).info("source ended; idle until stopped")
+            stop.wait()
     finally:
         bus.stop()
     return 0

@@ -1,4 +1,4 @@
-"""Offline and live analysis of a pose stream: frames in, judged reps out (pure)."""
+"""Offline and live analysis of a pose stream: frames in, judged reps and live cues out (pure)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.camera.kinematics import knee_flexion
-from services.camera.reps import Rep, RepSegmenter
+from services.camera.kinematics import LegTracker, Sample
+from services.camera.reps import Phase, Rep, RepSegmenter
 from services.camera.rules import CameraRules
+from shared.catalogue import Tempo
 from shared.contract import CameraRep, Fault, Leg
+
+# Live cues fire at this share of a fault's threshold, so the member hears it before the rep fails.
+CUE_SHARE = 0.7
+# A return faster than 110°/s at its quickest is heading for a drop: a controlled 2 s return of a
+# 100° curl peaks at ~80°/s, a 1.2 s one (the fast_eccentric limit) at ~130°/s.
+FAST_RETURN_DEG_S = 110.0
+# Rest references (thigh, pelvis, torso at the bottom) follow slow posture changes between reps.
+REST_SMOOTHING = 0.1
+
+CUE_THIGH = "Keep the thigh still"
+CUE_HIPS = "Hips square"
+CUE_LOWER = "Lower slowly"
 
 
 @dataclass
@@ -17,20 +30,27 @@ class JudgedRep:
     rep: Rep
     faults: list[Fault]
 
+    def metrics(self) -> dict[str, float]:
+        r = self.rep
+        m = {"peak_knee_flexion_deg": r.peak_knee_deg, "rest_knee_flexion_deg": r.rest_knee_deg,
+             "thigh_excursion_deg": r.thigh_excursion_deg, "pelvis_rotation_deg": r.pelvis_rotation_deg,
+             "torso_change_deg": r.torso_change_deg, "max_gap_s": r.max_gap_s}
+        return {k: round(v, 2) for k, v in m.items() if v is not None}
+
     def to_event_data(self, leg: Leg, t_offset: float = 0.0) -> CameraRep:
         r = self.rep
         return CameraRep(
-            leg=leg, rep_index=r.index, start_t=r.start_t + t_offset, end_t=r.end_t + t_offset,
-            concentric_s=r.concentric_s, top_hold_s=0.0, eccentric_s=r.eccentric_s,
-            metrics={"peak_knee_flexion_deg": round(r.peak_knee_deg, 1)}, faults=self.faults,
+            leg=leg, rep_index=r.index, start_t=max(0.0, r.start_t + t_offset), end_t=max(0.0, r.end_t + t_offset),
+            concentric_s=round(r.concentric_s, 3), top_hold_s=round(r.top_hold_s, 3),
+            eccentric_s=round(r.eccentric_s, 3), metrics=self.metrics(), faults=self.faults,
         )
 
     def to_report(self) -> dict[str, Any]:
         r = self.rep
         return {
             "index": r.index, "start_t": round(r.start_t, 3), "end_t": round(r.end_t, 3),
-            "concentric_s": round(r.concentric_s, 3), "eccentric_s": round(r.eccentric_s, 3),
-            "peak_knee_flexion_deg": round(r.peak_knee_deg, 1),
+            "concentric_s": round(r.concentric_s, 3), "top_hold_s": round(r.top_hold_s, 3),
+            "eccentric_s": round(r.eccentric_s, 3), **self.metrics(),
             "faults": [f.value for f in self.faults], "passed": not self.faults,
         }
 
@@ -38,16 +58,52 @@ class JudgedRep:
 @dataclass
 class PoseAnalyzer:
     leg: Leg
+    tempo: Tempo | None = None
     rules: CameraRules = field(default_factory=CameraRules)
+    tracker: LegTracker = field(init=False)
     segmenter: RepSegmenter = field(default_factory=RepSegmenter)
-    last_knee: float | None = None
+    last: Sample | None = None
+    _rest: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tracker = LegTracker(self.leg)
+
+    @property
+    def last_knee(self) -> float | None:
+        return self.last.knee if self.last else None
 
     def feed(self, frame: Mapping[str, Any]) -> JudgedRep | None:
-        self.last_knee = knee_flexion(frame, self.leg)
-        rep = self.segmenter.update(float(frame["t"]), self.last_knee)
-        return JudgedRep(rep, self.rules.faults(rep)) if rep else None
+        s = self.last = self.tracker.update(frame)
+        rep = self.segmenter.update(s)
+        if self.segmenter.phase is Phase.REST:
+            for ch in ("thigh", "pelvis", "torso"):
+                v = getattr(s, ch)
+                if v is not None:
+                    old = self._rest.get(ch)
+                    self._rest[ch] = v if old is None else old + REST_SMOOTHING * (v - old)
+        return JudgedRep(rep, self.rules.faults(rep, self.tempo)) if rep else None
+
+    def cues(self) -> list[str]:
+        """Live coaching cues for the frame just fed (during a rep only)."""
+        s = self.last
+        if s is None or self.segmenter.phase is Phase.REST:
+            return []
+        out = []
+        r = self.rules
+
+        def off(ch: str) -> float:
+            v, ref = getattr(s, ch), self._rest.get(ch)
+            return 0.0 if v is None or ref is None else abs(v - ref)
+
+        if off("thigh") > CUE_SHARE * r.max_thigh_excursion_deg:
+            out.append(CUE_THIGH)
+        if off("pelvis") > CUE_SHARE * r.max_pelvis_rotation_deg:
+            out.append(CUE_HIPS)
+        if s.knee is not None and s.knee_velocity < -FAST_RETURN_DEG_S:
+            out.append(CUE_LOWER)
+        return out
 
 
-def analyze(frames: Iterable[Mapping[str, Any]], leg: Leg) -> list[JudgedRep]:
-    a = PoseAnalyzer(leg)
+def analyze(frames: Iterable[Mapping[str, Any]], leg: Leg, tempo: Tempo | None = None) -> list[JudgedRep]:
+    a = PoseAnalyzer(leg, tempo)
     return [j for j in (a.feed(f) for f in frames) if j is not None]

@@ -1,76 +1,197 @@
-"""Rep segmentation on knee flexion (pure): a state machine with hysteresis."""
+"""Rep segmentation on knee flexion (pure): a state machine with hysteresis.
+
+Counting: a rep starts when the knee bends past START_DEG and is complete when it is back under
+END_DEG, having peaked above MIN_PEAK_DEG; a wobble between the two thresholds never counts, and a
+return that stops half way and curls again (a half-drop) stays one rep.
+
+Timing: once a rep is complete its samples are read again. The curl and the return are located
+by where the knee crosses 25 % and 75 % of the rep's range; the full phase is taken as three times
+that middle stretch, which is exact for the smooth (half-cosine) bend of a controlled curl and is
+insensitive to the jitter at rest and at the top. Rest-to-top is the curl, top-to-leaving-the-top
+the hold, leaving-the-top-to-rest the return.
+"""
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
+
+from services.camera.kinematics import Sample
 
 
 class Phase(Enum):
     REST = "rest"
     CURL = "curl"
+    TOP_HOLD = "top_hold"
     RETURN = "return"
 
 
-# A rep starts when the knee bends past START_DEG and ends when it is back under END_DEG.
-# 25° is beyond any standing sway of the knee ("mostly straight" start is 5–15°), and the
-# 10° gap between the two thresholds is the hysteresis that ignores jitter around either.
+# A rep starts past START_DEG and ends back under END_DEG. 25° is beyond any standing sway of the
+# knee (the "mostly straight" start is 5–15°); the 10° gap is the hysteresis that ignores jitter.
 START_DEG = 25.0
 END_DEG = 15.0
 # A curl that peaks below this is a twitch, not a rep (the shortest real partial rep goes past 40°).
 MIN_PEAK_DEG = 40.0
+# Nobody curls and returns against a cable in under 0.3 s: anything quicker is a landmark glitch.
+MIN_REP_S = 0.3
+# Live phase only: under 20°/s the knee is holding (landmark jitter after filtering is ~5°/s).
+HOLD_SPEED_DEG_S = 20.0
+# Samples kept from before the start trigger: the bend begins below START_DEG, up to ~1 s earlier.
+PRE_ROLL_S = 1.5
+# Fractions of the range at which the curl and return are timed (see the module docstring).
+LOW, HIGH = 0.25, 0.75
+# Half-width of the centred average used for timing: 2 samples each side (±66 ms at 30 fps) halves
+# landmark jitter and is far shorter than any phase.
+SMOOTH_HALF = 2
 
 
-@dataclass
+@dataclass(frozen=True)
 class Rep:
     index: int
     start_t: float
-    peak_t: float
+    top_t: float  # reached the top
+    return_t: float  # left the top
     end_t: float
     peak_knee_deg: float
+    rest_knee_deg: float
+    thigh_excursion_deg: float | None  # max - min of the thigh angle during the rep
+    pelvis_rotation_deg: float | None  # largest pelvis turn from its position at rest
+    torso_change_deg: float | None  # largest torso angle change from its position at rest
+    max_gap_s: float  # longest stretch without a knee measurement inside the rep
 
     @property
     def concentric_s(self) -> float:
-        return self.peak_t - self.start_t
+        return self.top_t - self.start_t
+
+    @property
+    def top_hold_s(self) -> float:
+        return self.return_t - self.top_t
 
     @property
     def eccentric_s(self) -> float:
-        return self.end_t - self.peak_t
+        return self.end_t - self.return_t
+
+
+Row = tuple[float, float, float | None, float | None, float | None]  # t, knee, thigh, pelvis, torso
+
+
+def _cross(rows: list[Row], level: float, up: bool, start: int = 0, last: bool = False) -> tuple[float, int] | None:
+    """Interpolated time (and index) where knee crosses `level` upward/downward; first or last one."""
+    found: tuple[float, int] | None = None
+    for i in range(max(1, start), len(rows)):
+        k0, k1 = rows[i - 1][1], rows[i][1]
+        if (k0 < level <= k1) if up else (k0 > level >= k1):
+            t0, t1 = rows[i - 1][0], rows[i][0]
+            found = (t0 + (t1 - t0) * (level - k0) / (k1 - k0), i)
+            if not last:
+                return found
+    return found
+
+
+def _spread(rows: list[Row], col: int, t0: float, t1: float, ref: float | None) -> float | None:
+    vals = [r[col] for r in rows if t0 <= r[0] <= t1 and r[col] is not None]
+    if not vals:
+        return None
+    if ref is None:
+        return max(vals) - min(vals)  # type: ignore[type-var, operator]
+    return max(abs(v - ref) for v in vals)  # type: ignore[operator]
+
+
+def _rest_value(rows: list[Row], col: int, t_before: float) -> float | None:
+    vals = sorted(r[col] for r in rows if r[0] <= t_before and r[col] is not None)  # type: ignore[type-var]
+    return vals[len(vals) // 2] if vals else None
+
+
+def measure_rep(index: int, rows: list[Row], trigger_t: float) -> Rep:
+    """Timing and metrics of one completed rep from its samples (pre-roll included)."""
+    # Centred moving average: no lag, and the range's ends are not set by one noisy sample.
+    n = len(rows)
+    raw = [r[1] for r in rows]
+    h = SMOOTH_HALF
+    knees = [sum(raw[max(0, i - h):i + h + 1]) / (min(n, i + h + 1) - max(0, i - h)) for i in range(n)]
+    smooth: list[Row] = [(r[0], k, r[2], r[3], r[4]) for r, k in zip(rows, knees, strict=True)]
+    peak = max(knees)
+    resting = sorted(k for k, r in zip(knees, rows, strict=True) if r[0] <= trigger_t and k < START_DEG)
+    base = resting[len(resting) // 4] if resting else min(knees)  # lower quartile: the rise is in there too
+    amp = peak - base
+    lo, hi = base + LOW * amp, base + HIGH * amp
+    up_lo = _cross(smooth, lo, up=True)
+    up_hi = _cross(smooth, hi, up=True, start=up_lo[1]) if up_lo else None
+    dn_hi = _cross(smooth, hi, up=False, last=True)
+    dn_lo = _cross(smooth, lo, up=False, start=dn_hi[1]) if dn_hi else None
+    if not (up_lo and up_hi and dn_hi and dn_lo):  # degenerate (too few samples): plain edges
+        peak_t = rows[knees.index(peak)][0]
+        start, top, ret, end = rows[0][0], peak_t, peak_t, rows[-1][0]
+    else:
+        tc = (up_hi[0] - up_lo[0]) / (HIGH - LOW) * _COS_SHARE
+        te = (dn_lo[0] - dn_hi[0]) / (HIGH - LOW) * _COS_SHARE
+        start, top = up_lo[0] - tc * _COS_EDGE, up_hi[0] + tc * _COS_EDGE
+        ret, end = dn_hi[0] - te * _COS_EDGE, dn_lo[0] + te * _COS_EDGE
+        if ret < top:  # no hold: the two estimates of the turn overlap; meet in the middle
+            top = ret = (top + ret) / 2
+        start = max(start, rows[0][0])
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(rows) if start <= b[0] and a[0] <= end]
+    pelvis_rest = _rest_value(rows, 3, start)
+    torso_rest = _rest_value(rows, 4, start)
+    return Rep(
+        index=index, start_t=start, top_t=top, return_t=ret, end_t=max(end, ret), peak_knee_deg=peak,
+        rest_knee_deg=base, thigh_excursion_deg=_spread(rows, 2, start, end, None),
+        pelvis_rotation_deg=_spread(rows, 3, start, end, pelvis_rest),
+        torso_change_deg=_spread(rows, 4, start, end, torso_rest), max_gap_s=max(gaps, default=0.0),
+    )
+
+
+# A half-cosine bend from 0 to 1 crosses 0.25 and 0.75 at 1/3 and 2/3 of its duration: the middle
+# half of the range takes a third of the time (share), and each outer quarter a third (edge).
+_COS_SHARE = (HIGH - LOW) / ((math.acos(1 - 2 * HIGH) - math.acos(1 - 2 * LOW)) / math.pi)
+_COS_EDGE = math.acos(1 - 2 * LOW) / math.pi
 
 
 @dataclass
 class RepSegmenter:
-    """Feed (t, knee flexion) samples; completed reps come back from `update`."""
+    """Feed filtered samples; completed reps come back from `update`."""
 
     phase: Phase = Phase.REST
     count: int = 0
-    _start: float = 0.0
-    _peak: float = 0.0
-    _peak_t: float = 0.0
-    _last_low_t: float = 0.0
     reps: list[Rep] = field(default_factory=list)
+    _rows: deque[Row] = field(default_factory=deque)
+    _active: list[Row] = field(default_factory=list)
+    _peak: float = 0.0
+    _trigger_t: float = 0.0
 
-    def update(self, t: float, knee: float | None) -> Rep | None:
-        if knee is None:
-            return None
+    def update(self, s: Sample) -> Rep | None:
+        if s.knee is None or not s.fresh:
+            return None  # bridged or unseen: crossings are interpolated across the hole later
+        row: Row = (s.t, s.knee, s.thigh, s.pelvis, s.torso)
         if self.phase is Phase.REST:
-            if knee < START_DEG:
-                self._last_low_t = t
-                if knee >= END_DEG:
-                    return None
-            else:
+            self._rows.append(row)
+            while self._rows and s.t - self._rows[0][0] > PRE_ROLL_S:
+                self._rows.popleft()
+            if s.knee >= START_DEG:
                 self.phase = Phase.CURL
-                self._start, self._peak, self._peak_t = self._last_low_t, knee, t
+                self._active = list(self._rows)
+                self._peak, self._trigger_t = s.knee, s.t
             return None
-        if knee > self._peak:
-            self._peak, self._peak_t = knee, t
-        if knee < END_DEG:
+        self._active.append(row)
+        self._peak = max(self._peak, s.knee)
+        if s.knee < END_DEG:
+            rows, self._active = self._active, []
             self.phase = Phase.REST
-            self._last_low_t = t
-            if self._peak < MIN_PEAK_DEG:
+            self._rows = deque([row])
+            if self._peak < MIN_PEAK_DEG or s.t - self._trigger_t < MIN_REP_S:
                 return None
             self.count += 1
-            rep = Rep(self.count, self._start, self._peak_t, t, self._peak)
+            rep = measure_rep(self.count, rows, self._trigger_t)
             self.reps.append(rep)
             return rep
+        v = s.knee_velocity
+        if v > HOLD_SPEED_DEG_S:
+            self.phase = Phase.CURL
+        elif v < -HOLD_SPEED_DEG_S:
+            self.phase = Phase.RETURN
+        elif s.knee > self._peak - 15.0:  # slow and near the top: squeezing, not turning at the bottom
+            self.phase = Phase.TOP_HOLD
         return None

@@ -1,51 +1,206 @@
-"""The live camera service: frames from a source → analyzer → camera.rep / camera.pose events."""
+"""The live camera service: frames from a source → analyzer → camera.rep / camera.pose events,
+its health as station.status, and the installer's placement check on station.command."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from services.camera.analysis import PoseAnalyzer
+from services.camera.kinematics import measure
+from services.camera.placement import DEFAULT_SECONDS, PlacementCheck
+from services.camera.rules import goal_tempo
 from services.camera.sources import PoseSource
-from shared.contract import CameraPose, Envelope, Leg, SetStarted
+from shared.contract import (
+    CameraPose,
+    Envelope,
+    Leg,
+    ServiceState,
+    SessionStarted,
+    SetStarted,
+    StationCommand,
+    StationReply,
+)
 from shared.mqtt import MqttBus
 
 log = logging.getLogger(__name__)
 
 POSE_HZ = 10.0  # camera.pose rate: enough for a live gauge on the kiosk, cheap on the broker
+# How long nobody (or no working leg) may be seen before the station says so: longer than a
+# passer-by or a detector blink, short enough that the kiosk shows it before the next rep.
+UNSEEN_DEGRADE_S = 1.0
+NO_PERSON = "no person in view"
+LEG_UNSEEN = "working leg not in view"
+# Extra time the placement check waits for its frames before answering that none came.
+PLACEMENT_GRACE_S = 3.0
+
+Snapshotter = Callable[[Path, dict[str, Any], Any, list[str]], Path]
 
 
 class CameraService:
-    def __init__(self, bus: MqttBus, source: PoseSource, leg: Leg = Leg.LEFT) -> None:
+    def __init__(self, bus: MqttBus, source: PoseSource, leg: Leg = Leg.LEFT, goal: str | None = None,
+                 snapshot_dir: Path | None = None) -> None:
         self.bus, self.source = bus, source
-        self.analyzer = PoseAnalyzer(leg)
+        self.goal = goal
+        self.analyzer = PoseAnalyzer(leg, goal_tempo(goal))
+        self.snapshot_dir = snapshot_dir or Path("var/camera")
         self.t_offset = time.time()  # source t 0 on the station clock
-        self._last_pose = 0.0
-        bus.subscribe("set.started", self.on_set_started, site_id=bus.settings.site_id,
-                      station_id=bus.settings.station_id)
+        self._last_pose = -1.0
+        self._unseen_since: float | None = None
+        self._problem = ""  # the current degraded reason, "" when online
+        self._checks: list[tuple[PlacementCheck, float, threading.Event]] = []
+        self._lock = threading.Lock()
+        self.stopped = threading.Event()
+        s = bus.settings
+        bus.subscribe("set.started", self.on_set_started, site_id=s.site_id, station_id=s.station_id)
+        bus.subscribe("session.started", self.on_session_started, site_id=s.site_id, station_id=s.station_id)
+        bus.subscribe("station.command", self.on_command, site_id=s.site_id, station_id=s.station_id)
+
+    # ------------------------------------------------------------ events in
+
+    def on_session_started(self, ev: Envelope) -> None:
+        data = ev.data  # type: ignore[attr-defined]
+        assert isinstance(data, SessionStarted)
+        try:
+            tempo = goal_tempo(data.goal, data.exercise)
+        except KeyError:
+            log.warning("unknown exercise or goal %s/%s: tempo not judged", data.exercise, data.goal)
+            tempo = None
+        with self._lock:
+            self.goal = data.goal
+            self.analyzer = PoseAnalyzer(self.analyzer.leg, tempo)
 
     def on_set_started(self, ev: Envelope) -> None:
         data = ev.data  # type: ignore[attr-defined]
         assert isinstance(data, SetStarted)
-        if data.leg != self.analyzer.leg:
-            log.info("working leg is now %s", data.leg.value)
-            self.analyzer = PoseAnalyzer(data.leg)
+        with self._lock:
+            if data.leg != self.analyzer.leg:
+                log.info("working leg is now %s", data.leg.value)
+                self.analyzer = PoseAnalyzer(data.leg, self.analyzer.tempo)
+
+    def on_command(self, ev: Envelope) -> None:
+        cmd = ev.data  # type: ignore[attr-defined]
+        assert isinstance(cmd, StationCommand)
+        if cmd.service != "camera":
+            return
+        if cmd.command != "placement_check":
+            self.reply(cmd, status="error", error=f"unknown command {cmd.command!r}")
+            return
+        try:
+            seconds = float(cmd.args.get("seconds", DEFAULT_SECONDS))
+            leg = Leg(str(cmd.args.get("leg", self.analyzer.leg.value)))
+        except ValueError as exc:
+            self.reply(cmd, status="error", error=f"bad arguments: {exc}")
+            return
+        check, done = PlacementCheck(leg), threading.Event()
+        with self._lock:
+            self._checks.append((check, time.monotonic() + seconds, done))
+        # Answer from a thread of its own: the bus's handler thread must not wait for frames.
+        threading.Thread(target=self._answer_placement, args=(cmd, check, done, seconds), daemon=True,
+                         name="placement-check").start()
+
+    def _answer_placement(self, cmd: StationCommand, check: PlacementCheck, done: threading.Event,
+                          seconds: float) -> None:
+        if not done.wait(seconds + PLACEMENT_GRACE_S):
+            with self._lock:
+                self._checks = [c for c in self._checks if c[0] is not check]
+        data = check.result()
+        if check.last_frame is not None:
+            try:
+                path = self.snapshot_dir / f"placement-{time.strftime('%Y%m%d-%H%M%S')}.png"
+                data["snapshot"] = str(self.snapshot(path, check))
+            except (OSError, ValueError) as exc:
+                log.error("placement snapshot not saved: %s", exc)
+                data["snapshot_error"] = str(exc)[:200]
+        self.reply(cmd, status="ok", data=data)
+
+    def snapshot(self, path: Path, check: PlacementCheck) -> Path:
+        from services.camera.annotate import save_snapshot  # cv2: only when a snapshot is asked for
+
+        assert check.last_frame is not None
+        image = getattr(self.source, "last_image", None)
+        return save_snapshot(path, check.last_frame, measure(check.last_frame, check.leg), image,
+                             [str(check.result()["message"])[:70]])
+
+    def reply(self, cmd: StationCommand, status: str = "ok", data: dict[str, Any] | None = None,
+              error: str = "") -> None:
+        self.bus.emit("station.reply", StationReply(correlation_id=cmd.correlation_id, service="camera",
+                                                    status=status, data=data or {}, error=error))
+
+    # ------------------------------------------------------------ frames in
+
+    def set_problem(self, problem: str) -> None:
+        if problem == self._problem:
+            return
+        self._problem = problem
+        if problem:
+            log.warning("degraded: %s", problem)
+            self.bus.set_status(ServiceState.DEGRADED, problem)
+        else:
+            log.info("back online")
+            self.bus.set_status(ServiceState.ONLINE, "")
 
     def handle(self, frame: dict[str, Any]) -> None:
-        judged = self.analyzer.feed(frame)
         t = float(frame["t"])
+        with self._lock:
+            analyzer = self.analyzer
+            checks = list(self._checks)
+        for check, until, done in checks:
+            if time.monotonic() >= until:
+                with self._lock:
+                    self._checks = [c for c in self._checks if c[0] is not check]
+                done.set()
+            elif "camera_lost" not in frame:
+                check.feed(frame)
+        lost = frame.get("camera_lost")
+        if lost:
+            self.set_problem(f"camera lost: {lost}")
+            self._unseen_since = None
+            self.publish_pose(t, analyzer, visible=False)
+            return
+        judged = analyzer.feed(frame)
+        person = bool(frame.get("landmarks"))
+        self.update_health(t, person, person and analyzer.last is not None and analyzer.last.knee is not None)
         if judged:
-            data = judged.to_event_data(self.analyzer.leg, self.t_offset)
+            data = judged.to_event_data(analyzer.leg, self.t_offset)
             self.bus.emit("camera.rep", data)
             log.info("rep %d: %s", data.rep_index, [f.value for f in data.faults] or "clean")
-        if t - self._last_pose >= 1 / POSE_HZ:
-            self._last_pose = t
-            k = self.analyzer.last_knee
-            self.bus.emit("camera.pose", CameraPose(
-                t=t + self.t_offset, leg=self.analyzer.leg, person_visible=k is not None,
-                knee_flexion_deg=None if k is None else round(k, 1)))
+        self.publish_pose(t, analyzer, visible=person)
+
+    def update_health(self, t: float, person: bool, leg_seen: bool) -> None:
+        """Online while the working leg is seen; degraded with the reason once it has not been for a while."""
+        if person and leg_seen:
+            self._unseen_since = None
+            self.set_problem("")
+            return
+        if self._unseen_since is None:
+            self._unseen_since = t
+        if t - self._unseen_since >= UNSEEN_DEGRADE_S:
+            self.set_problem(LEG_UNSEEN if person else NO_PERSON)
+
+    def publish_pose(self, t: float, analyzer: PoseAnalyzer, visible: bool) -> None:
+        if t - self._last_pose < 1 / POSE_HZ:
+            return
+        self._last_pose = t
+        s = analyzer.last
+
+        def deg(v: float | None) -> float | None:
+            return None if v is None or not visible else round(v, 1)
+
+        self.bus.emit("camera.pose", CameraPose(
+            t=max(0.0, t + self.t_offset), leg=analyzer.leg, person_visible=visible,
+            knee_flexion_deg=deg(s.knee if s else None), thigh_angle_deg=deg(s.thigh if s else None),
+            pelvis_rotation_deg=deg(s.pelvis if s else None), torso_angle_deg=deg(s.torso if s else None),
+            cues=analyzer.cues() if visible else []))
 
     def run(self) -> None:
         for frame in self.source.frames():
-            self.handle(frame)
+            try:
+                self.handle(frame)
+            except Exception:  # one bad frame must not stop the station's eye
+                log.exception("frame at t=%s not handled", frame.get("t"))
+        self.stopped.set()

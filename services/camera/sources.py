@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -21,16 +23,47 @@ class PoseSource(Protocol):
     def close(self) -> None: ...
 
 
+log = logging.getLogger(__name__)
+
+
+class ReplayReader:
+    """Frames of a pose JSON Lines file; a malformed line is skipped and counted, never fatal."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.skipped: list[str] = []  # "line N: reason", for the report
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        last_t = -math.inf
+        with open(self.path, encoding="utf-8", errors="replace") as fh:
+            for n, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    frame = json.loads(line)
+                    if not isinstance(frame, dict):
+                        raise ValueError("not a JSON object")
+                    t = float(frame["t"])
+                    if not math.isfinite(t) or t < last_t:
+                        raise ValueError(f"time {t} does not follow {last_t}")
+                    if not isinstance(frame.get("landmarks", {}), dict):
+                        raise ValueError("landmarks is not an object")
+                except (ValueError, KeyError, TypeError) as exc:
+                    reason = f"line {n}: {type(exc).__name__}: {exc}"[:200]
+                    self.skipped.append(reason)
+                    log.warning("replay %s: skipped %s", self.path, reason)
+                    continue
+                last_t = t
+                yield frame
+
+
 def read_replay(path: Path) -> Iterator[dict[str, Any]]:
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
+    return iter(ReplayReader(path))
 
 
 class ReplaySource:
-    def __init__(self, path: Path, realtime: bool = True) -> None:
-        self.path, self.realtime = path, realtime
+    def __init__(self, path: Path, realtime: bool = True, speed: float = 1.0) -> None:
+        self.path, self.realtime, self.speed = path, realtime, speed
         self._stop = threading.Event()
 
     def frames(self) -> Iterator[dict[str, Any]]:
@@ -39,9 +72,9 @@ class ReplaySource:
             if self._stop.is_set():
                 return
             if self.realtime:
-                delay = start + float(f["t"]) - time.monotonic()
+                delay = start + float(f["t"]) / self.speed - time.monotonic()
                 if delay > 0:
-                    time.sleep(delay)
+                    self._stop.wait(delay)
             yield f
 
     def close(self) -> None:

@@ -6,9 +6,23 @@ the load cell), so each sensor's analysis can be checked against one ground trut
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 from shared.contract import Fault, Leg
+
+# Goal tempo (shared/exercises: tempo_focus): "a 2-second curl and 3-second controlled return".
+TEMPO_CONCENTRIC_S = 2.0
+TEMPO_ECCENTRIC_S = 3.0
+# The pose simulator's fault sizes when a plan names the fault without a size: each well past the
+# camera's limit (swing 15°, hips 12°, back 10°), as a member who really commits the fault moves.
+FAULT_SWING_DEG = 28.0
+FAULT_PELVIS_DEG = 24.0
+FAULT_ARCH_DEG = 18.0
+# What a clean rep still moves: a braced thigh, pelvis and torso shift a little as the knee bends.
+CLEAN_SWING_DEG = 4.0
+CLEAN_PELVIS_DEG = 3.0
+CLEAN_ARCH_DEG = 2.0
 
 
 @dataclass(frozen=True)
@@ -21,6 +35,28 @@ class RepPlan:
     rest_s: float = 1.0  # time at the bottom before the next rep starts
     peak_knee_deg: float = 105.0
     faults: frozenset[Fault] = frozenset()
+    # Sizes of the fault movements (None: from `faults`, a committed fault or a clean rep's drift).
+    thigh_swing_deg: float | None = None
+    pelvis_rotation_deg: float | None = None
+    torso_arch_deg: float | None = None
+
+    @property
+    def swing_deg(self) -> float:
+        if self.thigh_swing_deg is not None:
+            return self.thigh_swing_deg
+        return FAULT_SWING_DEG if Fault.SWING in self.faults else CLEAN_SWING_DEG
+
+    @property
+    def pelvis_deg(self) -> float:
+        if self.pelvis_rotation_deg is not None:
+            return self.pelvis_rotation_deg
+        return FAULT_PELVIS_DEG if Fault.HIP_ROTATION in self.faults else CLEAN_PELVIS_DEG
+
+    @property
+    def arch_deg(self) -> float:
+        if self.torso_arch_deg is not None:
+            return self.torso_arch_deg
+        return FAULT_ARCH_DEG if Fault.BACK_ARCH in self.faults else CLEAN_ARCH_DEG
 
     @property
     def duration_s(self) -> float:
@@ -80,3 +116,49 @@ def demo_set(leg: Leg = Leg.LEFT) -> SetPlan:
         RepPlan(peak_knee_deg=55.0, faults=frozenset({Fault.PARTIAL_RANGE})),
         RepPlan(), RepPlan(),
     ))
+
+
+# Faults a set can be generated with; tempo only in a tempo goal's set.
+BODY_FAULTS = (Fault.SWING, Fault.HIP_ROTATION, Fault.FAST_ECCENTRIC, Fault.PARTIAL_RANGE, Fault.BACK_ARCH)
+
+
+def varied_rep(rng: random.Random, faults: frozenset[Fault] = frozenset(), tempo: bool = False) -> RepPlan:
+    """A rep with human variation in timing, range and fault size; `faults` is its ground truth.
+
+    Clean values keep clear of every limit (and fault values clearly past it), so the truth is not
+    a matter of a few hundredths of a second or degree.
+    """
+    if tempo:
+        conc, ecc = rng.uniform(1.85, 2.15), rng.uniform(2.8, 3.2)
+        if Fault.TEMPO in faults:
+            if rng.random() < 0.5:
+                conc = rng.uniform(0.9, 1.2)  # rushed curl
+            else:
+                ecc = rng.uniform(1.7, 2.1)  # quick (but not dropped) return
+    else:
+        conc, ecc = rng.uniform(1.0, 2.0), rng.uniform(1.9, 3.5)
+    if Fault.FAST_ECCENTRIC in faults:
+        ecc = rng.uniform(0.45, 0.8)
+    peak = rng.uniform(45.0, 60.0) if Fault.PARTIAL_RANGE in faults else rng.uniform(88.0, 120.0)
+    return RepPlan(
+        concentric_s=round(conc, 3), top_hold_s=round(rng.uniform(0.2, 1.2), 3), eccentric_s=round(ecc, 3),
+        rest_s=round(rng.uniform(0.6, 1.5), 3), peak_knee_deg=round(peak, 1), faults=faults,
+        thigh_swing_deg=rng.uniform(22.0, 35.0) if Fault.SWING in faults else rng.uniform(0.0, 5.0),
+        pelvis_rotation_deg=rng.uniform(20.0, 32.0) if Fault.HIP_ROTATION in faults else rng.uniform(0.0, 4.0),
+        torso_arch_deg=rng.uniform(16.0, 25.0) if Fault.BACK_ARCH in faults else rng.uniform(0.0, 3.0),
+    )
+
+
+def varied_set(rng: random.Random, leg: Leg, n: int | None = None, tempo: bool = False,
+               fault_share: float = 0.4) -> SetPlan:
+    """A set of `n` reps (6–12 by default), `fault_share` of them with one or two faults."""
+    reps = []
+    pool = BODY_FAULTS + ((Fault.TEMPO,) if tempo else ())
+    for _ in range(n if n is not None else rng.randint(6, 12)):
+        faults: set[Fault] = set()
+        if rng.random() < fault_share:
+            faults.update(rng.sample(pool, 2 if rng.random() < 0.2 else 1))
+        if tempo and Fault.FAST_ECCENTRIC in faults:
+            faults.add(Fault.TEMPO)  # a dropped return also misses the 3 s beat
+        reps.append(varied_rep(rng, frozenset(faults), tempo))
+    return SetPlan(leg=leg, reps=tuple(reps), lead_in_s=round(rng.uniform(1.0, 2.0), 2))
