@@ -1,0 +1,453 @@
+"""From cable force to judged reps (pure: no I/O, no paho, no Qt).
+
+The stack hangs on the cable, so the tension is its weight and inertia plus the pulleys'
+friction: F = m(g + a) + f·sign(v). Each sample is low-pass filtered; the static tension
+at rest gives the stack's weight m·g; the stack's motion is integrated as a Coulomb
+friction model would move it (it sticks while |F − m·g| is within the friction, moves
+otherwise), with zero-velocity resets whenever the force is steady at the static level,
+and its travel is reset at the bottom between reps. Reps are segmented from that travel
+with hysteresis; friction is re-estimated after each rep from its impulse balance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from services.camera.rules import CameraRules
+from shared.contract import Fault, Leg, LoadRep
+
+G = 9.80665
+# A move has ended when the stack is slower than 2 cm/s: well under any curl's speed (≥ 0.2 m/s).
+MOVE_END_V = 0.02
+# Bisection steps for a move's friction: 3× the estimate / 2^10 resolves it to well under a newton.
+FRICTION_BISECTIONS = 10
+# Still means steady within 30 % of the friction of the static load: static friction holds a resting stack
+# a little off m·g, while a moving one pulls a whole friction off it (less only while it slows to a stop).
+STILL_FRICTION_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class LoadRules:
+    """Every threshold the load cell judges with, each with its reason."""
+
+    # A curl's force changes at under 3 Hz and a kick rises in ~0.1 s; 8 Hz keeps both and cuts ADC noise.
+    filter_hz: float = 8.0
+    # The stack is still when the force stays within a band for 0.3 s: longer than a curl's turn at the
+    # top (where the force passes m·g for a moment) and shorter than the shortest top hold asked for.
+    steady_s: float = 0.3
+    # The band: amplifier noise after the filter is under 1 N; 1.5 % of the load covers a stack's sway.
+    steady_band_n: float = 2.5
+    steady_band_share: float = 0.015
+    # Below 20 N (2 kg) the cable is slack or the stack sits on its pins: no stack weighs less.
+    min_tension_n: float = 20.0
+    # Before the first rep teaches it, pulley friction is taken as a typical station's: 5 % of the load + 4 N.
+    friction_prior_share: float = 0.05
+    friction_prior_n: float = 4.0
+    # How fast each rep's friction estimate replaces the old one (two reps to settle).
+    friction_learning: float = 0.5
+    # A rep lifts the stack at least 8 cm (a 45° partial curl still does ~17 cm); a twitch or a
+    # foot shift moves it a few cm and never counts.
+    rep_travel_m: float = 0.08
+    # The rep is over when the stack stops after coming down 40 % of its peak travel: a return stops only
+    # at the bottom, and double integration can misplace the bottom by a fifth of the travel on a slow return.
+    end_travel_share: float = 0.6
+    # No rep, even a kicked one with a dropped return, lasts under 0.6 s.
+    min_rep_s: float = 0.6
+    # A kick: a controlled curl (≥ 1 s) accelerates the stack at under 0.3 g, so the cable pulls under
+    # ~1.45× the static load even with friction; a kick throws it at over 0.6 g, past 1.6×.
+    jerk_ratio: float = 1.6
+    # "Lower slowly": the same limit and reason as the camera (a return under 1.2 s is a dropped weight).
+    min_eccentric_s: float = field(default_factory=lambda: CameraRules().min_eccentric_s)
+    # Set down: the tension falls under half the load for a quarter second. A dropped return's free
+    # fall stays under half the load for < 0.2 s, and it happens inside a rep, not between reps.
+    set_down_share: float = 0.5
+    set_down_s: float = 0.25
+    # Lifted off the pins once the cable carries most of the stack again.
+    lift_off_share: float = 0.85
+    # A set-down more than 6 s before the next rep is a pause between sets, not a rep that lost tension.
+    set_break_s: float = 6.0
+    # A steady tension 10 % off the known load for 3 s is a new weight on the pin (between sets); a slow
+    # return's steady middle (m·g − f) lasts well under 2 s.
+    reacquire_s: float = 3.0
+    reacquire_share: float = 0.10
+
+
+class Phase(Enum):
+    REST = "rest"
+    REP = "rep"
+
+
+@dataclass(frozen=True)
+class LoadSample:
+    """One filtered sample with the stack state the tracker derived from it."""
+
+    t: float
+    force_n: float
+    load_n: float | None  # static tension (the stack's weight), None before it is known
+    velocity: float
+    travel: float
+    still: bool
+    set_down: bool
+
+
+@dataclass
+class StackTracker:
+    """Filtered force in, the stack's static load, velocity and travel out.
+
+    The stack is still while the force is steady at the static tension; every move between
+    two still spells is integrated when it ends, with the velocity zero at both ends: the
+    friction (f·sign(v)) is taken out first, and what bias is left (a friction or a static
+    reference slightly off) is removed as a linear drift. So samples come out one move late
+    (≈ the steady window after the stack stops), which is when a rep can be judged anyway.
+    """
+
+    rules: LoadRules = field(default_factory=LoadRules)
+    load_n: float | None = None
+    friction_n: float | None = None
+    x: float = 0.0
+    set_down: bool = False
+    _f: float | None = None
+    _t: float | None = None
+    _win: deque[tuple[float, float]] = field(default_factory=deque)
+    _move: list[tuple[float, float]] = field(default_factory=list)
+    _still: bool = True
+    _low_since: float | None = None
+    _steady_since: float | None = None
+    _steady_level: float = 0.0
+
+    @property
+    def friction(self) -> float:
+        if self.friction_n is not None:
+            return self.friction_n
+        load = self.load_n or 0.0
+        return self.rules.friction_prior_share * load + self.rules.friction_prior_n
+
+    def band(self, level: float) -> float:
+        return max(self.rules.steady_band_n, self.rules.steady_band_share * abs(level))
+
+    def update(self, t: float, force: float) -> list[LoadSample]:
+        """Take one raw sample; return the samples whose stack state is now known (often none)."""
+        r = self.rules
+        dt = 0.0 if self._t is None else min(max(t - self._t, 0.0), 0.05)  # a gap is not integrated through
+        self._t = t
+        alpha = 1.0 - math.exp(-2 * math.pi * r.filter_hz * dt) if dt > 0 else 1.0
+        f = force if self._f is None else self._f + alpha * (force - self._f)
+        self._f = f
+        win = self._win
+        win.append((t, f))
+        while t - win[0][0] > r.steady_s:
+            win.popleft()
+        lo, hi = min(w[1] for w in win), max(w[1] for w in win)
+        level = (lo + hi) / 2
+        steady = t - win[0][0] >= r.steady_s * 0.9 and hi - lo < self.band(level)
+        self._track_steady(t, steady, level)
+
+        if self.load_n is None:
+            if steady and level > r.min_tension_n:
+                self.load_n = level
+            return [LoadSample(t, f, None, 0.0, 0.0, True, False)]
+        load = self.load_n
+        if self._check_set_down(t, f, load):
+            out = self._end_move(low_tail=True) if not self._still else []
+            self._still, self.x = True, 0.0
+            return [*out, LoadSample(t, f, load, 0.0, 0.0, True, True)]
+        still_now = steady and abs(level - load) < max(self.band(load), STILL_FRICTION_SHARE * self.friction)
+        if self._still:
+            if still_now or abs(f - load) < self.band(load):
+                return [LoadSample(t, f, load, 0.0, self.x, True, False)]
+            self._still = False  # the force left the static level: a move starts
+            self._move = [(t, f)]
+            return []
+        self._move.append((t, f))
+        if not still_now:
+            return []
+        self._still = True
+        return self._end_move(low_tail=False)
+
+    def _end_move(self, low_tail: bool) -> list[LoadSample]:
+        """Integrate the move just ended (velocity zero at both ends) into samples."""
+        load = self.load_n or 0.0
+        move, self._move = self._move, []
+        if low_tail:  # landed on the pins: the tension under the load is the frame's, not the stack's
+            while move and move[-1][1] < self.rules.set_down_share * load:
+                move.pop()
+        if len(move) < 2:
+            return [LoadSample(t, f, load, 0.0, self.x, True, False) for t, f in move]
+        m = load / G
+        ts = np.fromiter((p[0] for p in move), float, len(move))
+        fs = np.fromiter((p[1] for p in move), float, len(move))
+        dts = np.diff(ts, prepend=ts[0])
+        net = fs - load
+        v = _zero_ends(_stack_velocity(net.tolist(), dts.tolist(), m, self._move_friction(net, dts, m)), ts)
+        xs = self.x + np.cumsum(v * dts)
+        self.x = float(xs[-1])
+        return [LoadSample(float(ts[i]), float(fs[i]), load, float(v[i]), float(xs[i]), False, False)
+                for i in range(len(move))]
+
+    def _move_friction(self, net: npt.NDArray[np.float64], dts: npt.NDArray[np.float64], m: float) -> float:
+        """The friction that brings this move to rest at its end (the smallest that does, by bisection).
+
+        Too little friction lets a slow return run away; too much stops the stack early; the true
+        friction stops it just as the force says it stopped.
+        """
+        nl, dl = net.tolist(), dts.tolist()
+        lo, hi = 0.0, 3.0 * self.friction + self.rules.steady_band_n
+        if abs(_stack_velocity(nl, dl, m, hi)[-1]) > MOVE_END_V:
+            return self.friction
+        for _ in range(FRICTION_BISECTIONS):
+            mid = (lo + hi) / 2
+            if abs(_stack_velocity(nl, dl, m, mid)[-1]) > MOVE_END_V:
+                lo = mid
+            else:
+                hi = mid
+        return hi
+
+    def _check_set_down(self, t: float, f: float, load: float) -> bool:
+        r = self.rules
+        if self.set_down:
+            if f > r.lift_off_share * load:
+                self.set_down = False
+            return self.set_down
+        if f < r.set_down_share * load:
+            if self._low_since is None:
+                self._low_since = t
+            if t - self._low_since >= r.set_down_s:
+                self.set_down = True
+                return True
+        else:
+            self._low_since = None
+        return False
+
+    def _track_steady(self, t: float, steady: bool, level: float) -> None:
+        if not steady:
+            self._steady_since = None
+            return
+        if self._steady_since is None or abs(level - self._steady_level) > self.band(level):
+            self._steady_since, self._steady_level = t, level
+            return
+        r = self.rules
+        load = self.load_n
+        if (load is not None and self._still and t - self._steady_since >= r.reacquire_s and level > r.min_tension_n
+                and abs(level - load) > r.reacquire_share * load
+                and (not self.set_down or t - self._steady_since >= r.set_break_s)):
+            self.load_n, self.friction_n = level, None  # a new weight: friction is relearnt too
+            self.set_down, self._still, self._move, self.x = False, True, [], 0.0
+
+    def learn(self, friction: float, offset: float) -> None:
+        """Take in one rep's impulse balance: its friction and how far the static reference is from m·g.
+
+        The static tension at rest is off m·g by whatever static friction holds; a rep's balance is not.
+        """
+        if self.load_n is None:
+            return
+        k = self.rules.friction_learning
+        offset = max(-0.1 * self.load_n, min(offset, 0.1 * self.load_n))  # one odd rep cannot move it far
+        self.load_n += k * offset
+        friction = min(max(friction, 0.0), 0.3 * self.load_n + self.rules.friction_prior_n)
+        self.friction_n = self.friction + k * (friction - self.friction)
+
+
+def _stack_velocity(net: list[float], dts: list[float], m: float, friction: float) -> npt.NDArray[np.float64]:
+    """The stack's velocity under a net force (F − m·g) with Coulomb friction: it sticks while static
+    friction holds it, and friction slows a moving stack without ever reversing it."""
+    out = []
+    v = 0.0
+    for n, dt in zip(net, dts, strict=True):
+        if v == 0.0:
+            a = (n - friction) / m if n > friction else (n + friction) / m if n < -friction else 0.0
+        else:
+            a = (n - math.copysign(friction, v)) / m
+        nv = v + a * dt
+        v = 0.0 if v != 0.0 and (nv > 0) != (v > 0) else nv
+        out.append(v)
+    return np.asarray(out, dtype=np.float64)
+
+
+def _zero_ends(v: npt.NDArray[np.float64], ts: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Remove the linear drift that leaves a velocity non-zero at the end of a move (zero-velocity reset)."""
+    span = ts[-1] - ts[0]
+    drift: npt.NDArray[np.float64] = v - v[-1] if span <= 0 else v - v[-1] * (ts - ts[0]) / span
+    return drift
+
+
+@dataclass
+class RepMeasure:
+    """One rep as the load cell measured it."""
+
+    index: int
+    start_t: float
+    end_t: float
+    concentric_s: float
+    eccentric_s: float
+    load_kg: float
+    peak_force_n: float
+    concentric_peak_n: float
+    peak_velocity: float
+    travel_m: float
+    faults: list[Fault]
+
+    @property
+    def time_under_tension_s(self) -> float:
+        return self.end_t - self.start_t
+
+    def to_event_data(self, leg: Leg | None, t_offset: float = 0.0) -> LoadRep:
+        return LoadRep(
+            leg=leg, rep_index=min(self.index, 1000), start_t=max(0.0, self.start_t + t_offset),
+            end_t=max(0.0, self.end_t + t_offset), concentric_s=round(min(self.concentric_s, 600.0), 3),
+            eccentric_s=round(min(self.eccentric_s, 600.0), 3),
+            peak_force_n=round(min(self.peak_force_n, 5000.0), 1), load_kg=round(min(self.load_kg, 200.0), 2),
+            peak_velocity=round(max(-20.0, min(self.peak_velocity, 20.0)), 3), faults=self.faults)
+
+    def to_report(self, leg: Leg | None = None) -> dict[str, Any]:
+        return {
+            "index": self.index, "leg": leg.value if leg else None, "start_t": round(self.start_t, 3),
+            "end_t": round(self.end_t, 3), "concentric_s": round(self.concentric_s, 3),
+            "eccentric_s": round(self.eccentric_s, 3), "load_kg": round(self.load_kg, 2),
+            "peak_force_n": round(self.peak_force_n, 1), "peak_velocity": round(self.peak_velocity, 3),
+            "travel_m": round(self.travel_m, 3), "time_under_tension_s": round(self.time_under_tension_s, 3),
+            "faults": [f.value for f in self.faults], "passed": not self.faults,
+        }
+
+
+@dataclass
+class RepSegmenter:
+    """Reps from the stack's travel, with hysteresis: up past `rep_travel_m`, back down, still."""
+
+    rules: LoadRules = field(default_factory=LoadRules)
+    phase: Phase = Phase.REST
+    count: int = 0
+    _still_t: float = 0.0
+    _since_still_peak: float = 0.0
+    _impulse: float = 0.0
+    _prev_end: float | None = None
+    _set_down_at: float | None = None
+    # the rep in progress
+    _start: float = 0.0
+    _load: float = 0.0
+    _top_t: float | None = None
+    _up_t: float = 0.0
+    _peak_x: float = 0.0
+    _peak_f: float = 0.0
+    _conc_f: float = 0.0
+    _peak_v: float = 0.0
+    _impulse_up: float = 0.0
+    _impulse_desc: float = 0.0
+    rep_reference: float = 0.0
+    _prev_v: float = 0.0
+    last_balance: tuple[float, float] | None = None  # (friction, load offset) of the last rep, newtons
+
+    def update(self, s: LoadSample, dt: float) -> RepMeasure | None:
+        if s.load_n is None:
+            return None
+        self._impulse += (s.force_n - s.load_n) * dt
+        if self.phase is Phase.REST:
+            if s.set_down and self._prev_end is not None:
+                self._set_down_at = s.t
+            if s.still:
+                self._still_t, self._since_still_peak, self._impulse = s.t, s.force_n, 0.0
+            self._since_still_peak = max(self._since_still_peak, s.force_n)
+            if s.travel > self.rules.rep_travel_m:
+                self._begin(s)
+            return None
+        self._peak_x = max(self._peak_x, s.travel)
+        self._peak_f = max(self._peak_f, s.force_n)
+        self._peak_v = max(self._peak_v, s.velocity)
+        if self._top_t is None:
+            self._conc_f = max(self._conc_f, s.force_n)
+            if s.velocity <= 0.0:
+                self._top_t, self._impulse_up = s.t, self._impulse
+        if s.velocity < 0.0 <= self._prev_v:
+            self._up_t, self._impulse_desc = s.t, self._impulse  # the last turn downwards starts the eccentric
+        self._prev_v = s.velocity
+        if s.still and s.travel < self.rules.end_travel_share * self._peak_x:
+            return self._finish(s)
+        return None
+
+    def _begin(self, s: LoadSample) -> None:
+        self.phase = Phase.REP
+        self._start, self._load = self._still_t, s.load_n or 0.0
+        self._top_t, self._up_t = None, s.t
+        self._peak_x, self._peak_v = s.travel, s.velocity
+        self._peak_f = self._conc_f = max(self._since_still_peak, s.force_n)
+
+    def _finish(self, s: LoadSample) -> RepMeasure | None:
+        r = self.rules
+        self.phase = Phase.REST
+        top = self._top_t if self._top_t is not None else s.t
+        conc, ecc = top - self._start, s.t - self._up_t
+        if s.t - self._start < r.min_rep_s:
+            return None
+        # Impulse balance: over a move from still to still ∫(F − m·g)dt = ±f·T (the inertia cancels), so
+        # the mean excess over the reference is f + δ going up and −f + δ coming down, δ = m·g − reference.
+        self.last_balance = None
+        if conc > 0 and ecc > 0:
+            up = self._impulse_up / conc
+            down = (self._impulse - self._impulse_desc) / ecc
+            self.last_balance = ((up - down) / 2, (up + down) / 2)
+        faults = []
+        if self._conc_f > r.jerk_ratio * self._load:
+            faults.append(Fault.JERK)
+        if ecc < r.min_eccentric_s:
+            faults.append(Fault.FAST_ECCENTRIC)
+        if (self._set_down_at is not None and self._prev_end is not None
+                and self._start - self._prev_end <= r.set_break_s):
+            faults.append(Fault.LOST_TENSION)
+        self._set_down_at = None
+        self._prev_end = s.t
+        self.rep_reference = self._load
+        self.count += 1
+        self._still_t, self._since_still_peak, self._impulse = s.t, s.force_n, 0.0
+        return RepMeasure(
+            index=self.count, start_t=self._start, end_t=s.t, concentric_s=conc, eccentric_s=ecc,
+            load_kg=self._load / G, peak_force_n=self._peak_f, concentric_peak_n=self._conc_f,
+            peak_velocity=self._peak_v, travel_m=self._peak_x, faults=faults)
+
+
+@dataclass
+class LoadAnalyzer:
+    """Samples (t, force_n) in, measured reps out; one per stream (or per set)."""
+
+    rules: LoadRules = field(default_factory=LoadRules)
+    tracker: StackTracker = field(init=False)
+    segmenter: RepSegmenter = field(init=False)
+    last: LoadSample | None = None
+
+    def __post_init__(self) -> None:
+        self.tracker = StackTracker(self.rules)
+        self.segmenter = RepSegmenter(self.rules)
+
+    def feed(self, t: float, force_n: float) -> list[RepMeasure]:
+        """Take one sample; return the reps that ended (the stack state lags by one move)."""
+        out = []
+        for s in self.tracker.update(t, force_n):
+            prev_t = self.last.t if self.last else s.t
+            self.last = s
+            rep = self.segmenter.update(s, min(max(s.t - prev_t, 0.0), 0.05))
+            if self.segmenter.phase is Phase.REST and s.still and not s.set_down:
+                self.tracker.x = 0.0  # travel reset: between reps a still stack is at the bottom
+            if rep is None:
+                continue
+            balance = self.segmenter.last_balance
+            if balance is not None and not ({Fault.JERK, Fault.FAST_ECCENTRIC} & set(rep.faults)):
+                # A kick or a drop can slacken the cable, which breaks the impulse balance: learn from clean reps.
+                self.tracker.learn(*balance)
+                rep.load_kg = (self.segmenter.rep_reference + balance[1]) / G
+            out.append(rep)
+        return out
+
+    def new_set(self) -> None:
+        """Number reps from 1 again; the load and friction learnt so far are kept."""
+        self.segmenter = RepSegmenter(self.rules)
+
+
+def analyze(samples: Iterable[tuple[float, float]], rules: LoadRules | None = None) -> list[RepMeasure]:
+    a = LoadAnalyzer(rules or LoadRules())
+    return [r for t, f in samples for r in a.feed(t, f)]
