@@ -1,102 +1,140 @@
-"""The dashboard's FastAPI application."""
+"""The dashboard's FastAPI application: `create_app(settings)` wires Redis, the live feed and the routers."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
 
-from services.dashboard.floor import Floor
-from shared.contract import FAULT_WORDS
-from shared.mqtt import MqttBus
-from shared.settings import Settings
-from shared.store import RedisStore, connect
+from services.dashboard.api.deps import NotSignedIn
+from services.dashboard.api.routes import auth, fleet, floor, health, members, stations
+from services.dashboard.config import DashboardSettings
+from services.dashboard.floor import FloorState
+from services.dashboard.live import LiveFeed
+from services.dashboard.templating import render
+from services.dashboard.users import Role, UserStore
+from shared.catalogue import default_catalogue
+from shared.store import RedisErrors, RedisStore, connect
 
 log = logging.getLogger(__name__)
-templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+VERSION = "0.2.0"
+DEMO_USERS = (("trainer", Role.TRAINER), ("operator", Role.OPERATOR))
 
 
-def get_floor(request: Request) -> Floor:
-    floor: Floor = request.app.state.floor
-    return floor
+def sets_for(exercise: str, goal: str) -> int | None:
+    ex = default_catalogue().get(exercise)
+    try:
+        return ex.goal(goal).sets.max if ex else None
+    except KeyError:
+        return None
 
 
-def get_store(request: Request) -> RedisStore:
-    store: RedisStore = request.app.state.store
-    return store
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
-FloorDep = Annotated[Floor, Depends(get_floor)]
-StoreDep = Annotated[RedisStore, Depends(get_store)]
-
-api = APIRouter(prefix="/api/v1")
-pages = APIRouter()
-
-
-def station_rows(floor: Floor) -> list[dict[str, Any]]:
-    rows = []
-    for v in floor.snapshot():
-        lv = v.last_verdict
-        rows.append({
-            "station_id": v.station_id,
-            "state": v.state,
-            "services": {k: s.state.value for k, s in v.services.items()},
-            "last_verdict": None if lv is None else {
-                "rep_index": lv.rep_index, "leg": lv.leg.value, "passed": lv.passed,
-                "faults": [f.value for f in lv.faults],
-                "words": [FAULT_WORDS[f] for f in lv.faults],
-            },
-            "last_seen": v.last_seen.isoformat() if v.last_seen else None,
-        })
-    return rows
+def _seed_floor(live: LiveFeed, store: RedisStore) -> None:
+    """Fill the floor from Redis first, so a restarted dashboard is not blank until the next event."""
+    try:
+        for st in store.stations():
+            state = store.station_state(st)
+            last = store.last_verdict(st)
+            with live.lock:
+                live.floor.seed(st, state)
+                if last is not None and st not in live.floor.tiles:
+                    live.floor.apply(last)
+    except RedisErrors as exc:  # Redis down: the live feed still fills the floor
+        log.warning("could not read the floor from redis: %s", exc)
 
 
-@api.get("/stations")
-def list_stations(floor: FloorDep) -> list[dict[str, Any]]:
-    return station_rows(floor)
+def create_demo_users(users: UserStore, password: str | None) -> str:
+    pw = password or secrets.token_urlsafe(9)
+    for name, role in DEMO_USERS:
+        users.add(name, role, pw, replace=True)
+    return pw
 
 
-@pages.get("/health")
-def health(request: Request, store: StoreDep) -> dict[str, Any]:
-    bus: MqttBus = request.app.state.bus
-    return {"status": "ok", "mqtt": bus.connected.is_set(), "redis": store.ping()}
-
-
-@pages.get("/", response_class=HTMLResponse)
-def floor_page(request: Request, floor: FloorDep) -> HTMLResponse:
-    return templates.TemplateResponse(request, "floor.html", {"stations": station_rows(floor)})
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+def create_app(settings: DashboardSettings | None = None) -> FastAPI:
+    settings = settings or DashboardSettings()
+    redis = connect(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        floor = Floor()
-        store = RedisStore(connect(settings.redis_url), settings.site_id)
-        # Fill the floor from Redis first, so a restarted dashboard is not blank.
+        live = LiveFeed(settings, FloorState(sets_for), tick_s=settings.dashboard_tick_s)
+        app.state.live = live
+        _seed_floor(live, app.state.store)
+        if settings.environment == "demo":
+            try:
+                demo_pw = settings.dashboard_demo_password
+                pw = create_demo_users(app.state.users, demo_pw.get_secret_value() if demo_pw else None)
+                print(f"demo sign-in: users {', '.join(n for n, _ in DEMO_USERS)}, password {pw}", flush=True)
+            except RedisErrors as exc:
+                log.warning("demo users not created, redis is away: %s", exc)
+        live.bus.start(wait_s=5.0)
+        log.info("dashboard connected" if live.mqtt_connected else "dashboard started; broker not reached yet")
+        pump = asyncio.create_task(live.run())
         try:
-            for st in store.stations():
-                last = store.last_verdict(st)
-                if last:
-                    floor.apply(last)
-        except Exception as exc:  # Redis down: the live feed still fills the floor
-            log.warning("could not read history from redis: %s", exc)
-        bus = MqttBus(settings, "dashboard")
-        bus.subscribe("station.status", floor.apply, site_id=settings.site_id)
-        bus.subscribe("rep.verdict", floor.apply, site_id=settings.site_id)
-        bus.start(wait_s=5.0)
-        app.state.floor, app.state.store, app.state.bus = floor, store, bus
-        yield
-        bus.stop()
+            yield
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+            await asyncio.to_thread(live.bus.stop)
 
-    app = FastAPI(title="Smart cable station — trainer dashboard", version="0.1.0", lifespan=lifespan)
-    app.include_router(api)
-    app.include_router(pages)
+    app = FastAPI(title="Smart cable station — trainer dashboard", version=VERSION, lifespan=lifespan,
+                  description="Live floor, station detail, members and fleet of one gym site. "
+                              "Every route needs a signed-in session; state-changing requests also carry "
+                              "the session's CSRF token in the X-CSRF-Token header.")
+    app.state.settings = settings
+    app.state.redis = redis
+    app.state.store = RedisStore(redis, settings.site_id)
+    app.state.users = UserStore(redis, settings.site_id)
+    app.add_middleware(SessionMiddleware, secret_key=settings.dashboard_secret_key.get_secret_value(),
+                       session_cookie="gym_dashboard", max_age=settings.dashboard_session_max_age_s,
+                       same_site="lax", https_only=settings.dashboard_https_only)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
+    for r in (auth.router, floor.router, stations.router, members.router, fleet.router, health.router):
+        app.include_router(r)
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
+        if _wants_html(request):
+            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=status.HTTP_303_SEE_OTHER)
+        return JSONResponse({"detail": "sign in first"}, status_code=status.HTTP_401_UNAUTHORIZED)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_html(request):
+            return render(request, "error.html", {"code": exc.status_code, "message": exc.detail},
+                          status_code=exc.status_code)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+    async def redis_down(request: Request, exc: Exception) -> Response:
+        log.warning("redis unavailable for %s: %s", request.url.path, exc)
+        msg = "Member data is unavailable: the site's Redis cannot be reached. The live floor still works."
+        if _wants_html(request):
+            return render(request, "error.html", {"code": 503, "message": msg}, status_code=503)
+        return JSONResponse({"detail": msg}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                            headers={"Retry-After": "5"})
+
+    for err in (*RedisErrors, OSError):
+        app.add_exception_handler(err, redis_down)
     return app

@@ -1,56 +1,308 @@
-"""The live floor: what the dashboard knows of every station, folded from events (pure)."""
+"""The live floor, folded from events: a pure reducer (no I/O, no threads, no clock).
+
+`FloorState.apply(event)` updates the tile of the event's station and says what changed;
+the live feed (`services.dashboard.live`) turns that into WebSocket frames. Tests drive it
+with contract events and nothing else.
+"""
 
 from __future__ import annotations
 
-import threading
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from shared.contract import Envelope, RepVerdict, RepVerdictEvent, StationStatus, StationStatusEvent
+from shared.contract import (
+    FAULT_WORDS,
+    CameraPoseEvent,
+    CameraRep,
+    CameraRepEvent,
+    Envelope,
+    LoadRep,
+    LoadRepEvent,
+    LoadTraceEvent,
+    RepVerdict,
+    RepVerdictEvent,
+    ServiceState,
+    SessionEndedEvent,
+    SessionStartedEvent,
+    SetEndedEvent,
+    SetStartedEvent,
+    SetSummaryEvent,
+    StationStatusEvent,
+)
+from shared.records import StationState
+
+# Three failed reps in one set is a pattern, not a slip: the seed's rule fails the whole
+# session's progression on any failed rep, and a trainer should walk over before the set ends.
+STRUGGLE_FAILED_REPS = 3
+# The station page lists the reps of the last couple of sets (a set is at most ~20 reps).
+REP_ROWS = 40
+# A camera/load rep belongs to a verdict when their start times agree within this (the sensors
+# share the station clock; segmenters disagree on a rep's start by a few frames at most).
+MATCH_WINDOW_S = 0.75
+SITE_STATION = "site"  # site services (progression, dashboard) report under this station id
+
+SetsFor = Callable[[str, str], int | None]
+"""(exercise, goal) -> planned sets per leg, or None when unknown."""
 
 
 @dataclass
-class StationView:
+class ServiceView:
+    service: str
+    state: str
+    version: str = ""
+    detail: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    seen: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"service": self.service, "state": self.state, "version": self.version, "detail": self.detail,
+                "metrics": dict(self.metrics), "seen": self.seen.isoformat() if self.seen else None}
+
+
+@dataclass
+class Tile:
+    """What the floor shows of one station."""
+
     station_id: str
-    services: dict[str, StationStatus] = field(default_factory=dict)
-    last_verdict: RepVerdict | None = None
+    services: dict[str, ServiceView] = field(default_factory=dict)
+    member_id: str | None = None
+    member_name: str = ""
+    session_id: str | None = None
+    exercise: str | None = None
+    goal: str | None = None
+    leg: str | None = None
+    set_index: int | None = None
+    sets_planned: int | None = None
+    target_reps: int | None = None
+    weight_kg: float | None = None
+    set_open: bool = False
+    set_verdicts: dict[int, bool] = field(default_factory=dict)  # rep index -> passed, this set
+    last_verdict: dict[str, Any] | None = None
+    force_n: float | None = None
+    cues: list[str] = field(default_factory=list)
     last_seen: datetime | None = None
 
     @property
     def state(self) -> str:
-        """online when every service is online, offline when none is, degraded otherwise."""
-        states = {s.state.value for s in self.services.values()}
+        """online when every service is online, offline when none runs, degraded in between."""
+        states = {s.state for s in self.services.values()}
         if not states:
             return "unknown"
-        if states <= {"online"}:
+        if states <= {ServiceState.ONLINE.value}:
             return "online"
-        if states <= {"offline", "stopped"}:
+        if states <= {ServiceState.OFFLINE.value, ServiceState.STOPPED.value}:
             return "offline"
         return "degraded"
 
+    @property
+    def reps(self) -> int:
+        return len(self.set_verdicts)
 
-class Floor:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.stations: dict[str, StationView] = {}
+    @property
+    def failed_reps(self) -> int:
+        return sum(1 for ok in self.set_verdicts.values() if not ok)
 
-    def _view(self, station: str) -> StationView:
-        return self.stations.setdefault(station, StationView(station))
+    @property
+    def alerts(self) -> list[str]:
+        out = []
+        if self.state == "offline":
+            out.append("station offline")
+        elif self.state == "degraded":
+            bad = [f"{s.service}: {s.detail or s.state}" for s in self.services.values()
+                   if s.state != ServiceState.ONLINE.value]
+            out.append("degraded — " + "; ".join(bad))
+        if self.failed_reps >= STRUGGLE_FAILED_REPS:
+            out.append(f"{self.failed_reps} reps failed in this set")
+        return out
 
-    def apply(self, ev: Envelope) -> None:
-        with self._lock:
-            if isinstance(ev, StationStatusEvent):
-                if ev.station_id == "site":
-                    return
-                v = self._view(ev.station_id)
-                v.services[ev.data.service] = ev.data
-            elif isinstance(ev, RepVerdictEvent):
-                v = self._view(ev.station_id)
-                v.last_verdict = ev.data
-            else:
-                return
-            v.last_seen = ev.ts
+    @property
+    def attention(self) -> bool:
+        """Stands out on the floor: offline, or a member struggling with form."""
+        return self.state == "offline" or self.failed_reps >= STRUGGLE_FAILED_REPS
 
-    def snapshot(self) -> list[StationView]:
-        with self._lock:
-            return [self.stations[k] for k in sorted(self.stations)]
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "station_id": self.station_id, "state": self.state, "attention": self.attention,
+            "alerts": self.alerts,
+            "services": {k: v.to_json() for k, v in sorted(self.services.items())},
+            "member_id": self.member_id, "member_name": self.member_name, "session_id": self.session_id,
+            "goal": self.goal, "leg": self.leg, "set_index": self.set_index, "sets_planned": self.sets_planned,
+            "set_open": self.set_open, "target_reps": self.target_reps, "weight_kg": self.weight_kg,
+            "reps": self.reps, "passed_reps": self.reps - self.failed_reps, "failed_reps": self.failed_reps,
+            "last_verdict": self.last_verdict, "force_n": self.force_n, "cues": list(self.cues),
+            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+        }
+
+
+@dataclass
+class Change:
+    """What one event changed: the tile (floor), and a rep row (station page)."""
+
+    station_id: str
+    tile: bool = False
+    rep: dict[str, Any] | None = None
+
+
+def verdict_json(v: RepVerdict) -> dict[str, Any]:
+    return {"rep_index": v.rep_index, "leg": v.leg.value, "set_index": v.set_index, "passed": v.passed,
+            "faults": [f.value for f in v.faults], "words": [FAULT_WORDS[f] for f in v.faults],
+            "sensors": [s.value for s in v.sensors], "revision": v.revision}
+
+
+def rep_metrics(camera: CameraRep | None, load: LoadRep | None) -> dict[str, float]:
+    """One flat dict of a rep's figures from both sensors, rounded for display."""
+    m: dict[str, float] = {}
+    if camera is not None:
+        m.update({"concentric_s": camera.concentric_s, "eccentric_s": camera.eccentric_s,
+                  "top_hold_s": camera.top_hold_s})
+        m.update(camera.metrics)
+    if load is not None:
+        m.update({"peak_force_n": load.peak_force_n, "load_kg": load.load_kg,
+                  "peak_velocity": load.peak_velocity})
+        m.setdefault("concentric_s", load.concentric_s)
+        m.setdefault("eccentric_s", load.eccentric_s)
+    return {k: round(v, 2) for k, v in m.items()}
+
+
+class FloorState:
+    """Every station's tile and recent reps; `apply` is the only way in."""
+
+    def __init__(self, sets_for: SetsFor | None = None) -> None:
+        self.tiles: dict[str, Tile] = {}
+        self.site_services: dict[str, ServiceView] = {}
+        self.rep_rows: dict[str, deque[dict[str, Any]]] = {}
+        self._sensor_reps: dict[str, deque[CameraRep | LoadRep]] = {}
+        self._sets_for = sets_for or (lambda _e, _g: None)
+
+    def tile(self, station_id: str) -> Tile:
+        t = self.tiles.get(station_id)
+        if t is None:
+            t = self.tiles[station_id] = Tile(station_id)
+        return t
+
+    def rows(self, station_id: str) -> list[dict[str, Any]]:
+        return list(self.rep_rows.get(station_id, ()))
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        return [self.tiles[k].to_json() for k in sorted(self.tiles)]
+
+    # ------------------------------------------------------------ events
+
+    def apply(self, ev: Envelope) -> Change | None:
+        if isinstance(ev, StationStatusEvent):
+            view = ServiceView(ev.data.service, ev.data.state.value, ev.data.version, ev.data.detail,
+                               dict(ev.data.metrics), ev.ts)
+            if ev.station_id == SITE_STATION:
+                self.site_services[ev.data.service] = view
+                return None
+            t = self.tile(ev.station_id)
+            t.services[ev.data.service] = view
+        elif isinstance(ev, SessionStartedEvent):
+            t = self.tile(ev.station_id)
+            d = ev.data
+            t.member_id, t.member_name, t.session_id = d.member_id, d.member_name, d.session_id
+            t.exercise, t.goal, t.leg = d.exercise, d.goal, d.leg_order[0].value
+            t.sets_planned = self._sets_for(d.exercise, d.goal)
+            t.set_index, t.target_reps, t.weight_kg, t.set_open = None, None, None, False
+            t.set_verdicts = {}
+        elif isinstance(ev, SessionEndedEvent):
+            t = self.tile(ev.station_id)
+            if t.session_id not in (None, ev.data.session_id):
+                return None  # a late end of an older session
+            t.member_id, t.member_name, t.session_id, t.goal, t.exercise = None, "", None, None, None
+            t.leg, t.set_index, t.sets_planned, t.target_reps, t.weight_kg = None, None, None, None, None
+            t.set_open, t.set_verdicts, t.cues = False, {}, []
+        elif isinstance(ev, SetStartedEvent):
+            t = self.tile(ev.station_id)
+            ss = ev.data
+            t.session_id = t.session_id or ss.session_id
+            t.leg, t.set_index, t.weight_kg, t.target_reps = ss.leg.value, ss.set_index, ss.weight_kg, ss.target_reps
+            t.set_open, t.set_verdicts = True, {}
+        elif isinstance(ev, SetEndedEvent):
+            t = self.tile(ev.station_id)
+            t.set_open = False
+        elif isinstance(ev, SetSummaryEvent):
+            t = self.tile(ev.station_id)
+            sm = ev.data
+            if t.set_index == sm.set_index and t.leg == sm.leg.value:
+                # The summary is authoritative: it also counts reps whose verdicts we missed.
+                t.set_verdicts = {i + 1: not faults for i, faults in enumerate(sm.faults_per_rep)}
+        elif isinstance(ev, RepVerdictEvent):
+            return self._verdict(ev)
+        elif isinstance(ev, CameraRepEvent | LoadRepEvent):
+            self._sensor_reps.setdefault(ev.station_id, deque(maxlen=8)).append(ev.data)
+            t = self.tile(ev.station_id)
+            t.last_seen = ev.ts
+            return Change(ev.station_id)
+        elif isinstance(ev, LoadTraceEvent):
+            t = self.tile(ev.station_id)
+            if not ev.data.force_n:
+                return None
+            t.force_n = round(ev.data.force_n[-1], 1)
+        elif isinstance(ev, CameraPoseEvent):
+            t = self.tile(ev.station_id)
+            t.cues = list(ev.data.cues)
+        else:
+            return None
+        t.last_seen = ev.ts
+        return Change(ev.station_id, tile=True)
+
+    def _verdict(self, ev: RepVerdictEvent) -> Change:
+        t = self.tile(ev.station_id)
+        v = ev.data
+        t.last_verdict = verdict_json(v)
+        if v.set_index is not None and v.set_index == t.set_index and v.leg.value == t.leg:
+            t.set_verdicts[v.rep_index] = v.passed  # a revision replaces the first verdict
+        t.last_seen = ev.ts
+        camera = self._match(ev.station_id, v, CameraRep)
+        load = self._match(ev.station_id, v, LoadRep)
+        row = {**verdict_json(v), "session_id": v.session_id, "start_t": v.start_t, "end_t": v.end_t,
+               "reasons": list(v.reasons), "metrics": rep_metrics(camera, load), "ts": ev.ts.isoformat()}
+        rows = self.rep_rows.setdefault(ev.station_id, deque(maxlen=REP_ROWS))
+        key = (row["session_id"], row["set_index"], row["leg"], row["rep_index"])
+        for i, old in enumerate(rows):
+            if (old["session_id"], old["set_index"], old["leg"], old["rep_index"]) == key:
+                if not row["metrics"]:
+                    row["metrics"] = old["metrics"]
+                del rows[i]
+                break
+        rows.append(row)
+        return Change(ev.station_id, tile=True, rep=row)
+
+    def _match(self, station: str, v: RepVerdict, kind: type[CameraRep] | type[LoadRep]) -> Any:
+        best: CameraRep | LoadRep | None = None
+        for r in self._sensor_reps.get(station, ()):
+            if isinstance(r, kind) and abs(r.start_t - v.start_t) <= MATCH_WINDOW_S and (
+                    best is None or abs(r.start_t - v.start_t) < abs(best.start_t - v.start_t)):
+                best = r
+        return best
+
+    # ------------------------------------------------------------ restart
+
+    def seed(self, station_id: str, state: StationState) -> None:
+        """Fill a tile from the station state the progression service keeps, so a restart is not blank."""
+        s = state.session
+        if s is None:
+            return
+        t = self.tile(station_id)
+        t.member_id, t.member_name, t.session_id = s.member_id, s.member_name, s.session_id
+        t.exercise, t.goal, t.leg = s.exercise, s.goal, s.leg_order[0].value
+        t.sets_planned = self._sets_for(s.exercise, s.goal)
+        if state.current_set is not None and state.current_set < len(s.sets):
+            cur = s.sets[state.current_set]
+            t.leg, t.set_index, t.weight_kg, t.target_reps = cur.leg.value, cur.set_index, cur.weight_kg, \
+                cur.target_reps
+            t.set_open = not cur.ended
+            t.set_verdicts = {r.rep_index: r.verdict.passed for r in cur.reps if r.verdict}
+        rows = self.rep_rows.setdefault(station_id, deque(maxlen=REP_ROWS))
+        for st in s.sets:
+            for r in st.reps:
+                if r.verdict:
+                    rows.append({**verdict_json(r.verdict), "session_id": s.session_id, "start_t": r.start_t,
+                                 "end_t": r.end_t, "reasons": list(r.verdict.reasons),
+                                 "metrics": rep_metrics(r.camera, r.load),
+                                 "ts": r.made.isoformat() if r.made else None})
+                    t.last_verdict = verdict_json(r.verdict)

@@ -1,0 +1,1 @@
+"""One APIRouter per area: auth, floor, stations, members, fleet, health."""

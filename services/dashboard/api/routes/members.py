@@ -1,0 +1,195 @@
+"""Members: list, history with charts, enrol and edit."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from services.dashboard.api.deps import Csrf, CurrentTrainer, StoreDep
+from services.dashboard.history import member_charts, session_points
+from services.dashboard.templating import render
+from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
+from shared.contract import IdMethod, Leg, MemberInfo
+from shared.records import MemberRecord
+from shared.store import RedisStore
+
+router = APIRouter(tags=["members"])
+
+MemberId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+def goal_names() -> dict[str, str]:
+    ex = default_catalogue()[DEFAULT_EXERCISE]
+    return {g.id: g.name for g in ex.goals}
+
+
+class MemberIn(BaseModel):
+    """What a trainer may set on a member; the same rules for the form and the JSON API."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=80, description="Display name")
+    # A badge reader types the card's id: printable characters, no spaces.
+    badge: str | None = Field(default=None, max_length=128, pattern=r"^[\x21-\x7e]+$", description="Badge id")
+    weaker_leg: Leg | None = Field(default=None, description="Trained first")
+    goal: str | None = Field(default=None, description="Goal id of the exercise")
+
+    @field_validator("badge", "goal", "weaker_leg", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("goal")
+    @classmethod
+    def _known_goal(cls, v: str | None) -> str | None:
+        if v is not None and v not in goal_names():
+            raise ValueError(f"unknown goal; one of {', '.join(goal_names())}")
+        return v
+
+
+class MemberOut(BaseModel):
+    member_id: str
+    name: str
+    weaker_leg: Leg | None
+    goal: str | None
+    badge: str | None
+    created: datetime | None
+
+
+def member_out(rec: MemberRecord) -> MemberOut:
+    badge = next((t for m, t in rec.tokens if m == IdMethod.BADGE), None)
+    return MemberOut(member_id=rec.info.member_id, name=rec.info.name, weaker_leg=rec.info.weaker_leg,
+                     goal=rec.info.goal, badge=badge, created=rec.created)
+
+
+class BadgeTaken(ValueError):
+    pass
+
+
+def save(store: RedisStore, data: MemberIn, old: MemberRecord | None) -> MemberRecord:
+    """Create (old None) or update a member; the badge may belong to nobody else."""
+    member_id = old.info.member_id if old else f"m-{secrets.token_hex(5)}"
+    if data.badge:
+        holder = store.member_by_token(IdMethod.BADGE, data.badge)
+        if holder is not None and holder.info.member_id != member_id:
+            raise BadgeTaken(f"badge {data.badge} already belongs to {holder.info.name}")
+    tokens: list[tuple[IdMethod, str]] = [(m, t) for m, t in (old.tokens if old else []) if m != IdMethod.BADGE]
+    if data.badge:
+        tokens.append((IdMethod.BADGE, data.badge))
+    info = MemberInfo(member_id=member_id, name=data.name, weaker_leg=data.weaker_leg, goal=data.goal)
+    rec = MemberRecord(info=info, tokens=tokens, allow_leg_gap=old.allow_leg_gap if old else False,
+                       created=old.created if old else datetime.now(UTC))
+    store.save_member(rec, old)
+    return rec
+
+
+def _member_or_404(store: RedisStore, member_id: str) -> MemberRecord:
+    rec = store.member(member_id)
+    if rec is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no member {member_id}")
+    return rec
+
+
+def _form_errors(exc: ValidationError) -> dict[str, str]:
+    return {str(e["loc"][0]) if e["loc"] else "form": e["msg"].removeprefix("Value error, ") for e in exc.errors()}
+
+
+# ------------------------------------------------------------------ pages
+
+@router.get("/members", include_in_schema=False)
+def members_page(request: Request, user: CurrentTrainer, store: StoreDep) -> Response:
+    rows = sorted((member_out(m) for m in store.members()), key=lambda m: m.name.lower())
+    return render(request, "members.html", {"members": rows, "goals": goal_names()})
+
+
+@router.get("/members/new", include_in_schema=False)
+def new_member_page(request: Request, user: CurrentTrainer) -> Response:
+    return render(request, "member_form.html", {"member": None, "values": {}, "errors": {}, "goals": goal_names()})
+
+
+async def _form_values(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: str(form.get(k) or "") for k in ("name", "badge", "weaker_leg", "goal")}
+
+
+@router.post("/members", include_in_schema=False, dependencies=[Csrf])
+async def create_member_form(request: Request, user: CurrentTrainer, store: StoreDep) -> Response:
+    values = await _form_values(request)
+    try:
+        rec = save(store, MemberIn.model_validate(values), None)
+    except ValidationError as exc:
+        errors = _form_errors(exc)
+    except BadgeTaken as exc:
+        errors = {"badge": str(exc)}
+    else:
+        return RedirectResponse(f"/members/{rec.info.member_id}", status_code=status.HTTP_303_SEE_OTHER)
+    return render(request, "member_form.html", {"member": None, "values": values, "errors": errors,
+                                                "goals": goal_names()}, status_code=422)
+
+
+@router.get("/members/{member_id}", include_in_schema=False)
+def member_page(request: Request, member_id: MemberId, user: CurrentTrainer, store: StoreDep) -> Response:
+    rec = _member_or_404(store, member_id)
+    points = session_points(store.history(member_id))
+    return render(request, "member.html", {"m": member_out(rec), "points": list(reversed(points)),
+                                           "charts": member_charts(points), "goals": goal_names()})
+
+
+@router.get("/members/{member_id}/edit", include_in_schema=False)
+def edit_member_page(request: Request, member_id: MemberId, user: CurrentTrainer, store: StoreDep) -> Response:
+    m = member_out(_member_or_404(store, member_id))
+    values = {"name": m.name, "badge": m.badge or "", "weaker_leg": m.weaker_leg.value if m.weaker_leg else "",
+              "goal": m.goal or ""}
+    return render(request, "member_form.html", {"member": m, "values": values, "errors": {}, "goals": goal_names()})
+
+
+@router.post("/members/{member_id}", include_in_schema=False, dependencies=[Csrf])
+async def edit_member_form(request: Request, member_id: MemberId, user: CurrentTrainer, store: StoreDep) -> Response:
+    old = _member_or_404(store, member_id)
+    values = await _form_values(request)
+    try:
+        save(store, MemberIn.model_validate(values), old)
+    except ValidationError as exc:
+        errors = _form_errors(exc)
+    except BadgeTaken as exc:
+        errors = {"badge": str(exc)}
+    else:
+        return RedirectResponse(f"/members/{member_id}", status_code=status.HTTP_303_SEE_OTHER)
+    return render(request, "member_form.html", {"member": member_out(old), "values": values, "errors": errors,
+                                                "goals": goal_names()}, status_code=422)
+
+
+# ------------------------------------------------------------------ API
+
+@router.get("/api/v1/members", summary="Every member")
+def list_members(user: CurrentTrainer, store: StoreDep) -> list[MemberOut]:
+    return sorted((member_out(m) for m in store.members()), key=lambda m: m.name.lower())
+
+
+@router.get("/api/v1/members/{member_id}", summary="A member and their sessions, oldest first")
+def get_member(member_id: MemberId, user: CurrentTrainer, store: StoreDep) -> dict[str, Any]:
+    rec = _member_or_404(store, member_id)
+    return {"member": member_out(rec).model_dump(mode="json"),
+            "sessions": [p.to_json() for p in session_points(store.history(member_id))]}
+
+
+@router.post("/api/v1/members", status_code=status.HTTP_201_CREATED, summary="Enrol a member", dependencies=[Csrf])
+def create_member(body: MemberIn, user: CurrentTrainer, store: StoreDep) -> MemberOut:
+    try:
+        return member_out(save(store, body, None))
+    except BadgeTaken as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+
+
+@router.put("/api/v1/members/{member_id}", summary="Edit a member", dependencies=[Csrf])
+def update_member(member_id: MemberId, body: MemberIn, user: CurrentTrainer, store: StoreDep) -> MemberOut:
+    old = _member_or_404(store, member_id)
+    try:
+        return member_out(save(store, body, old))
+    except BadgeTaken as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
