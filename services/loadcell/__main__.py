@@ -1,0 +1,151 @@
+"""python -m services.loadcell analyze --replay FILE.csv | run --source ... | calibrate ... | simulate --out FILE.csv"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from services.loadcell.calibration import CalibrationError, load_calibration, save_calibration
+from services.loadcell.core import analyze
+from services.loadcell.drivers import AdcDriver, SensorError, read_force_csv
+from services.loadcell.settings import LoadcellSettings
+from shared.contract import Envelope, Leg, SetStarted
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m services.loadcell", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("analyze", help="judge the reps of a force replay and print JSON")
+    a.add_argument("--replay", type=Path, required=True, help="CSV with header t,force_n")
+    a.add_argument("--leg", choices=[x.value for x in Leg], default=None)
+    r = sub.add_parser("run", help="run the live service")
+    r.add_argument("--source", default="sim", help="sim | serial:/dev/ttyUSB0 | hx711 | FILE.csv")
+    c = sub.add_parser("calibrate", help="tare, or scale with a known mass, from 1 s of the sensor")
+    c.add_argument("--source", default="sim", help="as for run")
+    c.add_argument("--station", default=None, help="station id (default GYM_STATION_ID)")
+    c.add_argument("--known-mass-kg", type=float, default=None, help="scale with this mass hung on; else tare")
+    s = sub.add_parser("simulate", help="write a simulated set's force replay")
+    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--reps", type=int, default=None)
+    args = p.parse_args(argv)
+
+    if args.cmd == "analyze":
+        try:
+            reps = analyze(read_force_csv(args.replay))
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot analyse {args.replay}: {exc}", file=sys.stderr)
+            return 2
+        leg = Leg(args.leg) if args.leg else None
+        json.dump({"reps": [r.to_report(leg) for r in reps]}, sys.stdout, indent=1)
+        print()
+        return 0
+    if args.cmd == "simulate":
+        return simulate(args.out, args.seed, args.reps)
+    if args.cmd == "calibrate":
+        return calibrate(args.source, args.station, args.known_mass_kg)
+    return run(args.source)
+
+
+def simulate(out: Path, seed: int, reps: int | None) -> int:
+    from services.simulator.force import ForceSimulator, random_station, varied_load_set, write_csv
+    from services.simulator.script import Timeline
+
+    rng = random.Random(seed)
+    station, plan = random_station(rng), varied_load_set(rng, n=reps)
+    n = write_csv(out, ForceSimulator(plan, station, seed=seed).samples())
+    truth = [{"index": r.index, "start_t": round(r.start_t, 3), "end_t": round(r.end_t, 3),
+              "faults": sorted(f.value for f in r.plan.faults)} for r in Timeline(plan).reps]
+    print(json.dumps({"samples": n, "mass_kg": station.mass_kg, "reps": truth}))
+    return 0
+
+
+def open_driver(source: str, settings: LoadcellSettings) -> AdcDriver:
+    from services.loadcell import drivers
+
+    if source == "sim":
+        return drivers.SimulatedAmplifier()
+    if source.startswith("serial:"):
+        return drivers.SerialAmplifier(source.removeprefix("serial:"), settings.serial_baud, settings.serial_hz)
+    if source == "hx711":
+        pins = drivers.GpiodPins(settings.hx711_chip, settings.hx711_dout, settings.hx711_sck)
+        return drivers.HX711(pins, hz=settings.hx711_hz)
+    return drivers.ReplayAmplifier(Path(source))
+
+
+def calibrate(source: str, station: str | None, known_mass_kg: float | None) -> int:
+    from shared.settings import Settings
+
+    settings = LoadcellSettings()
+    station_id = station or Settings().station_id
+    try:
+        driver = open_driver(source, settings)
+        samples: list[float] = []
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            got = driver.read(0.1)
+            if got is None:
+                break
+            samples.extend(got)
+        driver.close()
+        cal = load_calibration(settings.calibration_dir, station_id) or driver.factory_calibration
+        cal = cal.calibrated(samples, known_mass_kg) if known_mass_kg is not None else cal.tared(samples)
+        path = save_calibration(settings.calibration_dir, station_id, cal)
+    except (SensorError, CalibrationError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"station": station_id, "file": str(path), **cal.model_dump(), "samples": len(samples)}))
+    return 0
+
+
+def run(source: str) -> int:
+    from services.loadcell.drivers import SimulatedAmplifier
+    from services.loadcell.service import LoadcellService
+    from services.simulator.script import varied_set
+    from shared.mqtt import MqttBus
+    from shared.settings import Settings
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s loadcell %(levelname)s %(message)s")
+    lc = LoadcellSettings()
+    try:
+        driver = open_driver(source, lc)
+    except (SensorError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    bus = MqttBus(settings, "loadcell")
+    service = LoadcellService(bus, driver, lc)
+    if isinstance(driver, SimulatedAmplifier):
+        sim, rng = driver, random.Random(0)
+
+        def perform(ev: Envelope) -> None:
+            data = ev.data  # type: ignore[attr-defined]
+            assert isinstance(data, SetStarted)
+            sim.perform(varied_set(rng, data.leg, n=data.target_reps))
+
+        bus.subscribe("set.started", perform, site_id=settings.site_id, station_id=settings.station_id)
+    stop = threading.Event()
+
+    def on_signal(*_: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    bus.start(wait_s=None)
+    try:
+        service.run(stop)
+    finally:
+        driver.close()
+        bus.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,173 @@
+"""The live load-cell service: counts from a driver → newtons → load.trace batches, load.rep events,
+a degraded status while the sensor is unplugged, saturated or stuck; tare and calibrate on command."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from services.loadcell.calibration import (
+    Calibration,
+    CalibrationError,
+    ZeroTracker,
+    load_calibration,
+    save_calibration,
+)
+from services.loadcell.core import LoadAnalyzer
+from services.loadcell.drivers import AdcDriver, SensorError
+from services.loadcell.health import SensorHealth
+from services.loadcell.settings import LoadcellSettings
+from shared.contract import (
+    Envelope,
+    Leg,
+    LoadTrace,
+    ServiceState,
+    SetStarted,
+    StationCommand,
+    StationReply,
+)
+from shared.mqtt import MqttBus
+
+log = logging.getLogger(__name__)
+
+COMMAND_WINDOW_S = 0.5  # tare/calibrate average the last half second: 40–500 samples, noise well averaged
+RESYNC_S = 0.5  # re-anchor the sample clock on the wall clock when a board's rate drifts this far
+HEALTH_EVERY_S = 0.25  # how often the sensor's health is looked at
+TRACE_MAX = 5000  # the contract's bound on one load.trace batch
+
+
+class LoadcellService:
+    def __init__(self, bus: MqttBus, driver: AdcDriver, settings: LoadcellSettings,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.bus, self.driver, self.settings, self.clock = bus, driver, settings, clock
+        self.station_id = bus.settings.station_id
+        saved = load_calibration(settings.calibration_dir, self.station_id)
+        self.calibration: Calibration = saved or driver.factory_calibration
+        log.info("calibration %s: %s", "loaded" if saved else "factory", self.calibration)
+        self.zero = ZeroTracker()
+        self.health = SensorHealth(max_counts=settings.max_counts, min_counts=settings.min_counts)
+        self.analyzer = LoadAnalyzer()
+        self.leg: Leg | None = None
+        self._recent: deque[float] = deque(maxlen=max(1, int(driver.hz * COMMAND_WINDOW_S)))
+        self._lock = threading.Lock()
+        self._t_next: float | None = None
+        self._trace: list[float] = []
+        self._trace_t0 = 0.0
+        self._last_health = 0.0
+        self.problem: str | None = None
+        self.reps = 0
+        st = bus.settings
+        bus.subscribe("station.command", self.on_command, site_id=st.site_id, station_id=st.station_id)
+        bus.subscribe("set.started", self.on_set_started, site_id=st.site_id, station_id=st.station_id)
+
+    # ------------------------------------------------------------ events in
+
+    def on_set_started(self, ev: Envelope) -> None:
+        data = ev.data  # type: ignore[attr-defined]
+        assert isinstance(data, SetStarted)
+        with self._lock:
+            self.leg = data.leg
+            self.analyzer.new_set()
+
+    def on_command(self, ev: Envelope) -> None:
+        cmd = ev.data  # type: ignore[attr-defined]
+        assert isinstance(cmd, StationCommand)
+        if cmd.service != "loadcell":
+            return
+        try:
+            data = self._execute(cmd)
+            reply = StationReply(correlation_id=cmd.correlation_id, service="loadcell", status="ok", data=data)
+        except (CalibrationError, SensorError, OSError) as exc:
+            reply = StationReply(correlation_id=cmd.correlation_id, service="loadcell", status="error",
+                                 error=str(exc)[:500])
+        log.info("command %s: %s %s", cmd.command, reply.status, reply.error or reply.data)
+        self.bus.emit("station.reply", reply)
+
+    def _execute(self, cmd: StationCommand) -> dict[str, float | str | bool]:
+        with self._lock:
+            if self.problem:
+                raise SensorError(f"cannot {cmd.command}: {self.problem}")
+            samples = list(self._recent)
+            if cmd.command == "tare":
+                cal = self.calibration.tared(samples)
+            elif cmd.command == "calibrate":
+                mass = cmd.args.get("known_mass_kg")
+                if not isinstance(mass, int | float):
+                    raise CalibrationError("calibrate needs args.known_mass_kg, a number of kg")
+                cal = self.calibration.calibrated(samples, float(mass))
+            else:
+                raise CalibrationError(f"unknown command {cmd.command!r} (tare, calibrate)")
+            path = save_calibration(self.settings.calibration_dir, self.station_id, cal)
+            self.calibration = cal
+        return {"tare_counts": round(cal.tare_counts, 2), "n_per_count": cal.n_per_count, "file": str(path)}
+
+    # ------------------------------------------------------------ samples
+
+    def _stamp(self, n: int) -> list[float]:
+        """Times of `n` new samples at the board's rate, re-anchored when the board drifts."""
+        now, dt = self.clock(), 1 / self.driver.hz
+        if self._t_next is None or abs(self._t_next + n * dt - now) > RESYNC_S:
+            self._t_next = now - (n - 1) * dt
+        ts = [self._t_next + i * dt for i in range(n)]
+        self._t_next += n * dt
+        return ts
+
+    def handle(self, counts: list[float]) -> None:
+        if not counts:
+            return
+        ts = self._stamp(len(counts))
+        with self._lock:
+            for t, c in zip(ts, counts, strict=True):
+                self.health.sample(t, c)
+                self._recent.append(c)
+                f = self.calibration.newtons(c)
+                self.calibration = self.zero.update(t, f, self.calibration)
+                if not self._trace:
+                    self._trace_t0 = t
+                self._trace.append(max(-5000.0, min(f, 5000.0)))
+                for rep in self.analyzer.feed(t, f):
+                    self.reps += 1
+                    data = rep.to_event_data(self.leg)
+                    self.bus.emit("load.rep", data)
+                    log.info("rep %d: %.1f kg, %s", data.rep_index, data.load_kg,
+                             [x.value for x in data.faults] or "clean")
+        if ts[-1] - self._trace_t0 >= 1 / self.settings.trace_hz or len(self._trace) >= TRACE_MAX:
+            self.flush_trace()
+
+    def flush_trace(self) -> None:
+        if self._trace:
+            batch, self._trace = self._trace[:TRACE_MAX], self._trace[TRACE_MAX:]
+            self.bus.emit("load.trace", LoadTrace(t0=self._trace_t0, hz=self.driver.hz, force_n=batch))
+
+    def check_health(self) -> None:
+        now = self.clock()
+        if now - self._last_health < HEALTH_EVERY_S:
+            return
+        self._last_health = now
+        problem = self.health.problem(now)
+        if problem != self.problem:
+            if problem:
+                log.warning("sensor degraded: %s", problem)
+                self.bus.set_status(ServiceState.DEGRADED, problem)
+            else:
+                log.info("sensor recovered")
+                self.bus.set_status(ServiceState.ONLINE, "", {"hz": self.driver.hz})
+            self.problem = problem
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                counts = self.driver.read(0.1)
+            except SensorError as exc:
+                self.health.failed(str(exc))
+                self.check_health()
+                stop.wait(0.5)  # retry opening the board twice a second
+                continue
+            if counts is None:
+                break  # a finite source (a replay) ended
+            self.handle(counts)
+            self.check_health()
+        self.flush_trace()
