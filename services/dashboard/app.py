@@ -125,7 +125,7 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
                   for e in exc.errors()]
-        return JSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return JSONResponse({"detail": errors}, status_code=422)
 
     async def redis_down(request: Request, exc: Exception) -> Response:
         log.warning("redis unavailable for %s: %s", request.url.path, exc)

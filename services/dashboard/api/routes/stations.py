@@ -80,7 +80,7 @@ def send_cue_form(request: Request, station_id: StationId, user: CurrentTrainer,
     except ValidationError:
         return render(request, "station.html", {
             "station_id": station_id, "snapshot": live.station_snapshot(station_id), "sent": False,
-            "error": "A cue needs 1 to 200 characters."}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+            "error": "A cue needs 1 to 200 characters."}, status_code=422)
     _cue(live, station_id, cue_in, user.name)
     return RedirectResponse(f"/stations/{station_id}?sent=1", status_code=status.HTTP_303_SEE_OTHER)
 

@@ -1,0 +1,218 @@
+"""The dashboard app against the real broker and Redis: sign-in, CSRF, roles, validation, live feed, Redis down."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import paho.mqtt.client as mqtt
+import pytest
+from fastapi.testclient import TestClient
+from paho.mqtt.enums import CallbackAPIVersion
+
+from services.dashboard.__main__ import main as dashboard_main
+from shared import contract as c
+from shared.mqtt import MqttBus, unique_client_id
+from shared.servers import PrivateMosquitto, PrivateRedis
+from shared.settings import Settings
+from shared.store import RedisStore, connect
+from shared.topics import topic_filter
+from tests.conftest import wait_for
+from tests.integration.dashboard.conftest import PASSWORD, csrf_of
+
+pytestmark = pytest.mark.integration
+
+
+def station_bus(port: int, station: str = "st-01", service: str = "camera") -> MqttBus:
+    bus = MqttBus(Settings(_env_file=None, mqtt_port=port, station_id=station), service)  # type: ignore[call-arg]
+    assert bus.start()
+    return bus
+
+
+def verdict(passed: bool, rep: int = 1, faults: list[c.Fault] | None = None) -> c.RepVerdict:
+    return c.RepVerdict(session_id="s1", set_index=1, leg=c.Leg.LEFT, rep_index=rep, start_t=rep * 4.0,
+                        end_t=rep * 4.0 + 3, passed=passed, faults=faults or [], sensors=[c.Sensor.CAMERA])
+
+
+def test_pages_need_a_signed_in_user(client: TestClient) -> None:
+    r = client.get("/", headers={"accept": "text/html"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert client.get("/api/v1/stations").status_code == 401
+    assert client.get("/api/v1/members").status_code == 401
+
+
+def test_wrong_password_is_refused_and_right_one_signs_in(client: TestClient, sign_in) -> None:
+    tok = csrf_of(client.get("/login").text)
+    r = client.post("/login", data={"username": "tina", "password": "wrong-password", "csrf_token": tok})
+    assert r.status_code == 401 and "Wrong name or password" in r.text
+    r = client.post("/login", data={"username": "nobody", "password": PASSWORD, "csrf_token": tok})
+    assert r.status_code == 401
+    sign_in("tina")
+    assert client.get("/api/v1/me").json() == {"name": "tina", "role": "trainer"}
+
+
+def test_login_and_posts_without_the_csrf_token_are_rejected(client: TestClient, sign_in) -> None:
+    client.get("/login")
+    r = client.post("/login", data={"username": "tina", "password": PASSWORD})
+    assert r.status_code == 403 and "CSRF" in r.text
+    tok = sign_in("tina")
+    r = client.post("/api/v1/stations/st-01/cues", json={"message": "Slow down"})
+    assert r.status_code == 403
+    r = client.post("/api/v1/stations/st-01/cues", json={"message": "Slow down"}, headers={"x-csrf-token": "x" + tok})
+    assert r.status_code == 403
+    r = client.post("/members", data={"name": "Ann", "csrf_token": "forged"})
+    assert r.status_code == 403
+    assert client.post("/logout", follow_redirects=False).status_code == 403  # logout is a form post too
+
+
+def test_a_trainer_cannot_open_fleet_pages_and_an_operator_can(client: TestClient, sign_in,
+                                                                mosquitto: PrivateMosquitto) -> None:
+    bus = station_bus(mosquitto.port)
+    try:
+        sign_in("tina")
+        assert client.get("/fleet", headers={"accept": "text/html"}).status_code == 403
+        assert client.get("/api/v1/fleet").status_code == 403
+        sign_in("olga")
+        fleet = wait_for(lambda: client.get("/api/v1/fleet").json()["stations"], what="fleet lists st-01")
+        assert fleet[0]["station_id"] == "st-01"
+        assert fleet[0]["services"][0]["service"] == "camera" and fleet[0]["services"][0]["state"] == "online"
+        page = client.get("/fleet", headers={"accept": "text/html"})
+        assert page.status_code == 200 and "st-01" in page.text
+    finally:
+        bus.stop()
+
+
+def test_live_floor_websocket_gets_a_verdict_and_an_offline_station_stands_out(
+        client: TestClient, sign_in, mosquitto: PrivateMosquitto) -> None:
+    sign_in("tina")
+    bus = station_bus(mosquitto.port)
+    with client.websocket_connect("/ws/floor") as ws:
+        snap = json.loads(ws.receive_text())
+        assert snap["type"] == "snapshot"
+        bus.emit("set.started", c.SetStarted(session_id="s1", set_index=1, leg=c.Leg.LEFT, weight_kg=12.5,
+                                             target_reps=10))
+        for i in range(1, 4):
+            bus.emit("rep.verdict", verdict(False, i, [c.Fault.SWING]))
+
+        def tile() -> dict | None:
+            msg = json.loads(ws.receive_text())
+            for t in msg["stations"]:
+                if t["station_id"] == "st-01" and t["failed_reps"] == 3:
+                    return t
+            return None
+
+        t = wait_for(tile, what="three failed reps on the floor")
+        assert t["attention"] and "3 reps failed in this set" in t["alerts"]
+        assert t["last_verdict"]["faults"] == ["swing"] and t["weight_kg"] == 12.5
+    # the station's only service goes away (what its last will says)
+    bus.stop(c.ServiceState.OFFLINE, "connection lost")
+    t = wait_for(lambda: next((x for x in client.get("/api/v1/stations").json() if x["state"] == "offline"), None),
+                 what="station offline")
+    assert t["attention"] and "station offline" in t["alerts"]
+
+
+def test_a_websocket_without_a_session_is_closed(client: TestClient) -> None:
+    with client.websocket_connect("/ws/floor") as ws:
+        msg = ws.receive()
+        assert msg["type"] == "websocket.close" and msg["code"] == 4401
+
+
+def test_a_cue_from_the_station_page_reaches_the_kiosk_topic(client: TestClient, sign_in,
+                                                              mosquitto: PrivateMosquitto) -> None:
+    got: list[bytes] = []
+    ready = threading.Event()
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id("kiosk"), protocol=mqtt.MQTTv5)
+    sub.on_connect = lambda cl, *_: cl.subscribe(topic_filter("kiosk.cue", "main", "st-01"), qos=1)
+    sub.on_subscribe = lambda *_: ready.set()
+    sub.on_message = lambda _c, _u, m: got.append(bytes(m.payload))
+    sub.connect("127.0.0.1", mosquitto.port)
+    sub.loop_start()
+    try:
+        assert ready.wait(5)
+        tok = sign_in("tina")
+        r = client.post("/stations/st-01/cue", data={"message": "Hips square!", "csrf_token": tok},
+                        follow_redirects=False)
+        assert r.status_code == 303
+        wait_for(lambda: got, what="cue on the kiosk topic")
+        ev = c.parse_event(got[0])
+        assert isinstance(ev, c.KioskCueEvent) and ev.data.message == "Hips square!" and ev.data.trainer == "tina"
+        r = client.post("/stations/st-01/cue", data={"message": "  ", "csrf_token": tok})
+        assert r.status_code == 422 and "1 to 200 characters" in r.text
+        r = client.post("/api/v1/stations/st-01/cues", json={"message": "x" * 201}, headers={"x-csrf-token": tok})
+        assert r.status_code == 422
+        r = client.post("/api/v1/stations/bad%2Fid/cues", json={"message": "hi"}, headers={"x-csrf-token": tok})
+        assert r.status_code in (404, 422)
+    finally:
+        sub.loop_stop()
+        sub.disconnect()
+
+
+def test_members_enrol_edit_validation_and_history(client: TestClient, sign_in, redis_server: PrivateRedis) -> None:
+    tok = sign_in("tina")
+    h = {"x-csrf-token": tok}
+    r = client.post("/api/v1/members", json={"name": "Ann Lee", "badge": "B-100", "weaker_leg": "left",
+                                             "goal": "hypertrophy"}, headers=h)
+    assert r.status_code == 201, r.text
+    ann = r.json()
+    assert ann["badge"] == "B-100" and ann["weaker_leg"] == "left"
+    assert client.post("/api/v1/members", json={"name": "Bob", "badge": "B-100"}, headers=h).status_code == 409
+    bad = client.post("/api/v1/members", json={"name": "", "goal": "flying"}, headers=h)
+    assert bad.status_code == 422 and {e["loc"][-1] for e in bad.json()["detail"]} == {"name", "goal"}
+    # the form shows the same rules as messages next to the fields
+    r = client.post("/members", data={"name": "Cy", "badge": "has space", "goal": "", "weaker_leg": "",
+                                      "csrf_token": tok})
+    assert r.status_code == 422 and "should match pattern" in r.text
+    r = client.post(f"/members/{ann['member_id']}", data={"name": "Ann Lee-Smith", "badge": "B-200",
+                                                         "weaker_leg": "right", "goal": "strength_control",
+                                                         "csrf_token": tok}, follow_redirects=False)
+    assert r.status_code == 303
+    store = RedisStore(connect(redis_server.url), "main")
+    assert store.member_by_token(c.IdMethod.BADGE, "B-100") is None  # the old badge no longer opens the account
+    rec = store.member_by_token(c.IdMethod.BADGE, "B-200")
+    assert rec is not None and rec.info.name == "Ann Lee-Smith" and rec.info.weaker_leg == c.Leg.RIGHT
+    page = client.get(f"/members/{ann['member_id']}", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "Ann Lee-Smith" in page.text and "No finished session yet" in page.text
+    assert client.get("/api/v1/members/nobody").status_code == 404
+
+
+def test_redis_down_gives_503_and_degraded_health_not_a_crash(client: TestClient, sign_in,
+                                                               redis_server: PrivateRedis) -> None:
+    tok = sign_in("tina")
+    assert client.get("/health").json() == {"status": "ok", "mqtt": True, "redis": True, "detail": ""}
+    redis_server.kill()
+    health = client.get("/health")
+    assert health.status_code == 200 and health.json()["status"] == "degraded" and not health.json()["redis"]
+    r = client.get("/api/v1/members")
+    assert r.status_code == 503 and "Redis" in r.json()["detail"]
+    r = client.post("/api/v1/members", json={"name": "Dee"}, headers={"x-csrf-token": tok})
+    assert r.status_code == 503
+    page = client.get("/members", headers={"accept": "text/html"})
+    assert page.status_code == 503 and "Temporarily unavailable" in page.text
+    assert client.get("/api/v1/stations").status_code == 200  # the live floor does not need Redis
+    redis_server.start()
+    wait_for(lambda: client.get("/api/v1/members").status_code == 200, what="members back with redis")
+
+
+def test_user_add_command_creates_the_first_operator(redis_server: PrivateRedis, tmp_path, monkeypatch,
+                                                     capsys) -> None:
+    monkeypatch.setenv("GYM_REDIS_URL", redis_server.url)
+    monkeypatch.setenv("GYM_ENVIRONMENT", "production")
+    monkeypatch.setenv("GYM_MQTT_USERNAME", "site")
+    monkeypatch.setenv("GYM_MQTT_PASSWORD", "a-real-broker-password")
+    monkeypatch.setenv("GYM_DASHBOARD_SECRET_KEY", "k" * 40)
+    pw = tmp_path / "pw"
+    pw.write_text("short\n")
+    assert dashboard_main(["user", "add", "--role", "operator", "olga", "--password-file", str(pw)]) == 1
+    assert "at least" in capsys.readouterr().err
+    pw.write_text("a long enough password\n")
+    assert dashboard_main(["user", "add", "--role", "operator", "olga", "--password-file", str(pw)]) == 0
+    assert dashboard_main(["user", "add", "--role", "operator", "olga", "--password-file", str(pw)]) == 1
+    assert dashboard_main(["user", "add", "--role", "trainer", "Bad Name", "--password-file", str(pw)]) == 2
+    from services.dashboard.users import Role, UserStore
+    users = UserStore(connect(redis_server.url), "main")
+    olga = users.get("olga")
+    assert olga is not None and olga.role == Role.OPERATOR and olga.password_hash.startswith("$argon2id$")
+    assert users.authenticate("olga", "a long enough password") is not None
+    # the default secret is refused outside demo and test
+    monkeypatch.setenv("GYM_DASHBOARD_SECRET_KEY", "change-me")
+    assert dashboard_main(["user", "list"]) == 2
