@@ -19,7 +19,7 @@ from typing import Any
 
 from services.dashboard.floor import SITE_STATION, Change, FloorState
 from shared.contract import CameraPoseEvent, Envelope, KioskCue, LoadTraceEvent
-from shared.mqtt import MqttBus
+from shared.mqtt import MqttBus, unique_client_id
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,17 @@ class LiveFeed:
         self._trace_hz: dict[str, float] = {}
         self.clients: set[Client] = set()
         self._watched: set[str] = set()
-        self.bus = (bus_factory or (lambda: MqttBus(settings, "dashboard", version="0.2.0")))()
+        self.bus = (bus_factory or (lambda: self._make_bus(settings)))()
         for t in LIVE_TYPES:
             self.bus.subscribe(t, self.on_event, site_id=settings.site_id)
         self.frames_sent = 0
+
+    @staticmethod
+    def _make_bus(settings: Settings) -> MqttBus:
+        # A dashboard only reads live state (the retained status plus what comes next), so it needs no
+        # persistent session; a unique client id lets two dashboards (desk and a spare) share a broker.
+        live_settings = settings.model_copy(update={"mqtt_session_expiry_s": 0})
+        return MqttBus(live_settings, "dashboard", version="0.2.0", client_id=unique_client_id("dashboard"))
 
     # ------------------------------------------------------------ MQTT side (bus worker thread)
 
