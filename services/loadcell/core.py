@@ -193,13 +193,16 @@ class StackTracker:
                 for i in range(len(move))]
 
     def _move_friction(self, net: npt.NDArray[np.float64], dts: npt.NDArray[np.float64], m: float) -> float:
-        """The friction that brings this move to rest at its end (the smallest that does, by bisection).
+        """The friction for this move: the learnt one, or if that leaves the stack running at the end,
+        the smallest larger one that brings it to rest (by bisection).
 
-        Too little friction lets a slow return run away; too much stops the stack early; the true
-        friction stops it just as the force says it stopped.
+        Too little friction lets a slow return run away; too much stops the stack early and makes
+        small moves vanish; the friction learnt from whole reps is the best guess when it stops the move.
         """
         nl, dl = net.tolist(), dts.tolist()
-        lo, hi = 0.0, 3.0 * self.friction + self.rules.steady_band_n
+        lo, hi = self.friction, 3.0 * self.friction + self.rules.steady_band_n
+        if abs(_stack_velocity(nl, dl, m, lo)[-1]) <= MOVE_END_V:
+            return lo
         if abs(_stack_velocity(nl, dl, m, hi)[-1]) > MOVE_END_V:
             return self.friction
         for _ in range(FRICTION_BISECTIONS):
@@ -342,6 +345,7 @@ class RepSegmenter:
     _impulse_desc: float = 0.0
     rep_reference: float = 0.0
     _prev_v: float = 0.0
+    _descending: bool = False
     last_balance: tuple[float, float] | None = None  # (friction, load offset) of the last rep, newtons
 
     def update(self, s: LoadSample, dt: float) -> RepMeasure | None:
@@ -364,8 +368,9 @@ class RepSegmenter:
             self._conc_f = max(self._conc_f, s.force_n)
             if s.velocity <= 0.0:
                 self._top_t, self._impulse_up = s.t, self._impulse
-        if s.velocity < 0.0 <= self._prev_v:
-            self._up_t, self._impulse_desc = s.t, self._impulse  # the last turn downwards starts the eccentric
+        if s.velocity < -MOVE_END_V and not self._descending and self._top_t is not None:
+            # The first turn downwards starts the eccentric (a set-down that follows is not part of it).
+            self._up_t, self._impulse_desc, self._descending = s.t, self._impulse, True
         self._prev_v = s.velocity
         if s.still and s.travel < self.rules.end_travel_share * self._peak_x:
             return self._finish(s)
@@ -374,7 +379,7 @@ class RepSegmenter:
     def _begin(self, s: LoadSample) -> None:
         self.phase = Phase.REP
         self._start, self._load = self._still_t, s.load_n or 0.0
-        self._top_t, self._up_t = None, s.t
+        self._top_t, self._up_t, self._descending = None, s.t, False
         self._peak_x, self._peak_v = s.travel, s.velocity
         self._peak_f = self._conc_f = max(self._since_still_peak, s.force_n)
 
