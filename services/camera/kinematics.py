@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from shared.contract import Leg
@@ -49,6 +49,20 @@ def _mid(a: Vec, b: Vec) -> Vec:
     return ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2)
 
 
+def _angle3(u: Vec, v: Vec) -> float | None:
+    n = math.sqrt((u[0] * u[0] + u[1] * u[1] + u[2] * u[2]) * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]))
+    if n == 0:
+        return None
+    return math.degrees(math.acos(max(-1.0, min(1.0, (u[0] * v[0] + u[1] * v[1] + u[2] * v[2]) / n))))
+
+
+def _angle2(u: Vec, v: Vec) -> float | None:
+    n = math.hypot(u[0], u[1]) * math.hypot(v[0], v[1])
+    if n == 0:
+        return None
+    return math.degrees(math.acos(max(-1.0, min(1.0, (u[0] * v[0] + u[1] * v[1]) / n))))
+
+
 def angle_between(u: Sequence[float], v: Sequence[float]) -> float | None:
     """Angle between two vectors in degrees (any dimension), None when one has no length."""
     dot = sum(a * b for a, b in zip(u, v, strict=True))
@@ -69,51 +83,75 @@ class Angles:
     facing: float | None  # +1 the member faces image-right, -1 image-left
 
 
+# The landmarks the kinematics read; the other 22 of BlazePose's 33 are never looked at.
+USED = ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+        "left_shoulder", "right_shoulder", "nose")
+
+
+def _xyz(p: Any, sx: float, sy: float) -> Vec | None:
+    try:
+        return (p[0] * sx, p[1] * sy, p[2] * sx if len(p) >= 3 else 0.0)
+    except (TypeError, IndexError):
+        return None
+
+
 class _Points:
-    """Landmarks of one frame as 3D points, gated by visibility; world when present."""
+    """Landmarks of one frame as 3D points, gated by visibility; world when present.
+
+    Image points are in pixels (x right, y down, z on the x scale): angles need equal units on both
+    axes. A malformed landmark counts as unseen.
+    """
 
     __slots__ = ("h", "img", "w", "world")
 
     def __init__(self, frame: Mapping[str, Any]) -> None:
-        lm = frame.get("landmarks")
-        self.img: Mapping[str, Any] = lm if isinstance(lm, Mapping) else {}
-        wd = frame.get("world")
-        self.world: Mapping[str, Any] = wd if isinstance(wd, Mapping) else {}
         self.w = float(frame.get("width") or 1)
         self.h = float(frame.get("height") or 1)
-
-    def seen(self, name: str) -> bool:
-        p = self.img.get(name)
-        if not isinstance(p, Sequence) or len(p) < 2:
-            return False
-        return len(p) < 4 or p[3] >= MIN_VISIBILITY
+        self.img: dict[str, Vec] = {}
+        self.world: dict[str, Vec] = {}
+        lm = frame.get("landmarks")
+        if not isinstance(lm, dict):
+            return
+        wd = frame.get("world")
+        wd = wd if isinstance(wd, dict) else None
+        w, h = self.w, self.h
+        for name in USED:
+            p = lm.get(name)
+            if p is None:
+                continue
+            try:
+                if len(p) >= 4 and not p[3] >= MIN_VISIBILITY:
+                    continue
+            except TypeError:
+                continue
+            v = _xyz(p, w, h)
+            if v is None or not (isinstance(v[0], float | int) and isinstance(v[1], float | int)):
+                continue
+            self.img[name] = v
+            if wd is not None:
+                q = wd.get(name)
+                wv = _xyz(q, 1.0, 1.0) if q is not None else None
+                if wv is not None and isinstance(wv[0], float | int):
+                    self.world[name] = wv
 
     def image(self, name: str) -> Vec | None:
-        """Pixels (x right, y down, z on the x scale) — angles need equal units on both axes."""
-        if not self.seen(name):
-            return None
-        p = self.img[name]
-        z = float(p[2]) if len(p) >= 3 else 0.0
-        return (float(p[0]) * self.w, float(p[1]) * self.h, z * self.w)
+        return self.img.get(name)
 
     def best(self, name: str) -> Vec | None:
         """World metres when the frame has them (and the joint is seen), else image pixels."""
-        if not self.seen(name):
-            return None
-        wp = self.world.get(name)
-        if isinstance(wp, Sequence) and len(wp) >= 3:
-            return (float(wp[0]), float(wp[1]), float(wp[2]))
-        return self.image(name) if not self.world else None
+        if self.world:
+            return self.world.get(name) if name in self.img else None
+        return self.img.get(name)
 
 
 def _facing(pts: _Points) -> float | None:
     """+1 when the member faces image-right: shoulders lean forward of the hips onto the support."""
-    hips = [p for p in (pts.image("left_hip"), pts.image("right_hip")) if p]
+    hips = [p for p in (pts.img.get("left_hip"), pts.img.get("right_hip")) if p]
     if not hips:
         return None
     hx = sum(p[0] for p in hips) / len(hips)
     for names in (("left_shoulder", "right_shoulder"), ("nose",)):
-        ps = [p for p in (pts.image(n) for n in names) if p]
+        ps = [p for p in (pts.img.get(n) for n in names) if p]
         if ps:
             dx = sum(p[0] for p in ps) / len(ps) - hx
             # Under 2 % of the image width the lean is too small to tell the direction.
@@ -133,10 +171,7 @@ def measure(frame: Mapping[str, Any], leg: Leg, facing_hint: float | None = None
     hip_p, knee_p, ankle_p = pts.best(f"{w}_hip"), pts.best(f"{w}_knee"), pts.best(f"{w}_ankle")
     if hip_p and knee_p and ankle_p:
         # 3D in world metres; in the image the depth is too unreliable, so the side view's plane.
-        if use_world:
-            a = angle_between(_sub(hip_p, knee_p), _sub(ankle_p, knee_p))
-        else:
-            a = angle_between(_sub(hip_p, knee_p)[:2], _sub(ankle_p, knee_p)[:2])
+        a = (_angle3 if use_world else _angle2)(_sub(hip_p, knee_p), _sub(ankle_p, knee_p))
         knee = None if a is None else 180.0 - a
 
     thigh = None
@@ -215,40 +250,34 @@ class Sample:
     fresh: bool  # the knee was measured in this frame (not bridged)
 
 
-@dataclass
 class LegTracker:
     """Per-frame gating, filtering and gap bridging for one working leg."""
 
-    leg: Leg
-    facing: float | None = None
-    _filters: dict[str, OneEuroFilter] = field(default_factory=dict)
-    _last_seen: dict[str, float] = field(default_factory=dict)
-    _last: dict[str, float] = field(default_factory=dict)
-
     CHANNELS = ("knee", "thigh", "pelvis", "torso")
+
+    def __init__(self, leg: Leg) -> None:
+        self.leg = leg
+        self.facing: float | None = None
+        self._filters = [OneEuroFilter() for _ in self.CHANNELS]
+        self._last_seen: list[float | None] = [None] * len(self.CHANNELS)
+        self._last = [0.0] * len(self.CHANNELS)
 
     def update(self, frame: Mapping[str, Any]) -> Sample:
         t = float(frame["t"])
         a = measure(frame, self.leg, self.facing)
         if a.facing is not None:
             self.facing = a.facing
-        raw = {"knee": a.knee_flexion, "thigh": a.thigh, "pelvis": a.pelvis_rotation, "torso": a.torso}
-        out: dict[str, float | None] = {}
-        for ch in self.CHANNELS:
-            f = self._filters.get(ch)
-            if f is None:
-                f = self._filters[ch] = OneEuroFilter()
-            x = raw[ch]
-            seen = self._last_seen.get(ch)
+        raw = (a.knee_flexion, a.thigh, a.pelvis_rotation, a.torso)
+        out: list[float | None] = [None, None, None, None]
+        for i, x in enumerate(raw):
+            seen = self._last_seen[i]
             if x is not None:
+                f = self._filters[i]
                 if seen is not None and t - seen > MAX_GAP_S:
                     f.reset()  # too long a hole: do not smooth across it
-                self._last[ch] = f(t, x)
-                self._last_seen[ch] = t
-                out[ch] = self._last[ch]
+                out[i] = self._last[i] = f(t, x)
+                self._last_seen[i] = t
             elif seen is not None and t - seen <= MAX_GAP_S:
-                out[ch] = self._last[ch]  # bridged: hold the last filtered value
-            else:
-                out[ch] = None
-        vel = self._filters["knee"].dx if out["knee"] is not None else 0.0
-        return Sample(t, out["knee"], out["thigh"], out["pelvis"], out["torso"], vel, raw["knee"] is not None)
+                out[i] = self._last[i]  # bridged: hold the last filtered value
+        vel = self._filters[0].dx if out[0] is not None else 0.0
+        return Sample(t, out[0], out[1], out[2], out[3], vel, raw[0] is not None)

@@ -7,7 +7,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,6 +25,13 @@ class PoseSource(Protocol):
 
 log = logging.getLogger(__name__)
 
+try:  # orjson parses a pose line ~3x faster than the standard library; same result either way
+    import orjson
+
+    _loads: Callable[[str], Any] = orjson.loads  # its JSONDecodeError is a ValueError, like json's
+except ImportError:  # pragma: no cover - depends on the environment
+    _loads = json.loads
+
 
 class ReplayReader:
     """Frames of a pose JSON Lines file; a malformed line is skipped and counted, never fatal."""
@@ -40,7 +47,7 @@ class ReplayReader:
                 if not line.strip():
                     continue
                 try:
-                    frame = json.loads(line)
+                    frame = _loads(line)
                     if not isinstance(frame, dict):
                         raise ValueError("not a JSON object")
                     t = float(frame["t"])
