@@ -79,7 +79,7 @@ class Chart:
     empty: bool
 
 
-PAD_L, PAD_R, PAD_T, PAD_B = 48, 12, 12, 28  # room for the y labels on the left and dates below
+PAD_L, PAD_R, PAD_T, PAD_B = 60, 28, 12, 28  # room for the y labels on the left and dates below
 
 
 def line_chart(xs: list[str], series: dict[str, list[float | None]], width: int = 560, height: int = 200,
@@ -108,7 +108,7 @@ def line_chart(xs: list[str], series: dict[str, list[float | None]], width: int 
                if v is not None]
         lines[name] = " ".join(f"{x},{y}" for x, y, _ in pts)
         dots[name] = pts
-    ticks = [(round(y_at(lo + (hi - lo) * k / 4), 1), f"{lo + (hi - lo) * k / 4:.3g}{unit}") for k in range(5)]
+    ticks = [(round(y_at(lo + (hi - lo) * k / 4), 1), f"{round(lo + (hi - lo) * k / 4, 1):g}{unit}") for k in range(5)]
     step = max(1, n // 6)  # at most ~6 date labels fit under a 560 px chart
     labels = [(round(x_at(i), 1), xs[i]) for i in range(0, n, step)]
     return Chart(width, height, lines, dots, ticks, labels, False)

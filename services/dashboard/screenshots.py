@@ -1,0 +1,247 @@
+"""`python -m services.dashboard.screenshots DIR`: every dashboard page as a PNG, on seeded data.
+
+Starts its own mosquitto and Redis (shared.servers), the real dashboard process, and
+stations that publish real contract events (statuses, sessions, sets, verdicts, force
+traces, pose cues); member history is written as the progression service records it.
+Chromium (Debian's /usr/bin/chromium) is driven headless by Playwright at 1280x800.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from services.procs import Child, service_env
+from shared import contract as c
+from shared.mqtt import MqttBus
+from shared.records import MemberRecord, RepRecord, SessionRecord, SetRecord
+from shared.servers import PrivateMosquitto, PrivateRedis, free_port, wait_port
+from shared.settings import Settings
+from shared.store import Keys, RedisRepo, RedisStore, connect
+
+CHROMIUM = "/usr/bin/chromium"
+VIEWPORT = {"width": 1280, "height": 800}
+DEMO_PASSWORD = "screenshots-only-pw"
+TRACE_HZ = 80.0  # the load cell's sample rate, batched 10 times a second
+
+
+def force_samples(t0: float, n: int, hz: float = TRACE_HZ) -> list[float]:
+    """A hamstring curl's cable force: ~4 s reps (1 s up, 3 s down) on a 60 N rest tension."""
+    out = []
+    for i in range(n):
+        ph = ((t0 + i / hz) % 4.0) / 4.0
+        lift = math.sin(math.pi / 2 * ph / 0.25) if ph < 0.25 else math.cos(math.pi / 2 * (ph - 0.25) / 0.75)
+        out.append(round(60 + 95 * max(0.0, lift) ** 1.5, 1))
+    return out
+
+
+class FakeStation:
+    """The services of one station unit, publishing through the real MqttBus."""
+
+    def __init__(self, port: int, station: str, services: tuple[str, ...] = ("kiosk", "camera", "loadcell")) -> None:
+        self.station = station
+        self.buses = {s: MqttBus(Settings(_env_file=None, mqtt_port=port, station_id=station), s,  # type: ignore[call-arg]
+                                 version="0.3.1") for s in services}
+        for b in self.buses.values():
+            b.start()
+
+    def emit(self, etype: str, data: c.Model, service: str = "kiosk") -> c.Envelope:
+        bus = self.buses.get(service) or next(iter(self.buses.values()))
+        return bus.emit(etype, data)
+
+    def session(self, member_id: str, name: str, goal: str, set_index: int, weight: float,
+                leg: c.Leg = c.Leg.LEFT) -> None:
+        self.emit("session.started", c.SessionStarted(session_id=f"{self.station}-s1", member_id=member_id,
+                                                      member_name=name, exercise="hamstring-curl-kickback",
+                                                      goal=goal, leg_order=[leg]))
+        self.emit("set.started", c.SetStarted(session_id=f"{self.station}-s1", set_index=set_index, leg=leg,
+                                              weight_kg=weight, target_reps=10))
+
+    def rep(self, i: int, faults: list[c.Fault], set_index: int = 1, leg: c.Leg = c.Leg.LEFT) -> None:
+        start = 100.0 + 4 * i
+        self.emit("camera.rep", c.CameraRep(leg=leg, rep_index=i, start_t=start, end_t=start + 4, concentric_s=1.1,
+                                            eccentric_s=2.8 if c.Fault.FAST_ECCENTRIC not in faults else 1.2,
+                                            metrics={"peak_knee_flexion_deg": 118.0 + i,
+                                                     "thigh_excursion_deg": 6.0 + 5 * (c.Fault.SWING in faults)},
+                                            faults=faults), "camera")
+        self.emit("load.rep", c.LoadRep(leg=leg, rep_index=i, start_t=start + 0.05, end_t=start + 4,
+                                        concentric_s=1.0, eccentric_s=2.7, peak_force_n=150 + i, load_kg=15.0),
+                  "loadcell")
+        self.emit("rep.verdict", c.RepVerdict(session_id=f"{self.station}-s1", set_index=set_index, leg=leg,
+                                              rep_index=i, start_t=start, end_t=start + 4, passed=not faults,
+                                              faults=faults, sensors=[c.Sensor.CAMERA, c.Sensor.LOAD]), "camera")
+
+    def trace(self, seconds: float) -> None:
+        t = 0.0
+        while t < seconds:
+            self.emit("load.trace", c.LoadTrace(t0=t, hz=TRACE_HZ, force_n=force_samples(t, 8)), "loadcell")
+            t += 0.1
+
+    def stop(self, state: c.ServiceState = c.ServiceState.STOPPED) -> None:
+        for b in self.buses.values():
+            b.stop(state, "connection lost" if state == c.ServiceState.OFFLINE else "clean exit")
+
+
+def seed_members(redis_url: str) -> list[str]:
+    """Three members with a few weeks of sessions, as the progression service keeps them."""
+    store = RedisStore(connect(redis_url), "main")
+    repo = RedisRepo(store.r, Keys("main"))
+    people = [("m-ann", "Ann Lee", "B-1001", c.Leg.LEFT, "hypertrophy", 10.0, 15.0),
+              ("m-raj", "Raj Patel", "B-1002", c.Leg.RIGHT, "strength_control", 17.5, 15.0),
+              ("m-eva", "Eva Novak", "B-1003", None, "muscle_activation", 7.5, 7.5)]
+    start = datetime.now(UTC) - timedelta(days=42)
+    for n, (mid, name, badge, weak, goal, w_left, w_right) in enumerate(people):
+        store.save_member(MemberRecord(info=c.MemberInfo(member_id=mid, name=name, weaker_leg=weak, goal=goal),
+                                       tokens=[(c.IdMethod.BADGE, badge)], created=start))
+        for k in range(8):
+            when = start + timedelta(days=5 * k + n, hours=18)
+            sets = []
+            for leg, base in ((c.Leg.LEFT, w_left), (c.Leg.RIGHT, w_right)):
+                weight = base + 1.25 * (k // 2) + (1.25 if leg != weak and k > 4 else 0)
+                reps = [RepRecord(rep_index=i, leg=leg, start_t=4.0 * i, end_t=4.0 * i + 4, verdict=c.RepVerdict(
+                    leg=leg, rep_index=i, start_t=4.0 * i, end_t=4.0 * i + 4, passed=(i + k + n) % (3 + k) != 0,
+                    sensors=[c.Sensor.CAMERA])) for i in range(1, 11)]
+                sets += [SetRecord(set_index=s, leg=leg, weight_kg=weight, target_reps=10, ended=True,
+                                   end_reason="completed", reps=reps) for s in (1, 2, 3)]
+            repo.add_session(SessionRecord(session_id=f"{mid}-{k}", member_id=mid, member_name=name,
+                                           exercise="hamstring-curl-kickback", goal=goal,
+                                           leg_order=[weak or c.Leg.LEFT, c.Leg.RIGHT if weak != c.Leg.RIGHT
+                                                      else c.Leg.LEFT], started=when,
+                                           ended=when + timedelta(minutes=14), end_reason="completed", sets=sets))
+    with store.r.pipeline(transaction=True) as p:
+        repo.flush(p)
+        p.execute()
+    return [p[0] for p in people]
+
+
+def seed_floor(port: int) -> dict[str, FakeStation]:
+    """Eight stations: training, struggling with form, degraded, offline, free."""
+    st = {f"st-0{i}": FakeStation(port, f"st-0{i}") for i in range(1, 9)}
+    names = {"st-01": ("m-ann", "Ann Lee", "hypertrophy", 2, 15.0), "st-02": ("m-raj", "Raj Patel",
+             "strength_control", 1, 20.0), "st-03": ("m-eva", "Eva Novak", "muscle_activation", 3, 7.5),
+             "st-05": ("m-tom", "Tom Berg", "tempo_focus", 1, 10.0), "st-06": ("m-lia", "Lia Wong", "hypertrophy",
+             2, 12.5)}
+    for sid, (mid, name, goal, k, w) in names.items():
+        st[sid].session(mid, name, goal, k, w)
+    for i in range(1, 7):
+        st["st-01"].rep(i, [], 2)
+    for i in range(1, 5):  # Raj swings and drops the return: stands out
+        st["st-02"].rep(i, [c.Fault.SWING, c.Fault.FAST_ECCENTRIC] if i > 1 else [], 1)
+    for i in range(1, 4):
+        st["st-03"].rep(i, [c.Fault.HIP_ROTATION] if i == 2 else [], 3)
+    st["st-05"].rep(1, [c.Fault.TEMPO], 1)
+    st["st-06"].rep(1, [], 2)
+    st["st-03"].buses["camera"].set_status(c.ServiceState.DEGRADED, "member partly out of frame", {"fps": 11.5})
+    for sid in ("st-01", "st-02", "st-05", "st-06"):
+        st[sid].buses["camera"].set_status(c.ServiceState.ONLINE, "", {"fps": 29.8})
+        st[sid].buses["loadcell"].set_status(c.ServiceState.ONLINE, "calibrated", {"sample_hz": 80})
+    st["st-01"].emit("camera.pose", c.CameraPose(t=1, leg=c.Leg.LEFT, knee_flexion_deg=92, thigh_angle_deg=4,
+                                                 pelvis_rotation_deg=3, torso_angle_deg=12,
+                                                 cues=["Keep the hips square"]), "camera")
+    st["st-07"].stop(c.ServiceState.OFFLINE)
+    return st
+
+
+def shoot(base: str, out: Path, password: str) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    shots: list[Path] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
+
+        def snap(name: str) -> None:
+            path = out / f"dashboard-{name}.png"
+            page.screenshot(path=str(path))
+            shots.append(path)
+
+        page.goto(f"{base}/login")
+        page.fill("input[name=username]", "operator")
+        page.fill("input[name=password]", "not the password")
+        page.click("button[type=submit]")
+        snap("login")
+        page.fill("input[name=username]", "operator")
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_selector(".tile[data-station=st-08]")
+        page.wait_for_selector("#conn.live")
+        snap("floor")
+        page.goto(f"{base}/stations/st-01")
+        page.wait_for_selector("#conn.live")
+        time.sleep(4.0)  # let the trace stream fill the canvas with a rep or so
+        snap("station")
+        page.goto(f"{base}/members")
+        snap("members")
+        page.goto(f"{base}/members/m-raj")
+        snap("member")
+        page.goto(f"{base}/members/new")
+        page.fill("input[name=name]", "Zoe")
+        page.fill("input[name=badge]", "B-1001")  # taken: the form says so
+        page.click("#member-form button[type=submit]")
+        snap("member-form")
+        page.goto(f"{base}/fleet")
+        snap("fleet")
+        browser.close()
+    return shots
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(args[0] if args else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="gym-dash-shots-") as d:
+        work = Path(d)
+        broker = PrivateMosquitto(work / "mosquitto").start()
+        redis_srv = PrivateRedis(work / "redis", appendonly=False).start()
+        stations: dict[str, FakeStation] = {}
+        dash: Child | None = None
+        try:
+            seed_members(redis_srv.url)  # type: ignore[attr-defined]
+            port = free_port()
+            env = service_env(None, environment="demo", site_id="main", station_id="site",
+                              mqtt_port=str(broker.port), redis_url=redis_srv.url,  # type: ignore[attr-defined]
+                              dashboard_demo_password=DEMO_PASSWORD)
+            dash = Child("dashboard", ["services.dashboard", "run", "--port", str(port)], env, work)
+            wait_port(port, timeout=30)
+            stations = seed_floor(broker.port)
+            feeder = _trace_feeder(stations["st-01"])
+            shots = shoot(f"http://127.0.0.1:{port}", out, DEMO_PASSWORD)
+            feeder.stop.set()
+            for s in shots:
+                print(s)
+            return 0
+        finally:
+            for s in stations.values():
+                s.stop()
+            if dash is not None:
+                dash.stop()
+            broker.kill()
+            redis_srv.kill()
+
+
+def _trace_feeder(station: FakeStation) -> Any:
+    import threading
+
+    class Feeder(threading.Thread):
+        def __init__(self) -> None:
+            super().__init__(daemon=True)
+            self.stop = threading.Event()
+
+        def run(self) -> None:
+            t = 0.0
+            while not self.stop.wait(0.1):
+                station.emit("load.trace", c.LoadTrace(t0=t, hz=TRACE_HZ, force_n=force_samples(t, 8)), "loadcell")
+                t += 0.1
+
+    f = Feeder()
+    f.start()
+    return f
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
