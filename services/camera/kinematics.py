@@ -10,7 +10,8 @@ Angles (degrees):
 - thigh angle: hip→knee from vertical, positive behind the body (hip extension);
 - pelvis rotation: the hip line's angle from the camera's depth axis (0 = hips square to a
   side camera, growing as the working hip opens);
-- torso angle: mid-hip→mid-shoulder above horizontal (leaning onto the support ≈ 60–75°).
+- torso angle: mid-hip→mid-shoulder above horizontal in the side view's plane (leaning onto the
+  support ≈ 60–75°).
 
 The camera may stand on either side of the member and either leg may work: the member's facing
 direction in the image is read from where the shoulders lean (forward onto the support).
@@ -86,13 +87,8 @@ class Angles:
 # The landmarks the kinematics read; the other 22 of BlazePose's 33 are never looked at.
 USED = ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
         "left_shoulder", "right_shoulder", "nose")
-
-
-def _xyz(p: Any, sx: float, sy: float) -> Vec | None:
-    try:
-        return (p[0] * sx, p[1] * sy, p[2] * sx if len(p) >= 3 else 0.0)
-    except (TypeError, IndexError):
-        return None
+_NAMES = {leg: ("left_hip", "right_hip", f"{leg.value}_knee", f"{leg.value}_ankle", "left_shoulder",
+                "right_shoulder", "nose") for leg in Leg}
 
 
 class _Points:
@@ -104,7 +100,7 @@ class _Points:
 
     __slots__ = ("h", "img", "w", "world")
 
-    def __init__(self, frame: Mapping[str, Any]) -> None:
+    def __init__(self, frame: Mapping[str, Any], names: tuple[str, ...] = USED) -> None:
         self.w = float(frame.get("width") or 1)
         self.h = float(frame.get("height") or 1)
         self.img: dict[str, Vec] = {}
@@ -113,26 +109,32 @@ class _Points:
         if not isinstance(lm, dict):
             return
         wd = frame.get("world")
-        wd = wd if isinstance(wd, dict) else None
-        w, h = self.w, self.h
-        for name in USED:
+        wd = wd if isinstance(wd, dict) and wd else None
+        try:
+            self._fast(lm, wd, names)
+        except (TypeError, IndexError):  # a malformed landmark: go through them one by one
+            self.img, self.world = {}, {}
+            self._careful(lm, wd, names)
+
+    def _fast(self, lm: dict[str, Any], wd: dict[str, Any] | None, names: tuple[str, ...]) -> None:
+        w, h, img, world = self.w, self.h, self.img, self.world
+        for name in names:
             p = lm.get(name)
-            if p is None:
+            if p is None or (len(p) > 3 and not p[3] >= MIN_VISIBILITY):
                 continue
-            try:
-                if len(p) >= 4 and not p[3] >= MIN_VISIBILITY:
-                    continue
-            except TypeError:
-                continue
-            v = _xyz(p, w, h)
-            if v is None or not (isinstance(v[0], float | int) and isinstance(v[1], float | int)):
-                continue
-            self.img[name] = v
+            img[name] = (p[0] * w + 0.0, p[1] * h + 0.0, p[2] * w + 0.0 if len(p) > 2 else 0.0)
             if wd is not None:
                 q = wd.get(name)
-                wv = _xyz(q, 1.0, 1.0) if q is not None else None
-                if wv is not None and isinstance(wv[0], float | int):
-                    self.world[name] = wv
+                if q is not None:
+                    world[name] = (q[0] + 0.0, q[1] + 0.0, q[2] + 0.0)
+
+    def _careful(self, lm: dict[str, Any], wd: dict[str, Any] | None, names: tuple[str, ...]) -> None:
+        for name in names:
+            try:
+                self._fast({name: lm.get(name)}, None if wd is None else {name: wd.get(name)}, (name,))
+            except (TypeError, IndexError):
+                self.img.pop(name, None)
+                self.world.pop(name, None)
 
     def image(self, name: str) -> Vec | None:
         return self.img.get(name)
@@ -162,7 +164,7 @@ def _facing(pts: _Points) -> float | None:
 
 def measure(frame: Mapping[str, Any], leg: Leg, facing_hint: float | None = None) -> Angles:
     """Raw (unfiltered) angles of one frame for the working `leg`."""
-    pts = _Points(frame)
+    pts = _Points(frame, _NAMES[leg])
     w = leg.value
     face = _facing(pts) or facing_hint
     use_world = bool(pts.world)
@@ -193,9 +195,10 @@ def measure(frame: Mapping[str, Any], leg: Leg, facing_hint: float | None = None
         sh = _mid(ls, rs) if ls and rs else (ls or rs)
         assert sh is not None
         v = _sub(sh, _mid(lh, rh))
-        horiz = math.hypot(v[0], v[2]) if use_world else abs(v[0])
-        if horiz or v[1]:
-            torso = math.degrees(math.atan2(-v[1], horiz))
+        # In the side view's plane: a back arch is a sagittal movement, and one shoulder then
+        # gives the same line as two (their sideways offset is out of that plane).
+        if v[0] or v[1]:
+            torso = math.degrees(math.atan2(-v[1], abs(v[0])))
     return Angles(knee, thigh, pelvis, torso, face)
 
 

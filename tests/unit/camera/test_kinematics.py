@@ -95,3 +95,14 @@ def test_tracker_bridges_a_short_gap_and_gives_up_on_a_long_one() -> None:
         s = tr.update({"t": f["t"], "landmarks": {}})
     assert s.knee is None
     assert math.isfinite(tr.update(frames[59] | {"t": 3.0}).knee or math.nan)
+
+
+def test_a_malformed_landmark_counts_as_unseen_and_the_rest_still_measure() -> None:
+    f = one_frame(Leg.LEFT, True, True, 90.0)
+    f["landmarks"]["right_shoulder"] = ["x", None]
+    f["world"]["right_shoulder"] = "nonsense"
+    a = measure(f, Leg.LEFT)
+    assert a.knee_flexion == pytest.approx(90.0, abs=0.5)
+    assert a.torso == pytest.approx(TORSO_DEG, abs=1.5)  # from the one shoulder left
+    f["landmarks"]["left_knee"] = [0.5]
+    assert measure(f, Leg.LEFT).knee_flexion is None
