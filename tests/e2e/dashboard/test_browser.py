@@ -1,0 +1,154 @@
+"""The real dashboard process in headless Chromium: sign in, live floor, station plot, cue, roles."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from services.dashboard.screenshots import CHROMIUM, FakeStation, force_samples
+from services.dashboard.users import Role, UserStore
+from services.procs import Child
+from shared import contract as c
+from shared.mqtt import unique_client_id
+from shared.servers import PrivateMosquitto, PrivateRedis, free_port, wait_port
+from shared.store import connect
+from shared.topics import topic_filter
+from tests.conftest import wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+PASSWORD = "trainer-password-1"
+VERDICT_ON_FLOOR_S = 1.0  # the issue's promise: a rep event shows on the floor within a second
+
+
+@pytest.fixture
+def dashboard(service_env: dict[str, str], tmp_path: Path, redis_server: PrivateRedis) -> Iterator[str]:
+    users = UserStore(connect(redis_server.url), "main")
+    users.add("tina", Role.TRAINER, PASSWORD)
+    users.add("olga", Role.OPERATOR, PASSWORD)
+    port = free_port()
+    child = Child("dashboard", ["services.dashboard", "run", "--port", str(port)],
+                  {**service_env, "GYM_STATION_ID": "site"}, tmp_path)
+    try:
+        wait_port(port, timeout=30)
+        wait_for(lambda: "dashboard connected" in child.log(), timeout=15, what="dashboard on the broker")
+        yield f"http://127.0.0.1:{port}"
+        assert child.alive(), child.tail()
+    finally:
+        child.stop()
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser.new_page(viewport={"width": 1280, "height": 800})
+        browser.close()
+
+
+def sign_in(page: Any, base: str, name: str) -> None:
+    page.goto(f"{base}/")
+    assert "/login" in page.url  # not signed in: the sign-in form first
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#conn.live")
+
+
+def test_trainer_signs_in_sees_a_verdict_within_a_second_plots_and_cues(
+        dashboard: str, page: Any, mosquitto: PrivateMosquitto) -> None:
+    st = FakeStation(mosquitto.port, "st-01", services=("kiosk", "camera", "loadcell"))
+    cues: list[bytes] = []
+    subscribed = threading.Event()
+    kiosk = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id("kiosk"), protocol=mqtt.MQTTv5)
+    kiosk.on_connect = lambda cl, *_: cl.subscribe(topic_filter("kiosk.cue", "main", "st-01"), qos=1)
+    kiosk.on_subscribe = lambda *_: subscribed.set()
+    kiosk.on_message = lambda _c, _u, m: cues.append(bytes(m.payload))
+    kiosk.connect("127.0.0.1", mosquitto.port)
+    kiosk.loop_start()
+    try:
+        sign_in(page, dashboard, "tina")
+        page.wait_for_selector(".tile[data-station=st-01] .badge.online")
+        st.session("m1", "Ann Lee", "hypertrophy", 1, 15.0)
+        page.wait_for_selector(".tile[data-station=st-01] >> text=Ann Lee")
+
+        t0 = time.monotonic()
+        st.rep(1, [c.Fault.SWING])
+        page.wait_for_selector(".tile[data-station=st-01] >> text=swung the thigh", timeout=5000)
+        elapsed = time.monotonic() - t0
+        assert elapsed <= VERDICT_ON_FLOOR_S, f"verdict took {elapsed:.2f}s to show"
+
+        page.click(".tile[data-station=st-01]")
+        page.wait_for_url("**/stations/st-01")
+        page.wait_for_selector("#conn.live")
+        blank = page.evaluate("() => document.getElementById('trace').toDataURL()")
+        for k in range(15):
+            st.emit("load.trace", c.LoadTrace(t0=k * 0.1, hz=80, force_n=force_samples(k * 0.1, 8)), "loadcell")
+        page.wait_for_function("() => document.getElementById('force-now').textContent.includes('N now')")
+
+        def plotted_pixels() -> int:
+            return int(page.evaluate("""() => {
+                const cv = document.getElementById('trace'), g = cv.getContext('2d');
+                const d = g.getImageData(0, 0, cv.width, cv.height).data;
+                let n = 0;
+                for (let i = 0; i < d.length; i += 4) if (d[i + 2] > 200 && d[i] < 120) n++;  // the blue trace
+                return n;
+            }"""))
+
+        # 120 samples drawn 2 px wide: well over 50 blue pixels once the batches arrived
+        wait_for(lambda: plotted_pixels() > 50, what="trace pixels on the canvas")
+        assert page.evaluate("() => document.getElementById('trace').toDataURL()") != blank
+        assert page.locator("#reps tr").count() == 1 and "swung the thigh" in page.inner_text("#reps")
+
+        assert subscribed.wait(5)
+        page.fill("#cue-form input[name=message]", "Keep the thigh still")
+        page.click("#cue-form button[type=submit]")
+        page.wait_for_selector("#cue-sent")
+        wait_for(lambda: cues, what="the cue on the kiosk's topic")
+        ev = c.parse_event(cues[0])
+        assert isinstance(ev, c.KioskCueEvent) and ev.data.message == "Keep the thigh still"
+        assert ev.data.trainer == "tina" and ev.station_id == "st-01"
+    finally:
+        kiosk.loop_stop()
+        kiosk.disconnect()
+        st.stop()
+
+
+def test_a_trainer_cannot_open_fleet_pages_an_operator_can(dashboard: str, page: Any) -> None:
+    sign_in(page, dashboard, "tina")
+    assert page.locator("nav >> text=Fleet").count() == 0
+    resp = page.goto(f"{dashboard}/fleet")
+    assert resp is not None and resp.status == 403 and "Not for your role" in page.content()
+    page.click("button:has-text('Sign out')")
+    page.wait_for_url("**/login")
+    sign_in(page, dashboard, "olga")
+    resp = page.goto(f"{dashboard}/fleet")
+    assert resp is not None and resp.status == 200 and page.locator("h1", has_text="Fleet").count() == 1
+
+
+def test_the_floor_reconnects_by_itself_after_the_dashboard_restarts(
+        service_env: dict[str, str], tmp_path: Path, page: Any, redis_server: PrivateRedis) -> None:
+    UserStore(connect(redis_server.url), "main").add("tina", Role.TRAINER, PASSWORD)
+    port = free_port()
+    env = {**service_env, "GYM_STATION_ID": "site", "GYM_DASHBOARD_SECRET_KEY": "same-key-across-restarts"}
+    first = Child("dashboard-1", ["services.dashboard", "run", "--port", str(port)], env, tmp_path)
+    wait_port(port, timeout=30)
+    try:
+        sign_in(page, f"http://127.0.0.1:{port}", "tina")
+        first.stop()
+        page.wait_for_selector("#conn:not(.live)", timeout=5000)
+        second = Child("dashboard-2", ["services.dashboard", "run", "--port", str(port)], env, tmp_path)
+        try:
+            page.wait_for_selector("#conn.live", timeout=20000)  # no reload: the page reconnected itself
+        finally:
+            second.stop()
+    finally:
+        first.stop()
