@@ -18,7 +18,9 @@ from services.camera.sources import PoseSource
 from shared.contract import (
     CameraPose,
     Envelope,
+    IdMethod,
     Leg,
+    MemberIdentified,
     ServiceState,
     SessionStarted,
     SetStarted,
@@ -162,6 +164,10 @@ class CameraService:
             self._unseen_since = None
             self.publish_pose(t, analyzer, visible=False)
             return
+        qr = frame.get("qr")
+        if qr:
+            log.info("QR code shown: publishing the tap-in")
+            self.bus.emit("member.identified", MemberIdentified(method=IdMethod.QR, token=str(qr)[:128]))
         judged = analyzer.feed(frame)
         person = bool(frame.get("landmarks"))
         self.update_health(t, person, person and analyzer.last is not None and analyzer.last.knee is not None)

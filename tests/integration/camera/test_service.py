@@ -1,5 +1,6 @@
 """The camera service as a real process on the private broker: replay → camera.rep and camera.pose,
-the placement check answered on station.command, and a video file with nobody in it → degraded."""
+the placement check answered on station.command, and a video file with nobody in it → degraded,
+with a QR code in it → member.identified."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from shared.contract import (
     CameraRep,
     Envelope,
     Fault,
+    IdMethod,
     Leg,
+    MemberIdentified,
     ServiceState,
     StationCommand,
     StationReply,
@@ -48,7 +51,7 @@ class Watcher:
         self.lock = threading.Lock()
         self.events: list[Envelope] = []
         self.bus = MqttBus(settings, "watcher", client_id="camera-test-watcher")
-        for t in ("camera.rep", "camera.pose", "station.status", "station.reply"):
+        for t in ("camera.rep", "camera.pose", "station.status", "station.reply", "member.identified"):
             self.bus.subscribe(t, self.on, site_id="main", station_id="st-01")
         assert self.bus.start()
 
@@ -151,13 +154,16 @@ def test_video_source_says_camera_lost_then_no_person_and_recovers_by_itself(
                         timeout=30, what=f"camera lost\n{cam.tail()}")
         assert lost.detail.startswith("camera lost: cannot open")
         part = tmp_path / "part.avi"
-        write_test_video(str(part), seconds=2.0)
+        write_test_video(str(part), seconds=2.0, qr_text="m-0042")
         part.rename(video)  # the camera is plugged in
         nobody = wait_for(lambda: watcher.camera_status(lambda s: s.detail == "no person in view"),
                           timeout=20, what=f"no person in view\n{cam.tail()}")
         assert nobody.state is ServiceState.DEGRADED
         poses = wait_for(lambda: [p for p in watcher.data(CameraPose) if not p.person_visible], timeout=5)
         assert all(p.knee_flexion_deg is None for p in poses)
+        # A member's phone held up with a QR code: one tap-in for the kiosk, the text only.
+        tap = wait_for(lambda: watcher.data(MemberIdentified), timeout=10, what=f"QR tap-in\n{cam.tail()}")
+        assert [(t.method, t.token) for t in tap] == [(IdMethod.QR, "m-0042")]
         assert cam.alive(), cam.tail()
     finally:
         cam.stop()
