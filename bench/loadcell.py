@@ -58,7 +58,7 @@ def corpus(sets: int, seed: int = 2026) -> dict[str, float]:
 def stream_chunks(seconds: float) -> list[bytes]:
     """A 1,000 Hz amplifier's output in 10 ms reads (10 lines each), as a USB-serial board delivers it."""
     rng = random.Random(5)
-    st, lines = random_station(rng), []
+    st, lines = random_station(rng), list[bytes]()
     while len(lines) < seconds * 1000:
         plan = varied_load_set(rng)
         lines += [b"%d\n" % round(f * 100) for _, f in ForceSimulator(plan, st, hz=1000.0, seed=1).samples()]
