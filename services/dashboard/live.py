@@ -55,6 +55,7 @@ class LiveFeed:
         self._trace_hz: dict[str, float] = {}
         self.clients: set[Client] = set()
         self._watched: set[str] = set()
+        self._sent: dict[str, dict[str, Any]] = {}  # station -> tile as last sent, to send only what changed
         self.bus = (bus_factory or (lambda: self._make_bus(settings)))()
         for t in LIVE_TYPES:
             self.bus.subscribe(t, self.on_event, site_id=settings.site_id)
@@ -158,8 +159,15 @@ class LiveFeed:
             tiles = {st: self.floor.tiles[st].to_json() for st in dirty if st in self.floor.tiles}
             items, self._station_items = self._station_items, {}
             clients = list(self.clients)
+        # A busy floor changes one or two fields of a tile per event (force, last seen): send only those,
+        # which keeps a 200-station frame at a few kilobytes. Browsers merge them into the tile they have.
+        deltas = []
+        for st, full in tiles.items():
+            prev = self._sent.get(st)
+            deltas.append({k: v for k, v in full.items() if prev is None or prev.get(k) != v or k == "station_id"})
+            self._sent[st] = full
         sent = 0
-        floor_text = json.dumps({"type": "update", "stations": list(tiles.values())}) if tiles else None
+        floor_text = json.dumps({"type": "update", "stations": deltas}) if deltas else None
         per_station: dict[str, str] = {}
         for c in clients:
             if c.station is None:

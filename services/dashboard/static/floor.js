@@ -1,6 +1,7 @@
 // The live floor: one tile per station, patched from WebSocket frames without a reload.
 "use strict";
 const tiles = new Map();
+const data = new Map();  // station -> the whole tile; update frames carry only the changed fields
 const floorEl = document.getElementById("floor");
 
 function tileHtml(t) {
@@ -20,7 +21,9 @@ function tileHtml(t) {
     ${t.alerts.length ? `<div class="alerts">⚠ ${esc(t.alerts.join(" · "))}</div>` : ""}`;
 }
 
-function put(t) {
+function put(delta) {
+  const t = Object.assign(data.get(delta.station_id) || {}, delta);
+  data.set(t.station_id, t);
   let el = tiles.get(t.station_id);
   if (!el) {
     el = document.createElement("a");
@@ -43,7 +46,7 @@ function summary() {
 }
 
 function apply(msg) {
-  if (msg.type === "snapshot") { tiles.clear(); floorEl.innerHTML = ""; }
+  if (msg.type === "snapshot") { tiles.clear(); data.clear(); floorEl.innerHTML = ""; }
   msg.stations.forEach(put);
   summary();
 }
