@@ -35,6 +35,9 @@ STILL_FRICTION_SHARE = 0.3
 # The analysis runs at up to 100 Hz: a curl's force has nothing above ~5 Hz, and a 1 kHz board's
 # samples are averaged 10 to 1 rather than each paying for the filter and the still window.
 ANALYSIS_HZ = 100.0
+# Reps whose impulse balance is not the stack's alone: a kick or a drop can slacken the cable, and a
+# lift off the pins adds the frame's share of the load to the curl.
+LEARN_EXCLUDES = frozenset({Fault.JERK, Fault.FAST_ECCENTRIC, Fault.LOST_TENSION})
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,10 @@ class LoadRules:
     jerk_ratio: float = 1.6
     # "Lower slowly": the same limit and reason as the camera (a return under 1.2 s is a dropped weight).
     min_eccentric_s: float = field(default_factory=lambda: CameraRules().min_eccentric_s)
-    # Set down: the tension falls under half the load for a quarter second. A dropped return's free
-    # fall stays under half the load for < 0.2 s, and it happens inside a rep, not between reps.
-    set_down_share: float = 0.5
+    # Set down: the tension falls under a fifth of the load for a quarter second: on its pins the stack
+    # leaves only the strap and cable pulling (a few newtons), while a dropped return, let go at up to
+    # ~0.75 g, still pulls a quarter of the load or more.
+    set_down_share: float = 0.2
     set_down_s: float = 0.25
     # Lifted off the pins once the cable carries most of the stack again.
     lift_off_share: float = 0.85
@@ -456,8 +460,7 @@ class LoadAnalyzer:
             if rep is None:
                 continue
             balance = self.segmenter.last_balance
-            if balance is not None and not ({Fault.JERK, Fault.FAST_ECCENTRIC} & set(rep.faults)):
-                # A kick or a drop can slacken the cable, which breaks the impulse balance: learn from clean reps.
+            if balance is not None and not (LEARN_EXCLUDES & set(rep.faults)):
                 self.tracker.learn(*balance)
                 rep.load_kg = (self.segmenter.rep_reference + balance[1]) / G
             out.append(rep)
