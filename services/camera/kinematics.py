@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from shared.contract import Leg
 
@@ -73,8 +72,7 @@ def angle_between(u: Sequence[float], v: Sequence[float]) -> float | None:
     return math.degrees(math.acos(max(-1.0, min(1.0, dot / n))))
 
 
-@dataclass(frozen=True)
-class Angles:
+class Angles(NamedTuple):
     """One frame's measurements; None where the landmarks needed were not seen well enough."""
 
     knee_flexion: float | None
@@ -217,11 +215,6 @@ class OneEuroFilter:
         self.dx = 0.0
         self.t = 0.0
 
-    @staticmethod
-    def _alpha(dt: float, cutoff: float) -> float:
-        tau = 1.0 / (2 * math.pi * cutoff)
-        return 1.0 / (1.0 + tau / dt)
-
     def reset(self) -> None:
         self.x, self.dx = None, 0.0
 
@@ -232,16 +225,18 @@ class OneEuroFilter:
             self.t = t
             return self.x
         dt = t - self.t
-        dx = (x - self.x) / dt
-        self.dx += self._alpha(dt, self.d_cutoff) * (dx - self.dx)
+        # alpha = 1 / (1 + tau/dt) with tau = 1 / (2π·cutoff), written out: this runs 4× a frame.
+        self.dx += (((x - self.x) / dt) - self.dx) / (1.0 + 1.0 / (_TWO_PI * self.d_cutoff * dt))
         cutoff = self.min_cutoff + self.beta * abs(self.dx)
-        self.x += self._alpha(dt, cutoff) * (x - self.x)
+        self.x += (x - self.x) / (1.0 + 1.0 / (_TWO_PI * cutoff * dt))
         self.t = t
         return self.x
 
 
-@dataclass(frozen=True)
-class Sample:
+_TWO_PI = 2 * math.pi
+
+
+class Sample(NamedTuple):
     """Filtered angles at time t; a channel is None when it has been unseen for longer than MAX_GAP_S."""
 
     t: float
