@@ -35,6 +35,10 @@ STILL_FRICTION_SHARE = 0.3
 # The analysis runs at up to 100 Hz: a curl's force has nothing above ~5 Hz, and a 1 kHz board's
 # samples are averaged 10 to 1 rather than each paying for the filter and the still window.
 ANALYSIS_HZ = 100.0
+# A move from the bottom that ends under half its peak has come back down: a rep's whole movement.
+RETURN_SHARE = 0.5
+# A move is one way when 97 % of its moving samples go the same way (the rest: noise at its ends).
+ONE_WAY_SHARE = 0.94
 # Reps whose impulse balance is not the stack's alone: a kick or a drop can slacken the cable, and a
 # lift off the pins adds the frame's share of the load to the curl.
 LEARN_EXCLUDES = frozenset({Fault.JERK, Fault.FAST_ECCENTRIC, Fault.LOST_TENSION})
@@ -126,6 +130,7 @@ class StackTracker:
     _win: deque[tuple[float, float]] = field(default_factory=deque)
     _move: list[tuple[float, float]] = field(default_factory=list)
     _still: bool = True
+    _lifting: bool = False
     _low_since: float | None = None
     _steady_since: float | None = None
     _steady_level: float = 0.0
@@ -167,6 +172,10 @@ class StackTracker:
             self._still, self.x = True, 0.0
             return [*out, LoadSample(t, f, load, 0.0, 0.0, True, True)]
         still_now = steady and abs(level - load) < max(self.band(load), STILL_FRICTION_SHARE * self.friction)
+        if self._lifting:  # off the pins only once the cable carries the stack's whole weight again
+            if f < load - self.band(load):
+                return [LoadSample(t, f, load, 0.0, self.x, True, False)]
+            self._lifting = False
         if self._still:
             if still_now or abs(f - load) < self.band(load):
                 return [LoadSample(t, f, load, 0.0, self.x, True, False)]
@@ -194,7 +203,15 @@ class StackTracker:
         dts = np.diff(ts, prepend=ts[0])
         net = fs - load
         v = _zero_ends(_stack_velocity(net.tolist(), dts.tolist(), m, self._move_friction(net, dts, m)), ts)
-        xs = self.x + np.cumsum(v * dts)
+        xs = np.cumsum(v * dts)
+        peak = float(xs.max())
+        if self.x == 0.0 and peak > self.rules.rep_travel_m and xs[-1] < RETURN_SHARE * peak:
+            # From the bottom, up and back down: it ends where it started (zero-position reset). What is
+            # left is the small friction and reference errors, spread over the move in proportion to speed.
+            speed = np.abs(v) * dts
+            v = v - float(xs[-1]) / float(speed.sum()) * np.abs(v)
+            xs = np.cumsum(v * dts)
+        xs = self.x + xs
         self.x = float(xs[-1])
         return [LoadSample(float(ts[i]), float(fs[i]), load, float(v[i]), float(xs[i]), False, False)
                 for i in range(len(move))]
@@ -207,6 +224,15 @@ class StackTracker:
         small moves vanish; the friction learnt from whole reps is the best guess when it stops the move.
         """
         nl, dl = net.tolist(), dts.tolist()
+        moving_s = float(dts.sum()) - 0.9 * self.rules.steady_s  # the move ends with a still window
+        if moving_s > 0:
+            # One way only (a curl up to a hold, a return down to the bottom): moving the whole time, so the
+            # impulse balance ∫(F − m·g)dt = ±f·T gives this move's own friction exactly.
+            own = abs(float((net * dts).sum())) / moving_s
+            v = _stack_velocity(nl, dl, m, own)
+            signs = np.sign(v[v != 0.0])
+            if abs(v[-1]) <= MOVE_END_V and len(signs) and abs(float(signs.mean())) > ONE_WAY_SHARE:
+                return own
         lo, hi = self.friction, 3.0 * self.friction + self.rules.steady_band_n
         if abs(_stack_velocity(nl, dl, m, lo)[-1]) <= MOVE_END_V:
             return lo
@@ -224,7 +250,7 @@ class StackTracker:
         r = self.rules
         if self.set_down:
             if f > r.lift_off_share * load:
-                self.set_down = False
+                self.set_down, self._lifting = False, True
             return self.set_down
         if f < r.set_down_share * load:
             if self._low_since is None:
