@@ -141,11 +141,12 @@ def run(stations: int, hz: float, clients: int, seconds: float) -> dict[str, Any
             async def main() -> dict[str, Any]:
                 async def sample_cpu() -> None:
                     await asyncio.sleep(max(0.0, start_at - time.time()))
-                    measure["cpu0"], measure["t0"] = cpu_seconds(dash.pid), time.monotonic()  # type: ignore[union-attr]
+                    measure["cpu0"], measure["t0"] = cpu_seconds(dash.pid), time.monotonic()
                     await asyncio.sleep(seconds - 0.5)
-                    measure["cpu1"], measure["t1"] = cpu_seconds(dash.pid), time.monotonic()  # type: ignore[union-attr]
-                    measure["rss"] = rss_mb(dash.pid)  # type: ignore[union-attr]
+                    measure["cpu1"], measure["t1"] = cpu_seconds(dash.pid), time.monotonic()
+                    measure["rss"] = rss_mb(dash.pid)
 
+                res: dict[str, Any]
                 res, _ = await asyncio.gather(browsers(url, cookie, clients, seconds + WARMUP_S, start_at),
                                               sample_cpu())
                 return res

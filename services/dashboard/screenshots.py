@@ -45,7 +45,7 @@ class FakeStation:
 
     def __init__(self, port: int, station: str, services: tuple[str, ...] = ("kiosk", "camera", "loadcell")) -> None:
         self.station = station
-        self.buses = {s: MqttBus(Settings(_env_file=None, mqtt_port=port, station_id=station), s,  # type: ignore[call-arg]
+        self.buses = {s: MqttBus(Settings(_env_file=None, mqtt_port=port, station_id=station), s,
                                  version="0.3.1") for s in services}
         for b in self.buses.values():
             b.start()
@@ -68,13 +68,12 @@ class FakeStation:
                                             eccentric_s=2.8 if c.Fault.FAST_ECCENTRIC not in faults else 1.2,
                                             metrics={"peak_knee_flexion_deg": 118.0 + i,
                                                      "thigh_excursion_deg": 6.0 + 5 * (c.Fault.SWING in faults)},
-                                            faults=faults), "camera")
+                                            faults=faults))  # one connection keeps the three in order
         self.emit("load.rep", c.LoadRep(leg=leg, rep_index=i, start_t=start + 0.05, end_t=start + 4,
-                                        concentric_s=1.0, eccentric_s=2.7, peak_force_n=150 + i, load_kg=15.0),
-                  "loadcell")
+                                        concentric_s=1.0, eccentric_s=2.7, peak_force_n=150 + i, load_kg=15.0))
         self.emit("rep.verdict", c.RepVerdict(session_id=f"{self.station}-s1", set_index=set_index, leg=leg,
                                               rep_index=i, start_t=start, end_t=start + 4, passed=not faults,
-                                              faults=faults, sensors=[c.Sensor.CAMERA, c.Sensor.LOAD]), "camera")
+                                              faults=faults, sensors=[c.Sensor.CAMERA, c.Sensor.LOAD]))
 
     def trace(self, seconds: float) -> None:
         t = 0.0
@@ -157,7 +156,14 @@ def shoot(base: str, out: Path, password: str) -> list[Path]:
 
         def snap(name: str) -> None:
             path = out / f"dashboard-{name}.png"
-            page.screenshot(path=str(path))
+            for attempt in range(3):  # headless Chromium on a busy machine sometimes misses a capture
+                try:
+                    page.screenshot(path=str(path))
+                    break
+                except Exception:
+                    if attempt == 2:
+                        raise
+                    time.sleep(0.5)
             shots.append(path)
 
         page.goto(f"{base}/login")
@@ -212,8 +218,8 @@ def main(argv: list[str] | None = None) -> int:
             feeder = _trace_feeder(stations["st-01"])
             shots = shoot(f"http://127.0.0.1:{port}", out, DEMO_PASSWORD)
             feeder.stop.set()
-            for s in shots:
-                print(s)
+            for shot in shots:
+                print(shot)
             return 0
         finally:
             for s in stations.values():
