@@ -8,8 +8,8 @@ replay recorded without ``world`` is still judged.
 Angles (degrees):
 - knee flexion: 0 = straight leg, grows as the heel comes up;
 - thigh angle: hip→knee from vertical, positive behind the body (hip extension);
-- pelvis rotation: the hip line's angle from the camera's depth axis (0 = hips square to a
-  side camera, growing as the working hip opens);
+- pelvis rotation: the hip line's angle from the camera's depth axis about the vertical (0 = hips
+  square to a side camera, positive as the working hip opens backward);
 - torso angle: mid-hip→mid-shoulder above horizontal in the side view's plane (leaning onto the
   support ≈ 60–75°).
 
@@ -182,10 +182,11 @@ def measure(frame: Mapping[str, Any], leg: Leg, facing_hint: float | None = None
 
     pelvis = None
     lh, rh = pts.best("left_hip"), pts.best("right_hip")
-    if lh and rh:
-        d = _sub(lh, rh)
-        if any(d):
-            pelvis = math.degrees(math.atan2(math.hypot(d[0], d[1]), abs(d[2])))
+    if lh and rh and face is not None:
+        # Signed, so that landmark noise averages out at rest: + when the working hip goes back.
+        d = _sub(lh, rh) if leg is Leg.LEFT else _sub(rh, lh)
+        if d[0] or d[2]:
+            pelvis = math.degrees(math.atan2(-face * d[0], abs(d[2])))
 
     torso = None
     ls, rs = pts.best("left_shoulder"), pts.best("right_shoulder")

@@ -47,7 +47,7 @@ class PlacementCheck:
                 self.seen[name] = self.seen.get(name, 0) + 1
         a = measure(frame, self.leg)
         if a.pelvis_rotation is not None:
-            self.pelvis.append(a.pelvis_rotation)
+            self.pelvis.append(abs(a.pelvis_rotation))
 
     def share(self, name: str) -> float:
         return self.seen.get(name, 0) / self.frames if self.frames else 0.0

@@ -58,8 +58,8 @@ class Rep:
     peak_knee_deg: float
     rest_knee_deg: float
     thigh_excursion_deg: float | None  # max - min of the thigh angle during the rep
-    pelvis_rotation_deg: float | None  # largest pelvis turn from its position at rest
-    torso_change_deg: float | None  # largest torso angle change from its position at rest
+    pelvis_rotation_deg: float | None  # pelvis turn at the top from its position at rest
+    torso_change_deg: float | None  # torso angle change at the top from its position at rest
     max_gap_s: float  # longest stretch without a knee measurement inside the rep
 
     @property
@@ -91,18 +91,29 @@ def _cross(rows: list[Row], level: float, up: bool, start: int = 0, last: bool =
     return found
 
 
-def _spread(rows: list[Row], col: int, t0: float, t1: float, ref: float | None) -> float | None:
+def _spread(rows: list[Row], col: int, t0: float, t1: float) -> float | None:
     vals = [r[col] for r in rows if t0 <= r[0] <= t1 and r[col] is not None]
+    return max(vals) - min(vals) if vals else None  # type: ignore[type-var, operator]
+
+
+def _median(vals: list[float]) -> float | None:
     if not vals:
         return None
-    if ref is None:
-        return max(vals) - min(vals)  # type: ignore[type-var, operator]
-    return max(abs(v - ref) for v in vals)  # type: ignore[operator]
+    vals.sort()
+    return vals[len(vals) // 2]
 
 
-def _rest_value(rows: list[Row], col: int, t_before: float) -> float | None:
-    vals = sorted(r[col] for r in rows if r[0] <= t_before and r[col] is not None)  # type: ignore[type-var]
-    return vals[len(vals) // 2] if vals else None
+def _top_change(rows: list[Row], knees: list[float], col: int, start: float, hi: float) -> float | None:
+    """How far a posture angle moved from rest to the top of the curl, median against median.
+
+    The pelvis and torso come from the two hips' depth (and shoulders), the noisiest landmarks
+    BlazePose gives; a median over the top's ~1 s against one over the rest is robust to that noise
+    where a per-frame extreme is not. Hip rotation and back arch both peak at the top ("to make the
+    range of motion look bigger").
+    """
+    rest = _median([r[col] for r in rows if r[0] <= start and r[col] is not None])  # type: ignore[misc]
+    top = _median([r[col] for r, k in zip(rows, knees, strict=True) if k >= hi and r[col] is not None])  # type: ignore[misc]
+    return None if rest is None or top is None else abs(top - rest)
 
 
 def measure_rep(index: int, rows: list[Row], trigger_t: float) -> Rep:
@@ -134,13 +145,11 @@ def measure_rep(index: int, rows: list[Row], trigger_t: float) -> Rep:
             top = ret = (top + ret) / 2
         start = max(start, rows[0][0])
     gaps = [b[0] - a[0] for a, b in itertools.pairwise(rows) if start <= b[0] and a[0] <= end]
-    pelvis_rest = _rest_value(rows, 3, start)
-    torso_rest = _rest_value(rows, 4, start)
     return Rep(
         index=index, start_t=start, top_t=top, return_t=ret, end_t=max(end, ret), peak_knee_deg=peak,
-        rest_knee_deg=base, thigh_excursion_deg=_spread(rows, 2, start, end, None),
-        pelvis_rotation_deg=_spread(rows, 3, start, end, pelvis_rest),
-        torso_change_deg=_spread(rows, 4, start, end, torso_rest), max_gap_s=max(gaps, default=0.0),
+        rest_knee_deg=base, thigh_excursion_deg=_spread(rows, 2, start, end),
+        pelvis_rotation_deg=_top_change(rows, knees, 3, start, hi),
+        torso_change_deg=_top_change(rows, knees, 4, start, hi), max_gap_s=max(gaps, default=0.0),
     )
 
 

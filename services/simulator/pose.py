@@ -171,9 +171,10 @@ class CorpusSet:
     tempo: bool
 
 
-def corpus(seed: int, n_sets: int = 48) -> list[CorpusSet]:
-    """Sets covering both legs × both camera sides, with noise, dropouts, body sizes, tempos and a
-    tempo goal in a quarter of them; from its own seed, so a benchmark can be re-run exactly."""
+def corpus(seed: int, n_sets: int = 48, noise_scale: float = 1.0, dropout_scale: float = 1.0) -> list[CorpusSet]:
+    """Sets covering both legs × both camera sides, with noise (0.5–2.5 px at 720p), dropouts (0–8 a
+    minute), body sizes, camera distances, tempos and a tempo goal in a quarter of them; from its own
+    seed, so a benchmark can be re-run exactly. The scales make a harsher corpus of the same sets."""
     rng = random.Random(seed)
     out = []
     for i in range(n_sets):
@@ -181,9 +182,9 @@ def corpus(seed: int, n_sets: int = 48) -> list[CorpusSet]:
         tempo = i % 4 == 3
         plan = varied_set(rng, leg, tempo=tempo)
         sim = PoseSimulator(
-            plan, fps=30.0, noise_px=rng.uniform(0.5, 2.5), seed=rng.randrange(1 << 30),
+            plan, fps=30.0, noise_px=rng.uniform(0.5, 2.5) * noise_scale, seed=rng.randrange(1 << 30),
             camera_on_left=(i // 2) % 2 == 0, body_scale=rng.uniform(0.85, 1.15),
-            image_scale=rng.uniform(0.3, 0.4), dropouts_per_min=rng.uniform(0.0, 8.0),
+            image_scale=rng.uniform(0.3, 0.4), dropouts_per_min=rng.uniform(0.0, 8.0) * dropout_scale,
             with_world=rng.random() < 0.75,
         )
         out.append(CorpusSet(sim, tempo))
