@@ -26,6 +26,7 @@ bench: setup
 
 screenshots: setup
 	$(PY) -m kiosk.screenshots docs/screenshots
+	$(PY) -m services.dashboard.screenshots docs/screenshots
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ watching a virtual member, and the member training. Ctrl-C stops everything.
 from __future__ import annotations
 
 import argparse
+import secrets
 import shutil
 import signal
 import sys
@@ -107,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"broker on 127.0.0.1:{broker.port}, redis on 127.0.0.1:{redis_srv.port}, logs in {work}")
         common: dict[str, str] = {"environment": "demo", "site_id": "main", "mqtt_port": str(broker.port),
                   "redis_url": redis_srv.url}
-        site = service_env(None, **common, station_id="site")
+        demo_password = "demo-" + secrets.token_urlsafe(6)  # the dashboard's demo users, printed below
+        site = service_env(None, **common, station_id="site", dashboard_demo_password=demo_password)
         station = service_env(None, **common, station_id="st-01")
         station["QT_QPA_PLATFORM"] = station.get("QT_QPA_PLATFORM") or (
             "offscreen" if not station.get("DISPLAY") else "")
@@ -118,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         children.append(Child("kiosk", ["kiosk"], station, work))
         children.append(Child("camera", ["services.camera", "run", "--source", "sim"], station, work))
         wait_port(dash_port, timeout=30)
-        print(f"dashboard: http://127.0.0.1:{dash_port}/   (Ctrl-C stops the demo)")
+        print(f"dashboard: http://127.0.0.1:{dash_port}/  sign in as trainer or operator, password {demo_password}"
+              "   (Ctrl-C stops the demo)")
         member = Child("member", ["services.simulator", "run", *(["--once"] if args.once else [])],
                        station, work)
         children.append(member)

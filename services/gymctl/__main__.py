@@ -56,7 +56,8 @@ def write_account(state: SiteState, cfg: SiteConfig, name: str) -> Path:
     password = secrets.token_urlsafe(PASSWORD_BYTES)
     set_password(state, name, password)
     path = state.env_file(name)
-    path.write_text(render_env(cfg, name, password))
+    key = secrets.token_urlsafe(32) if name == "dashboard" else ""  # 43 characters: above the dashboard's floor
+    path.write_text(render_env(cfg, name, password, key))
     path.chmod(0o600)
     return path
 

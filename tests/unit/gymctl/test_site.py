@@ -30,3 +30,16 @@ def test_a_units_env_file_uses_tls_when_the_site_has_a_ca() -> None:
     assert "GYM_MQTT_PORT=8883" in tls and "GYM_MQTT_TLS_CA=/etc/gym/ca.crt" in tls
     assert "GYM_STATION_ID=st-01" in tls and "GYM_ENVIRONMENT=production" in tls
     assert "GYM_STATION_ID=site" in render_env(SiteConfig(site_id="main"), "progression", "pw")
+
+
+def test_the_dashboards_env_file_satisfies_its_production_settings(tmp_path) -> None:
+    from services.dashboard.config import DashboardSettings
+    from services.gymctl.__main__ import main as gymctl
+    from services.gymctl.site import SiteState, read_env
+
+    state = SiteState(tmp_path)
+    assert gymctl(["--state-dir", str(tmp_path), "init", "--site", "main"]) == 0
+    env = read_env(state.env_file("dashboard"))
+    settings = DashboardSettings(_env_file=None, **{k[4:].lower(): v for k, v in env.items()})
+    assert settings.environment == "production" and len(settings.dashboard_secret_key.get_secret_value()) >= 32
+    assert "GYM_DASHBOARD_SECRET_KEY" not in read_env(state.env_file("progression"))
