@@ -39,6 +39,15 @@ ANALYSIS_HZ = 100.0
 RETURN_SHARE = 0.5
 # A move is one way when 97 % of its moving samples go the same way (the rest: noise at its ends).
 ONE_WAY_SHARE = 0.94
+# A move's own friction is believed within 2× of the learnt one: pulleys do not change between reps,
+# while a move that went both ways balances its impulses and shows a friction far too small.
+OWN_FRICTION_RANGE = 2.0
+# Coming down at least a quarter of the peak before curling again ends a rep: a pause at the top is a
+# hold (a few centimetres of drift at most), a quarter of the travel back is a return.
+CURL_AGAIN_SHARE = 0.25
+# A rep corrects the static reference by at most 2 %: static friction holds a resting stack within
+# ~1 % of m·g, so a larger correction is a rep measured wrong, not a better reference.
+OFFSET_CAP_SHARE = 0.02
 # Reps whose impulse balance is not the stack's alone: a kick or a drop can slacken the cable, and a
 # lift off the pins adds the frame's share of the load to the curl.
 LEARN_EXCLUDES = frozenset({Fault.JERK, Fault.FAST_ECCENTRIC, Fault.LOST_TENSION})
@@ -231,7 +240,8 @@ class StackTracker:
             own = abs(float((net * dts).sum())) / moving_s
             v = _stack_velocity(nl, dl, m, own)
             signs = np.sign(v[v != 0.0])
-            if abs(v[-1]) <= MOVE_END_V and len(signs) and abs(float(signs.mean())) > ONE_WAY_SHARE:
+            plausible = self.friction / OWN_FRICTION_RANGE <= own <= self.friction * OWN_FRICTION_RANGE
+            if plausible and abs(v[-1]) <= MOVE_END_V and len(signs) and abs(float(signs.mean())) > ONE_WAY_SHARE:
                 return own
         lo, hi = self.friction, 3.0 * self.friction + self.rules.steady_band_n
         if abs(_stack_velocity(nl, dl, m, lo)[-1]) <= MOVE_END_V:
@@ -285,7 +295,8 @@ class StackTracker:
         if self.load_n is None:
             return
         k = self.rules.friction_learning
-        offset = max(-0.1 * self.load_n, min(offset, 0.1 * self.load_n))  # one odd rep cannot move it far
+        cap = OFFSET_CAP_SHARE * self.load_n
+        offset = max(-cap, min(offset, cap))  # one odd rep cannot move it far
         self.load_n += k * offset
         friction = min(max(friction, 0.0), 0.3 * self.load_n + self.rules.friction_prior_n)
         self.friction_n = self.friction + k * (friction - self.friction)
@@ -377,8 +388,11 @@ class RepSegmenter:
     _impulse_up: float = 0.0
     _impulse_desc: float = 0.0
     rep_reference: float = 0.0
-    _prev_v: float = 0.0
     _descending: bool = False
+    base: float = 0.0  # travel of the bottom this rep started from
+    _still_x: float = 0.0  # travel (from the base) and force when the stack was last still in this rep
+    _still_f: float = 0.0
+    _stopped_low: bool = False
     last_balance: tuple[float, float] | None = None  # (friction, load offset) of the last rep, newtons
 
     def update(self, s: LoadSample, dt: float) -> RepMeasure | None:
@@ -390,11 +404,24 @@ class RepSegmenter:
                 self._set_down_at = s.t
             if s.still:
                 self._still_t, self._since_still_peak, self._impulse = s.t, s.force_n, 0.0
+                self.base = s.travel  # the bottom is wherever the stack rests between reps
             self._since_still_peak = max(self._since_still_peak, s.force_n)
-            if s.travel > self.rules.rep_travel_m:
+            if s.travel - self.base > self.rules.rep_travel_m:
                 self._begin(s)
             return None
-        self._peak_x = max(self._peak_x, s.travel)
+        x = s.travel - self.base
+        if (self._stopped_low and not s.still and s.velocity > MOVE_END_V
+                and self._peak_x - self._still_x >= CURL_AGAIN_SHARE * self._peak_x):
+            # Up, down a good way, still, and up again: a new curl has begun, so the last rep is over
+            # (where its return stopped), even if double integration left it short of the bottom.
+            rep = self._finish(self._still_t, self._still_f)
+            self.base += self._still_x
+            self._still_t, self._since_still_peak, self._impulse = self._still_t, s.force_n, 0.0
+            return rep
+        if s.still:
+            self._still_t, self._still_x, self._still_f = s.t, x, s.force_n
+            self._stopped_low = self._descending  # came down and stopped: a new curl would start a rep
+        self._peak_x = max(self._peak_x, x)
         self._peak_f = max(self._peak_f, s.force_n)
         self._peak_v = max(self._peak_v, s.velocity)
         if self._top_t is None:
@@ -404,24 +431,24 @@ class RepSegmenter:
         if s.velocity < -MOVE_END_V and not self._descending and self._top_t is not None:
             # The first turn downwards starts the eccentric (a set-down that follows is not part of it).
             self._up_t, self._impulse_desc, self._descending = s.t, self._impulse, True
-        self._prev_v = s.velocity
-        if s.still and s.travel < self.rules.end_travel_share * self._peak_x:
-            return self._finish(s)
+        if s.still and x < self.rules.end_travel_share * self._peak_x:
+            return self._finish(s.t, s.force_n)
         return None
 
     def _begin(self, s: LoadSample) -> None:
         self.phase = Phase.REP
         self._start, self._load = self._still_t, s.load_n or 0.0
-        self._top_t, self._up_t, self._descending = None, s.t, False
-        self._peak_x, self._peak_v = s.travel, s.velocity
+        self._top_t, self._up_t, self._descending, self._stopped_low = None, s.t, False, False
+        self._peak_x, self._peak_v = s.travel - self.base, s.velocity
+        self._still_x, self._still_f = self._peak_x, s.force_n
         self._peak_f = self._conc_f = max(self._since_still_peak, s.force_n)
 
-    def _finish(self, s: LoadSample) -> RepMeasure | None:
+    def _finish(self, end_t: float, end_f: float) -> RepMeasure | None:
         r = self.rules
         self.phase = Phase.REST
-        top = self._top_t if self._top_t is not None else s.t
-        conc, ecc = top - self._start, s.t - self._up_t
-        if s.t - self._start < r.min_rep_s:
+        top = self._top_t if self._top_t is not None else end_t
+        conc, ecc = top - self._start, end_t - self._up_t
+        if end_t - self._start < r.min_rep_s:
             return None
         # Impulse balance: over a move from still to still ∫(F − m·g)dt = ±f·T (the inertia cancels), so
         # the mean excess over the reference is f + δ going up and −f + δ coming down, δ = m·g − reference.
@@ -439,12 +466,12 @@ class RepSegmenter:
                 and self._start - self._prev_end <= r.set_break_s):
             faults.append(Fault.LOST_TENSION)
         self._set_down_at = None
-        self._prev_end = s.t
+        self._prev_end = end_t
         self.rep_reference = self._load
         self.count += 1
-        self._still_t, self._since_still_peak, self._impulse = s.t, s.force_n, 0.0
+        self._still_t, self._since_still_peak, self._impulse = end_t, end_f, 0.0
         return RepMeasure(
-            index=self.count, start_t=self._start, end_t=s.t, concentric_s=conc, eccentric_s=ecc,
+            index=self.count, start_t=self._start, end_t=end_t, concentric_s=conc, eccentric_s=ecc,
             load_kg=self._load / G, peak_force_n=self._peak_f, concentric_peak_n=self._conc_f,
             peak_velocity=self._peak_v, travel_m=self._peak_x, faults=faults)
 
@@ -482,7 +509,7 @@ class LoadAnalyzer:
             self.last = s
             rep = self.segmenter.update(s, min(max(s.t - prev_t, 0.0), 0.05))
             if self.segmenter.phase is Phase.REST and s.still and not s.set_down:
-                self.tracker.x = 0.0  # travel reset: between reps a still stack is at the bottom
+                self.tracker.x = self.segmenter.base = 0.0  # travel reset: between reps a still stack is at the bottom
             if rep is None:
                 continue
             balance = self.segmenter.last_balance
