@@ -108,7 +108,7 @@ def calibrate(source: str, station: str | None, known_mass_kg: float | None) -> 
 def run(source: str) -> int:
     from services.loadcell.drivers import SimulatedAmplifier
     from services.loadcell.service import LoadcellService
-    from services.simulator.script import varied_set
+    from services.simulator.script import demo_set
     from shared.mqtt import MqttBus
     from shared.settings import Settings
 
@@ -123,12 +123,13 @@ def run(source: str) -> int:
     bus = MqttBus(settings, "loadcell")
     service = LoadcellService(bus, driver, lc)
     if isinstance(driver, SimulatedAmplifier):
-        sim, rng = driver, random.Random(0)
+        sim = driver
 
         def perform(ev: Envelope) -> None:
+            # The same set the camera's virtual member performs, on the weight the member selected.
             data = ev.data  # type: ignore[attr-defined]
             assert isinstance(data, SetStarted)
-            sim.perform(varied_set(rng, data.leg, n=data.target_reps))
+            sim.perform(demo_set(data.leg), data.weight_kg)
 
         bus.subscribe("set.started", perform, site_id=settings.site_id, station_id=settings.station_id)
     stop = threading.Event()

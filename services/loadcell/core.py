@@ -487,6 +487,7 @@ class LoadAnalyzer:
     _sum: float = 0.0
     _n: int = 0
     _next_t: float = -math.inf
+    _friction_share: float | None = None
 
     def __post_init__(self) -> None:
         self.tracker = StackTracker(self.rules)
@@ -504,7 +505,11 @@ class LoadAnalyzer:
         mean, self._sum, self._n = self._sum / self._n, 0.0, 0
         self._next_t = t + 0.999 / ANALYSIS_HZ
         out = []
-        for s in self.tracker.update(t, mean):
+        new_load = self.tracker.load_n is None
+        samples = self.tracker.update(t, mean)
+        if new_load and self.tracker.load_n is not None and self._friction_share is not None:
+            self.tracker.friction_n = self._friction_share * self.tracker.load_n
+        for s in samples:
             prev_t = self.last.t if self.last else s.t
             self.last = s
             rep = self.segmenter.update(s, min(max(s.t - prev_t, 0.0), 0.05))
@@ -520,8 +525,14 @@ class LoadAnalyzer:
         return out
 
     def new_set(self) -> None:
-        """Number reps from 1 again; the load and friction learnt so far are kept."""
+        """Number reps from 1 again and weigh the stack afresh (the member may have moved the pin);
+        the pulleys' friction learnt so far is kept, as a share of the load."""
+        old = self.tracker
+        self.tracker = StackTracker(self.rules)
+        if old.load_n and old.friction_n is not None:
+            self._friction_share = old.friction_n / old.load_n
         self.segmenter = RepSegmenter(self.rules)
+        self.last = None
 
 
 def analyze(samples: Iterable[tuple[float, float]], rules: LoadRules | None = None) -> list[RepMeasure]:

@@ -8,6 +8,7 @@ to reopen on the next `read`, so an unplugged board recovers when it is plugged 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -203,21 +204,24 @@ class SimulatedAmplifier(_Paced):
         super().__init__(SIM_HZ)
         self.station = station or Station()
         self.factory_calibration = SIM_CALIBRATION
-        self._plans: list[SetPlan] = []
+        self._plans: list[tuple[SetPlan, float | None]] = []
         self._lock = threading.Lock()
         self._seed = seed
         self._current: Iterator[tuple[float, float]] | None = None
 
-    def perform(self, plan: SetPlan) -> None:
+    def perform(self, plan: SetPlan, mass_kg: float | None = None) -> None:
+        """Perform `plan` next, on a stack of `mass_kg` (the weight the member selected) when given."""
         with self._lock:
-            self._plans.append(plan)
+            self._plans.append((plan, mass_kg))
 
     def _next_force(self) -> float:
         if self._current is None:
             with self._lock:
-                plan = self._plans.pop(0) if self._plans else None
+                plan, mass = self._plans.pop(0) if self._plans else (None, None)
             if plan is None:  # standing still, the stack hanging: a lead-in of the same simulator
                 return self.station.mass_kg * 9.80665
+            if mass:
+                self.station = dataclasses.replace(self.station, mass_kg=mass)
             self._seed += 1
             self._current = ForceSimulator(plan, self.station, seed=self._seed).samples()
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from services.loadcell.core import analyze
+from services.loadcell.core import LoadAnalyzer, analyze
 from services.simulator.force import ForceSimulator, Station, varied_load_set
 from services.simulator.script import RepPlan, SetPlan, clean_set
 from shared.contract import Fault, Leg, LoadRep
@@ -65,3 +65,14 @@ def test_nothing_before_the_stack_is_loaded_and_no_crash_on_a_gap() -> None:
     samples = [(i / 80, 5.0) for i in range(200)]  # a slack cable: no load to learn
     samples += [(10 + i / 80, 150.0) for i in range(200)]  # 7.5 s gap, then a hanging stack
     assert analyze(samples) == []
+
+
+def test_a_new_set_weighs_the_new_stack() -> None:
+    a = LoadAnalyzer()
+    first = [r for t, f in ForceSimulator(clean_set(n=2), Station(mass_kg=12.5), seed=1).samples()
+             for r in a.feed(t, f)]
+    a.new_set()
+    second = [r for t, f in ForceSimulator(clean_set(n=2), Station(mass_kg=13.5), t0=100.0, seed=2).samples()
+              for r in a.feed(t, f)]
+    assert [r.index for r in first] == [1, 2] and [r.index for r in second] == [1, 2]
+    assert abs(second[0].load_kg - 13.5) < 13.5 * 0.05  # 8 % heavier: too close for the 10 % re-weigh rule
