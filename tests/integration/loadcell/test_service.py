@@ -111,7 +111,8 @@ def test_reps_over_serial_then_degraded_when_unplugged(mosquitto: PrivateMosquit
         os.close(slave)
 
 
-def test_tare_command_saves_the_station_calibration(mosquitto: PrivateMosquitto, tmp_path: Path) -> None:
+def test_simulated_set_confirms_the_weight_then_tare_saves_the_calibration(mosquitto: PrivateMosquitto,
+                                                                           tmp_path: Path) -> None:
     kiosk = Station01(mosquitto.port)
     env = {**os.environ, "GYM_ENVIRONMENT": "test", "GYM_MQTT_PORT": str(mosquitto.port),
            "GYM_STATION_ID": "st-01", "GYM_LOADCELL_CALIBRATION_DIR": str(tmp_path / "cal"), "PYTHONUNBUFFERED": "1"}
@@ -119,6 +120,13 @@ def test_tare_command_saves_the_station_calibration(mosquitto: PrivateMosquitto,
     try:
         wait_for(lambda: "loadcell connected" in child.log(), timeout=20, what="loadcell up")
         wait_for(lambda: kiosk.of(c.LoadTraceEvent), timeout=10, what="a trace from the simulator")
+        # The virtual member performs the camera's demo set on the weight selected at the kiosk.
+        kiosk.bus.emit("set.started", c.SetStarted(session_id="s1", set_index=1, leg=c.Leg.RIGHT, weight_kg=17.5,
+                                                   target_reps=6))
+        reps = wait_for(lambda: len(kiosk.of(c.LoadRepEvent)) >= 2 and kiosk.of(c.LoadRepEvent), timeout=25,
+                        what="two reps of the simulated set")
+        assert [r.rep_index for r in reps[:2]] == [1, 2] and all(r.leg is c.Leg.RIGHT for r in reps)
+        assert all(abs(r.load_kg - 17.5) < 17.5 * 0.05 for r in reps)  # the selected weight, within 5 %
         kiosk.bus.emit("station.command", c.StationCommand(correlation_id="t2", service="loadcell", command="tare"))
         kiosk.bus.emit("station.command", c.StationCommand(correlation_id="t3", service="loadcell",
                                                            command="calibrate", args={}))
