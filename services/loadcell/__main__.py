@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+from services.camera.rules import goal_tempo
 from services.loadcell.calibration import CalibrationError, load_calibration, save_calibration
 from services.loadcell.core import analyze
 from services.loadcell.drivers import AdcDriver, SensorError, read_force_csv
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     a = sub.add_parser("analyze", help="judge the reps of a force replay and print JSON")
     a.add_argument("--replay", type=Path, required=True, help="CSV with header t,force_n")
     a.add_argument("--leg", choices=[x.value for x in Leg], default=None)
+    a.add_argument("--goal", default=None, help="goal id (tempo goals judge tempo)")
     r = sub.add_parser("run", help="run the live service")
     r.add_argument("--source", default="sim", help="sim | serial:/dev/ttyUSB0 | hx711 | FILE.csv")
     c = sub.add_parser("calibrate", help="tare, or scale with a known mass, from 1 s of the sensor")
@@ -39,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.cmd == "analyze":
         try:
-            reps = analyze(read_force_csv(args.replay))
-        except (OSError, ValueError) as exc:
+            reps = analyze(read_force_csv(args.replay), tempo=goal_tempo(args.goal))
+        except (OSError, ValueError, KeyError) as exc:
             print(f"error: cannot analyse {args.replay}: {exc}", file=sys.stderr)
             return 2
         leg = Leg(args.leg) if args.leg else None

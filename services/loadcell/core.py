@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from services.camera.rules import CameraRules
+from shared.catalogue import Tempo
 from shared.contract import Fault, Leg, LoadRep
 
 G = 9.80665
@@ -535,6 +536,18 @@ class LoadAnalyzer:
         self.last = None
 
 
-def analyze(samples: Iterable[tuple[float, float]], rules: LoadRules | None = None) -> list[RepMeasure]:
+def judge_tempo(rep: RepMeasure, tempo: Tempo) -> None:
+    """Add `tempo` when the rep's phases miss the goal's beat by more than the camera's tolerance."""
+    tol = CameraRules().tempo_tolerance_s
+    if abs(rep.concentric_s - tempo.concentric_s) > tol or abs(rep.eccentric_s - tempo.eccentric_s) > tol:
+        rep.faults.append(Fault.TEMPO)
+
+
+def analyze(samples: Iterable[tuple[float, float]], rules: LoadRules | None = None,
+            tempo: Tempo | None = None) -> list[RepMeasure]:
     a = LoadAnalyzer(rules or LoadRules())
-    return [r for t, f in samples for r in a.feed(t, f)]
+    reps = [r for t, f in samples for r in a.feed(t, f)]
+    if tempo is not None:
+        for r in reps:
+            judge_tempo(r, tempo)
+    return reps
