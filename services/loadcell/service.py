@@ -130,7 +130,11 @@ class LoadcellService:
                 self._trace.append(max(-5000.0, min(f, 5000.0)))
                 for rep in self.analyzer.feed(t, f):
                     self.reps += 1
-                    data = rep.to_event_data(self.leg)
+                    try:
+                        data = rep.to_event_data(self.leg)
+                    except ValueError as exc:  # a measurement outside the contract: say so, keep running
+                        log.error("rep %d not sent, outside the contract: %s", rep.index, exc)
+                        continue
                     self.bus.emit("load.rep", data)
                     log.info("rep %d: %.1f kg, %s", data.rep_index, data.load_kg,
                              [x.value for x in data.faults] or "clean")
