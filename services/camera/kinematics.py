@@ -38,6 +38,9 @@ FILTER_MIN_CUTOFF_HZ = 1.5
 FILTER_BETA = 0.02
 FILTER_D_CUTOFF_HZ = 1.0
 
+# The member faces the cable stack for a whole set; re-reading the direction twice a second is plenty.
+FACING_EVERY = 15
+
 Vec = tuple[float, float, float]
 
 
@@ -85,6 +88,7 @@ class Angles(NamedTuple):
 # The landmarks the kinematics read; the other 22 of BlazePose's 33 are never looked at.
 USED = ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
         "left_shoulder", "right_shoulder", "nose")
+_JOINTS = {leg: (f"{leg.value}_hip", f"{leg.value}_knee", f"{leg.value}_ankle") for leg in Leg}
 _NAMES = {leg: ("left_hip", "right_hip", f"{leg.value}_knee", f"{leg.value}_ankle", "left_shoulder",
                 "right_shoulder", "nose") for leg in Leg}
 
@@ -137,38 +141,43 @@ class _Points:
     def image(self, name: str) -> Vec | None:
         return self.img.get(name)
 
-    def best(self, name: str) -> Vec | None:
-        """World metres when the frame has them (and the joint is seen), else image pixels."""
-        if self.world:
-            return self.world.get(name) if name in self.img else None
-        return self.img.get(name)
+
+def _mean_x(a: Vec | None, b: Vec | None) -> float | None:
+    if a and b:
+        return (a[0] + b[0]) / 2
+    return a[0] if a else (b[0] if b else None)
 
 
 def _facing(pts: _Points) -> float | None:
     """+1 when the member faces image-right: shoulders lean forward of the hips onto the support."""
-    hips = [p for p in (pts.img.get("left_hip"), pts.img.get("right_hip")) if p]
-    if not hips:
+    img = pts.img
+    hx = _mean_x(img.get("left_hip"), img.get("right_hip"))
+    if hx is None:
         return None
-    hx = sum(p[0] for p in hips) / len(hips)
-    for names in (("left_shoulder", "right_shoulder"), ("nose",)):
-        ps = [p for p in (pts.img.get(n) for n in names) if p]
-        if ps:
-            dx = sum(p[0] for p in ps) / len(ps) - hx
+    for x in (_mean_x(img.get("left_shoulder"), img.get("right_shoulder")), _mean_x(img.get("nose"), None)):
+        if x is not None:
+            dx = x - hx
             # Under 2 % of the image width the lean is too small to tell the direction.
             if abs(dx) > 0.02 * pts.w:
                 return 1.0 if dx > 0 else -1.0
     return None
 
 
-def measure(frame: Mapping[str, Any], leg: Leg, facing_hint: float | None = None) -> Angles:
-    """Raw (unfiltered) angles of one frame for the working `leg`."""
+def measure(frame: Mapping[str, Any], leg: Leg, facing_hint: float | None = None,
+            refresh_facing: bool = True) -> Angles:
+    """Raw (unfiltered) angles of one frame for the working `leg`.
+
+    The facing direction is read from this frame unless `refresh_facing` is False and a hint is
+    given (the member faces the cable stack for a whole set: a tracker re-reads it now and then).
+    """
     pts = _Points(frame, _NAMES[leg])
-    w = leg.value
-    face = _facing(pts) or facing_hint
+    face = (_facing(pts) or facing_hint) if refresh_facing or facing_hint is None else facing_hint
     use_world = bool(pts.world)
+    src = pts.world or pts.img  # world only holds joints that passed the gate in the image
 
     knee = None
-    hip_p, knee_p, ankle_p = pts.best(f"{w}_hip"), pts.best(f"{w}_knee"), pts.best(f"{w}_ankle")
+    hip_n, knee_n, ankle_n = _JOINTS[leg]
+    hip_p, knee_p, ankle_p = src.get(hip_n), src.get(knee_n), src.get(ankle_n)
     if hip_p and knee_p and ankle_p:
         # 3D in world metres; in the image the depth is too unreliable, so the side view's plane.
         a = (_angle3 if use_world else _angle2)(_sub(hip_p, knee_p), _sub(ankle_p, knee_p))
@@ -181,7 +190,7 @@ def measure(frame: Mapping[str, Any], leg: Leg, facing_hint: float | None = None
             thigh = math.degrees(math.atan2(-face * dx, dy))
 
     pelvis = None
-    lh, rh = pts.best("left_hip"), pts.best("right_hip")
+    lh, rh = src.get("left_hip"), src.get("right_hip")
     if lh and rh and face is not None:
         # Signed, so that landmark noise averages out at rest: + when the working hip goes back.
         d = _sub(lh, rh) if leg is Leg.LEFT else _sub(rh, lh)
@@ -189,7 +198,7 @@ def measure(frame: Mapping[str, Any], leg: Leg, facing_hint: float | None = None
             pelvis = math.degrees(math.atan2(-face * d[0], abs(d[2])))
 
     torso = None
-    ls, rs = pts.best("left_shoulder"), pts.best("right_shoulder")
+    ls, rs = src.get("left_shoulder"), src.get("right_shoulder")
     if lh and rh and (ls or rs):
         sh = _mid(ls, rs) if ls and rs else (ls or rs)
         assert sh is not None
@@ -260,10 +269,12 @@ class LegTracker:
         self._filters = [OneEuroFilter() for _ in self.CHANNELS]
         self._last_seen: list[float | None] = [None] * len(self.CHANNELS)
         self._last = [0.0] * len(self.CHANNELS)
+        self._n = 0
 
     def update(self, frame: Mapping[str, Any]) -> Sample:
         t = float(frame["t"])
-        a = measure(frame, self.leg, self.facing)
+        self._n += 1
+        a = measure(frame, self.leg, self.facing, refresh_facing=self._n % FACING_EVERY == 1)
         if a.facing is not None:
             self.facing = a.facing
         raw = (a.knee_flexion, a.thigh, a.pelvis_rotation, a.torso)
