@@ -56,3 +56,21 @@ def test_missing_file_and_unknown_goal_are_clear_errors(tmp_path: Path, capsys: 
     replay = write(tmp_path / "x.jsonl", ['{"t": 0, "landmarks": {}}'])
     assert main(["analyze", "--replay", str(replay), "--goal", "levitation"]) == 2
     assert "levitation" in capsys.readouterr().err
+
+
+def test_placement_command_judges_a_replay_and_saves_the_annotated_snapshot(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    replay = write(tmp_path / "stand.jsonl", [json.dumps(f) for f in frames(demo_set(Leg.RIGHT))[:60]])
+    snap = tmp_path / "snap" / "placement.png"
+    rc = main(["placement", "--source", str(replay), "--leg", "right", "--seconds", "0.5", "--snapshot", str(snap)])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["ok"] is True and out["working_leg"] and out["side_view"]
+    assert out["snapshot"] == str(snap) and snap.stat().st_size > 1000
+    # The working knee hidden (a bench in the way): the check says what to fix.
+    hidden = frames(demo_set(Leg.RIGHT))[:60]
+    for f in hidden:
+        f["landmarks"]["right_knee"][3] = 0.1
+    replay = write(tmp_path / "hidden.jsonl", [json.dumps(f) for f in hidden])
+    rc = main(["placement", "--source", str(replay), "--leg", "right", "--seconds", "0.5", "--snapshot", str(snap)])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 1 and out["ok"] is False and not out["working_leg"] and "right knee" in out["message"]
