@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         children.append(Child("dashboard", ["services.dashboard", "run", "--port", str(dash_port)], site, work))
         children.append(Child("kiosk", ["kiosk"], station, work))
         children.append(Child("camera", ["services.camera", "run", "--source", "sim"], station, work))
+        station_lc = {**station, "GYM_LOADCELL_CALIBRATION_DIR": str(work / "loadcell")}
+        children.append(Child("loadcell", ["services.loadcell", "run", "--source", "sim"], station_lc, work))
         wait_port(dash_port, timeout=30)
         print(f"dashboard: http://127.0.0.1:{dash_port}/  sign in as trainer or operator, password {demo_password}"
               "   (Ctrl-C stops the demo)")

@@ -16,7 +16,9 @@ DEFAULT_PASSWORD = "change-me"
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="GYM_", env_file=".env", extra="forbid", frozen=True, env_file_encoding="utf-8"
+        # "ignore": one .env serves every service of a unit, each reading only its own keys (the load cell's
+        # GYM_LOADCELL_*, the dashboard's…); a misspelt key is still caught by the field's own validation.
+        env_prefix="GYM_", env_file=".env", extra="ignore", frozen=True, env_file_encoding="utf-8"
     )
 
     environment: Literal["development", "demo", "test", "production"] = Field(
