@@ -131,6 +131,8 @@ def site_and_station(tmp_path: Path, redis_server: PrivateRedis, replay: Path,  
     site.kill()
 
 
+# The minute down, then up to 30 s for the bridge's backed-off reconnect, then the set's remaining reps.
+@pytest.mark.timeout(300)
 def test_a_minute_without_the_site_link_loses_and_repeats_no_rep(site_and_station, replay: Path,  # noqa: F811
                                                                     redis_server: PrivateRedis,
                                                                     service_env: dict[str, str],
