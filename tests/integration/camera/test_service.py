@@ -167,3 +167,25 @@ def test_video_source_says_camera_lost_then_no_person_and_recovers_by_itself(
         assert cam.alive(), cam.tail()
     finally:
         cam.stop()
+
+
+def test_working_leg_out_of_view_degrades_and_recovers_by_itself(
+        mosquitto: PrivateMosquitto, watcher: Watcher, tmp_path: Path) -> None:
+    plan = SetPlan(leg=Leg.LEFT, reps=(QUICK,), lead_in_s=3.0, tail_s=3.0)
+    fs = list(PoseSimulator(plan, noise_px=1.0).frames())
+    for f in fs:
+        if 0.5 <= f["t"] < 2.5:  # a passer-by hides the working leg for 2 s
+            for j in ("left_knee", "left_ankle"):
+                f["landmarks"][j][3] = 0.1
+    replay = tmp_path / "hidden.jsonl"
+    replay.write_text("".join(json.dumps(f) + "\n" for f in fs))
+    cam = camera(mosquitto, tmp_path, "--source", str(replay), "--speed", "2")
+    try:
+        wait_for(lambda: watcher.camera_status(lambda s: s.detail == "working leg not in view"), timeout=20,
+                 what=f"leg unseen\n{cam.tail()}")
+        wait_for(lambda: [s for s in watcher.data(StationStatus) if s.service == "camera"][-1].state
+                 is ServiceState.ONLINE, timeout=10, what="back online")
+        reps = wait_for(lambda: watcher.data(CameraRep), timeout=15, what="the rep after the leg came back")
+        assert [r.faults for r in reps] == [[]]
+    finally:
+        cam.stop()
