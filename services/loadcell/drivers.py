@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -207,6 +208,7 @@ class SimulatedAmplifier(_Paced):
         self._plans: list[tuple[SetPlan, float | None]] = []
         self._lock = threading.Lock()
         self._seed = seed
+        self._rng = random.Random(seed)
         self._current: Iterator[tuple[float, float]] | None = None
 
     def perform(self, plan: SetPlan, mass_kg: float | None = None) -> None:
@@ -218,8 +220,9 @@ class SimulatedAmplifier(_Paced):
         if self._current is None:
             with self._lock:
                 plan, mass = self._plans.pop(0) if self._plans else (None, None)
-            if plan is None:  # standing still, the stack hanging: a lead-in of the same simulator
-                return self.station.mass_kg * 9.80665
+            if plan is None:  # standing still, the stack hanging, with the amplifier's own noise (a real
+                # board never repeats one count for seconds; without it the health check calls it stuck)
+                return self.station.mass_kg * 9.80665 + self._rng.gauss(0.0, self.station.noise_n)
             if mass:
                 self.station = dataclasses.replace(self.station, mass_kg=mass)
             self._seed += 1

@@ -118,3 +118,15 @@ def test_health_stuck_saturated_silent() -> None:
     assert "no samples" in (h.problem(10.0) or "")
     h.sample(10.0, 1.0)
     assert h.problem(10.0) is None
+
+
+def test_the_simulated_station_standing_idle_is_not_a_stuck_sensor() -> None:
+    """An idle station (no set performed) still reads an amplifier's noise, as a real board does."""
+    from services.loadcell.drivers import SimulatedAmplifier
+
+    amp = SimulatedAmplifier(seed=7)
+    health = SensorHealth()
+    counts = [round(8421 + amp._next_force() / 0.01) for _ in range(3 * 80)]  # 3 s at 80 Hz
+    for i, n in enumerate(counts):
+        health.sample(i / 80, float(n))
+    assert health.problem(len(counts) / 80) is None
