@@ -1,7 +1,9 @@
 """Progression service against the real broker and Redis (one worker process).
 
-1. Throughput: rep events (camera.rep) from 100 stations, sets of 10 reps, published as fast
-   as the broker takes them; rep events judged per second = events / time to the last verdict.
+1. Throughput: 10,000 rep events (camera.rep) from 100 stations, sets of 10 reps, wait for the
+   worker while it is paused (SIGSTOP: the broker queues them in its session, as for a busy
+   site), then it is resumed; rep events judged per second = events / time from the resume to
+   the last verdict. So the publisher's own speed (one Python client) does not count.
    Target: >= 2,000 rep events/s.
 2. Latency at the load of 100 stations (each a rep every 3 s, seen by both sensors, so 67
    rep events/s): time from the later sensor's event to its rep.verdict, p50/p99.
@@ -12,6 +14,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import threading
 import time
@@ -21,7 +25,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bench._site import site_with_worker
-from bench.baselines import mqtt_round_trip, percentile
+from bench.baselines import mqtt_round_trip, percentile, redis_benchmark
 from shared import contract as c
 from shared.mqtt import unique_client_id
 from shared.topics import topic_filter, topic_for
@@ -43,8 +47,8 @@ class Client:
         self.c.connect("127.0.0.1", port)
         self.c.loop_start()
 
-    def send(self, ev: c.Envelope) -> None:
-        self.c.publish(topic_for(ev), ev.to_json(), qos=1)
+    def send(self, ev: c.Envelope) -> mqtt.MQTTMessageInfo:
+        return self.c.publish(topic_for(ev), ev.to_json(), qos=1)
 
     def close(self) -> None:
         self.c.loop_stop()
@@ -93,7 +97,7 @@ def load(st: str, t: float, idx: int) -> c.Envelope:
                                                           load_kg=12.5))
 
 
-def throughput(port: int) -> float:
+def throughput(port: int, worker_pid: int) -> float:
     counter = VerdictCounter(port)
     pub = Client(port, "flood")
     events = []
@@ -103,11 +107,17 @@ def throughput(port: int) -> float:
             events.append(cam(f"st-{s:03d}", 10_000 + 5.0 * k, k % REPS_PER_SET + 1))
     start_sets(pub, 1)
     time.sleep(1.0)
+    os.kill(worker_pid, signal.SIGSTOP)
+    try:
+        for i, ev in enumerate(events):
+            if i and i % (STATIONS * REPS_PER_SET) == 0:
+                start_sets(pub, 1 + i // (STATIONS * REPS_PER_SET))
+            sent = pub.send(ev)
+        sent.wait_for_publish(60)  # the broker acknowledges in order: every event is queued for the worker
+        time.sleep(0.5)
+    finally:
+        os.kill(worker_pid, signal.SIGCONT)
     t0 = time.perf_counter()
-    for i, ev in enumerate(events):
-        if i and i % (STATIONS * REPS_PER_SET) == 0:
-            start_sets(pub, 1 + i // (STATIONS * REPS_PER_SET))
-        pub.send(ev)
     deadline = time.monotonic() + 120
     while counter.n < len(events) and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -151,12 +161,15 @@ def latency(port: int) -> list[float]:
 
 
 def main(argv: list[str]) -> int:
-    with site_with_worker() as (broker, _redis, _worker):
+    with site_with_worker() as (broker, redis, worker):
         base = mqtt_round_trip(broker.port, n=1000)
-        rate = throughput(broker.port)
+        rate = throughput(broker.port, worker.pid)
+        plain = redis_benchmark(redis.port)
         lat = latency(broker.port)
     p50, p99 = percentile(lat, 50), percentile(lat, 99)
     print(f"one worker: {rate:,.0f} rep events/s (target {TARGET_PER_S:,}; ratio {rate / TARGET_PER_S:.2f})")
+    print(f"redis-benchmark on the same Redis, same run: SET {plain['set_per_s']:,.0f}/s "
+          f"(a rep event judged costs {plain['set_per_s'] / rate:.0f} plain SETs' time)")
     print(f"100 stations: later sensor event -> rep.verdict p50 {p50:.1f} ms, p99 {p99:.1f} ms "
           f"(target {TARGET_P99_MS:.0f} ms; ratio {p99 / TARGET_P99_MS:.2f})")
     print(f"broker's own round trip, same run: p50 {base['p50_ms']:.2f} ms, p99 {base['p99_ms']:.2f} ms "

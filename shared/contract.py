@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from functools import cached_property
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -173,11 +175,24 @@ class CameraPose(Model):
     )
 
 
-class CameraRep(Model):
-    leg: Leg = Field(description="Working leg")
+class SensorRep(Model):
+    """What both sensors report of a rep: its number in their stream and its span on the station clock."""
+
     rep_index: int = Field(ge=1, le=1000, description="1-based rep number within the stream")
     start_t: Seconds = Field(description="Rep start on the station clock")
     end_t: Seconds = Field(description="Rep end on the station clock")
+
+    @field_validator("end_t")
+    @classmethod
+    def _ends_after_start(cls, v: float, info: Any) -> float:
+        start = info.data.get("start_t")
+        if start is not None and v < start:
+            raise ValueError("end_t is before start_t")
+        return v
+
+
+class CameraRep(SensorRep):
+    leg: Leg = Field(description="Working leg")
     concentric_s: Duration = Field(description="Curl (lifting) duration")
     top_hold_s: Duration = Field(default=0.0, description="Squeeze at the top")
     eccentric_s: Duration = Field(description="Return (lowering) duration")
@@ -186,14 +201,6 @@ class CameraRep(Model):
     )
     faults: list[Fault] = Field(default_factory=list, description="Faults seen by the camera")
 
-    @field_validator("end_t")
-    @classmethod
-    def _ends_after_start(cls, v: float, info: Any) -> float:
-        start = info.data.get("start_t")
-        if start is not None and v < start:
-            raise ValueError("end_t is before start_t")
-        return v
-
 
 class LoadTrace(Model):
     t0: Seconds = Field(description="Time of the first sample")
@@ -201,25 +208,14 @@ class LoadTrace(Model):
     force_n: list[Newtons] = Field(max_length=5000, description="Force samples in newtons")
 
 
-class LoadRep(Model):
+class LoadRep(SensorRep):
     leg: Leg | None = Field(default=None, description="Working leg when known")
-    rep_index: int = Field(ge=1, le=1000, description="1-based rep number within the stream")
-    start_t: Seconds = Field(description="Rep start on the station clock")
-    end_t: Seconds = Field(description="Rep end on the station clock")
     concentric_s: Duration = Field(description="Lifting duration")
     eccentric_s: Duration = Field(description="Lowering duration")
     peak_force_n: Newtons = Field(description="Peak force during the rep")
     load_kg: Kilograms = Field(description="Stack mass measured from static tension")
     peak_velocity: float = Field(default=0.0, ge=-20, le=20, description="Peak stack velocity, m/s")
     faults: list[Fault] = Field(default_factory=list, description="Faults seen by the load cell")
-
-    @field_validator("end_t")
-    @classmethod
-    def _ends_after_start(cls, v: float, info: Any) -> float:
-        start = info.data.get("start_t")
-        if start is not None and v < start:
-            raise ValueError("end_t is before start_t")
-        return v
 
 
 class RepVerdict(Model):
@@ -359,8 +355,22 @@ class DeadLetter(Model):
 _seq = itertools.count(1)
 
 
-def _now() -> datetime:
+def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+_wall_clock: Callable[[], datetime] = _utc_now
+
+
+def set_wall_clock(clock: Callable[[], datetime]) -> None:
+    """Replace the clock that stamps envelopes (`ts`): a simulated station steps its wall clock
+    (`services/simulator/clock.py`) as an NTP step would step a real one."""
+    global _wall_clock
+    _wall_clock = clock
+
+
+def _now() -> datetime:
+    return _wall_clock()
 
 
 class Envelope(Model):
@@ -386,8 +396,18 @@ class Envelope(Model):
             raise ValueError("ts must carry a UTC offset")
         return v.astimezone(UTC)
 
-    def to_json(self) -> bytes:
+    @cached_property
+    def _wire(self) -> bytes:
         return self.model_dump_json(by_alias=True).encode()
+
+    def to_json(self) -> bytes:
+        """The payload on the wire; an envelope is frozen, so it is encoded once however often it is sent."""
+        return self._wire
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("_wire", None)  # a copy with other fields must not send this one's payload
+        return copy
 
 
 class StationStatusEvent(Envelope):

@@ -10,6 +10,9 @@ What it guarantees to the service that uses it:
 - handlers run on one worker thread, never on paho's network thread, in arrival
   order; a message is acknowledged only after its handler returned, so a
   process that dies mid-handler gets the message again;
+- a batch handler (`subscribe_batch`) gets every message that is waiting, up to
+  `BATCH_MAX`, in one call, so a busy service pays its per-call costs (a
+  database round trip) once per batch; one message at a time when traffic is light;
 - duplicates (QoS 1 is at-least-once) are dropped by ``event_id`` before the
   handler, so each handler sees an event once;
 - a payload that is not a valid contract event, or whose envelope names another
@@ -26,7 +29,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +65,7 @@ from shared.topics import (
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope], None]
+BatchHandler = Callable[[list[Envelope]], None]
 
 # Enough remembered event ids to cover every redelivery window we expect: a broker
 # restart redelivers at most the in-flight window, and a station makes < 10 events/s.
@@ -70,6 +74,11 @@ DEDUP_WINDOW = 20_000
 # is retried at least every 10 s.
 RECONNECT_MIN_S = 1
 RECONNECT_MAX_S = 10
+# Messages handed to a batch handler at once. Bigger batches amortise more (the progression worker
+# draining a 100-station backlog: 200 → ~2,250 events/s, 500 → ~3,050, 1,000 → ~3,600), but a
+# verdict waits for its whole batch: 500 is about 0.17 s of work under a flood. Light traffic
+# makes batches of one, so latency at a normal load does not change.
+BATCH_MAX = 500
 
 
 class RetryLater(Exception):
@@ -81,8 +90,9 @@ class RetryLater(Exception):
 class _Subscription:
     filter: str
     qos: int
-    handler: Handler
+    handler: Handler | BatchHandler
     event_type: str
+    batch: bool = False
 
 
 @dataclass
@@ -236,10 +246,33 @@ class MqttBus:
         share_group: str | None = None,
     ) -> None:
         """Call `handler` with every valid `event_type` event; call before or after start()."""
+        self._add(event_type, handler, site_id, station_id, share_group, batch=False)
+
+    def subscribe_batch(
+        self,
+        event_types: Sequence[str],
+        handler: BatchHandler,
+        *,
+        site_id: str = "+",
+        station_id: str = "+",
+        share_group: str | None = None,
+    ) -> None:
+        """Call `handler` with lists of valid events of these types, in arrival order.
+
+        The messages of a list are acknowledged once it returns. When it raises `RetryLater` the
+        list is retried whole (the handler must be idempotent, as every handler must be under
+        QoS 1); when it raises anything else, each event is handed over alone, so only the ones
+        that fail are dead-lettered.
+        """
+        for t in event_types:
+            self._add(t, handler, site_id, station_id, share_group, batch=True)
+
+    def _add(self, event_type: str, handler: Handler | BatchHandler, site_id: str, station_id: str,
+             share_group: str | None, *, batch: bool) -> None:
         f = topic_filter(event_type, site_id, station_id)
         if share_group:
             f = shared_filter(share_group, f)
-        sub = _Subscription(f, max(1, spec(event_type).qos), handler, event_type)
+        sub = _Subscription(f, max(1, spec(event_type).qos), handler, event_type, batch)
         self._subs.append(sub)
         if self.connected.is_set():
             self.client.subscribe(sub.filter, qos=sub.qos)
@@ -276,60 +309,112 @@ class MqttBus:
             item = self._inbox.get()
             if item is None:
                 return
-            if not self._dispatch(item):
-                return  # stopping mid-retry: unacknowledged, the broker redelivers it
-            if item.qos > 0:
-                self.client.ack(item.mid, item.qos)
+            batch = [item]
+            last = False
+            while len(batch) < BATCH_MAX:
+                try:
+                    nxt = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    last = True
+                    break
+                batch.append(nxt)
+            if len(batch) > 1:
+                log.debug("%s: %d messages in one batch", self.service, len(batch))
+            if not self._dispatch(batch):
+                return  # stopping mid-retry: unacknowledged, the broker redelivers them
+            for it in batch:
+                if it.qos > 0:
+                    self.client.ack(it.mid, it.qos)
+            if last:
+                return
 
-    def _dispatch(self, item: _Inbound) -> bool:
-        """Validate, de-duplicate and hand one message to its handlers; False if it must not be acked."""
+    def _dispatch(self, batch: list[_Inbound]) -> bool:
+        """Validate, de-duplicate and hand messages to their handlers; False if they must not be acked."""
+        run: list[tuple[Envelope, _Inbound]] = []
+        run_handler: BatchHandler | None = None
+        for item in batch:
+            event = self._accept(item)
+            if event is None:
+                continue
+            etype = event_type_of(event)
+            for sub in self._subs:
+                if sub.event_type != etype or not mqtt.topic_matches_sub(_strip_share(sub.filter), item.topic):
+                    continue
+                if sub.batch and sub.handler is run_handler:
+                    run.append((event, item))
+                    continue
+                if run_handler is not None and not self._run_batch(run_handler, run):
+                    return False
+                run, run_handler = [], None
+                if sub.batch:
+                    run, run_handler = [(event, item)], sub.handler  # type: ignore[assignment]
+                elif not self._run_handler(sub.handler, event, item):  # type: ignore[arg-type]
+                    return False
+            self._remember(event, item)
+        return run_handler is None or self._run_batch(run_handler, run)
+
+    def _accept(self, item: _Inbound) -> Envelope | None:
+        """The message's event if it is valid, belongs on its topic and was not seen before; else None."""
         try:
             event = parse_event(item.payload)
         except ContractError as exc:
             self._dead_letter(item, f"invalid event: {exc.args[0]}")
-            return True
+            return None
         if topic_for(event) != item.topic:
             # A forged station id, or an event type on another type's topic.
             self._dead_letter(item, f"{event_type_of(event)} for {event.site_id}/{event.station_id} "
                                     f"does not belong on topic {item.topic}")
-            return True
-        digest = hashlib.blake2b(item.payload, digest_size=16).digest()
+            return None
         first = self._seen.get(event.event_id)
         if first is not None:
-            if first != digest:
+            if first != _digest(item):
                 # QoS 1 redelivers the same bytes; the same id with other content is a replay or a forgery.
                 self._dead_letter(item, f"event id {event.event_id} was already used for another event")
             else:
                 log.debug("duplicate %s dropped", event.event_id)
-            return True
-        etype = event_type_of(event)
-        for sub in self._subs:
-            if (sub.event_type == etype and mqtt.topic_matches_sub(_strip_share(sub.filter), item.topic)
-                    and not self._run_handler(sub, event, item)):
-                return False
-        self._seen[event.event_id] = digest
+            return None
+        return event
+
+    def _remember(self, event: Envelope, item: _Inbound) -> None:
+        # Remembered as soon as it is handed over: a repeat later in the same batch is a duplicate.
+        # Were the batch given up (stopping), nothing is acked and the broker sends it again next time.
+        self._seen[event.event_id] = _digest(item)
         if len(self._seen) > DEDUP_WINDOW:
             self._seen.popitem(last=False)
-        return True
 
-    def _run_handler(self, sub: _Subscription, event: Envelope, item: _Inbound) -> bool:
+    def _retrying(self, call: Callable[[], None], what: str) -> bool | Exception:
+        """Run `call` until it stops asking to retry: True done, False stopping, or the error it raised."""
         delay = 0.1
         while True:
             try:
-                sub.handler(event)
+                call()
                 return True
             except RetryLater as exc:
                 if self._stopping.is_set():
                     return False
-                log.warning("%s: handler waits for a dependency (%s); retry in %.1fs",
-                            self.service, exc, delay)
+                log.warning("%s: handler waits for a dependency (%s); retry in %.1fs", self.service, exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
             except Exception as exc:  # a handler's failure must never stop the bus
                 self.handler_errors += 1
-                log.exception("%s: handler for %s failed", self.service, sub.event_type)
-                self._dead_letter(item, f"handler error: {type(exc).__name__}: {exc}")
-                return True
+                log.exception("%s: handler for %s failed", self.service, what)
+                return exc
+
+    def _run_handler(self, handler: Handler, event: Envelope, item: _Inbound) -> bool:
+        res = self._retrying(lambda: handler(event), event_type_of(event))
+        if isinstance(res, Exception):
+            self._dead_letter(item, f"handler error: {type(res).__name__}: {res}")
+            return True
+        return res
+
+    def _run_batch(self, handler: BatchHandler, run: list[tuple[Envelope, _Inbound]]) -> bool:
+        res = self._retrying(lambda: handler([e for e, _ in run]), f"{len(run)} events")
+        if not isinstance(res, Exception):
+            return res
+        # One bad event must not cost the others: each alone, and only the failing ones are dead letters.
+        return all(self._run_handler(lambda ev: handler([ev]), e, it) for e, it in run)
 
     def _dead_letter(self, item: _Inbound, reason: str) -> None:
         self.dead_letters += 1
@@ -340,6 +425,10 @@ class MqttBus:
         ev = DeadLetterEvent(site_id=self.settings.site_id, station_id=self.settings.station_id, data=dl)
         self.client.publish(dead_letter_topic(self.settings.site_id, self.settings.station_id),
                             ev.to_json(), qos=1)
+
+
+def _digest(item: _Inbound) -> bytes:
+    return hashlib.blake2b(item.payload, digest_size=16).digest()
 
 
 def _strip_share(f: str) -> str:

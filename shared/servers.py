@@ -13,7 +13,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Self
 
 
 class ServerMissing(RuntimeError):
@@ -66,7 +66,7 @@ class PrivateServer:
     def log_path(self) -> Path:
         return self.dir / f"{self.name}.log"
 
-    def start(self, timeout: float = 10.0) -> PrivateServer:
+    def start(self, timeout: float = 10.0) -> Self:
         if self.running:
             return self
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the process's life

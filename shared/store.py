@@ -27,11 +27,13 @@ crash between reading and committing can neither lose the write nor apply it twi
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+import orjson
 import redis
 from redis.client import Pipeline
 
@@ -113,20 +115,23 @@ Command = list[str | int]
 
 
 class RedisRepo:
-    """The progression engine's repository over Redis: reads now, writes kept as commands to commit at once."""
+    """The progression engine's repository over Redis: reads now, writes kept as commands to commit at once.
 
-    def __init__(self, reader: Reader, keys: Keys, preloaded: dict[str, str | None] | None = None) -> None:
+    A station's state is written once per commit, however many events changed it: `commands()`
+    appends its final value after the other writes.
+    """
+
+    def __init__(self, reader: Reader, keys: Keys, states: dict[str, StationState] | None = None) -> None:
         self.r = reader
         self.k = keys
         self.writes: list[Command] = []
-        self._stations: dict[str, StationState] = {}
-        self._preloaded = preloaded or {}
+        self._stations: dict[str, StationState] = dict(states or {})
+        self._dirty: set[str] = set()
 
     # reads
     def station(self, station_id: str) -> StationState:
         if station_id not in self._stations:
-            key = self.k.station_state(station_id)
-            raw = self._preloaded[key] if key in self._preloaded else self.r.get(key)
+            raw = self.r.get(self.k.station_state(station_id))
             self._stations[station_id] = StationState.model_validate_json(raw) if raw else StationState()
         return self._stations[station_id]
 
@@ -149,7 +154,14 @@ class RedisRepo:
     # writes
     def save_station(self, station_id: str, state: StationState) -> None:
         self._stations[station_id] = state
-        self.writes.append(["SET", self.k.station_state(station_id), state.model_dump_json()])
+        self._dirty.add(station_id)
+
+    def saved_state(self, station_id: str) -> tuple[StationState, str] | None:
+        """The state the engine saved for a station and its JSON, or None when it saved none."""
+        if station_id not in self._dirty:
+            return None
+        st = self._stations[station_id]
+        return st, st.model_dump_json()
 
     def save_member(self, rec: MemberRecord) -> None:
         mid = rec.info.member_id
@@ -164,7 +176,7 @@ class RedisRepo:
         self.writes.append(["RPUSH", self.k.history(rec.member_id), rec.model_dump_json()])
 
     def add_verdict(self, station_id: str, ev: Envelope, assigned: bool) -> None:
-        raw = ev.model_dump_json(by_alias=True)
+        raw = ev.to_json().decode()
         self.writes += [
             ["SADD", self.k.stations(), station_id],
             ["SET", self.k.last_verdict(station_id), raw],
@@ -189,32 +201,71 @@ class RedisRepo:
     def flush(self, pipe: Pipeline[str]) -> None:
         for cmd in self.writes:
             pipe.execute_command(*cmd)  # type: ignore[no-untyped-call]
+        for sid in self._dirty:
+            pipe.set(self.k.station_state(sid), self._stations[sid].model_dump_json())
         self.writes.clear()
+        self._dirty.clear()
 
 
-# One round trip commits an event's writes, only if the event was not applied yet and the station's
-# state is still the one the engine read (compare-and-set on its SHA-1); -1 asks the caller to re-read.
+# One round trip commits a batch of events, station by station: a station's events are applied only if
+# none of them was applied yet and the station's state is still the one the engine read (compare-and-set
+# on its SHA-1); the reply says, per station, 1 (committed) or 0 (the caller re-reads and re-runs it).
+# ARGV: the processed marks' TTL, then per station: state key, SHA-1 read ('' = none), new state JSON,
+# number of events n, n processed-mark keys, n stored outputs, the other writes as a JSON list.
 # The written keys are not all declared in KEYS: this needs one Redis (or Sentinel), not Cluster.
-_APPLY_ONCE_LUA = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local cur = redis.call('GET', KEYS[2])
-local h = ''
-if cur then h = redis.sha1hex(cur) end
-if h ~= ARGV[1] then return -1 end
-for _, cmd in ipairs(cjson.decode(ARGV[4])) do redis.call(unpack(cmd)) end
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-return 1
+_APPLY_BATCH_LUA = """
+local ttl = ARGV[1]
+local i = 2
+local res = {}
+while i <= #ARGV do
+  local key, digest, state, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  local marks, outs, writes = i + 4, i + 4 + n, ARGV[i + 4 + 2 * n]
+  i = i + 5 + 2 * n
+  local cur = redis.call('GET', key)
+  local h = ''
+  if cur then h = redis.sha1hex(cur) end
+  local ok = h == digest
+  for j = 0, n - 1 do
+    if ok and redis.call('EXISTS', ARGV[marks + j]) == 1 then ok = false end
+  end
+  if ok then
+    for _, cmd in ipairs(cjson.decode(writes)) do redis.call(unpack(cmd)) end
+    if state ~= '' then redis.call('SET', key, state) end
+    for j = 0, n - 1 do redis.call('SET', ARGV[marks + j], ARGV[outs + j], 'EX', ttl) end
+    res[#res + 1] = 1
+  else
+    res[#res + 1] = 0
+  end
+end
+return res
 """
+
+Work = Callable[[Envelope, RedisRepo], list[Envelope]]
+Applied = tuple[bool, list[Envelope]]  # (applied now, outputs)
+
+
+@dataclass
+class _Known:
+    """A station state this worker committed itself: verbatim, parsed, and its SHA-1."""
+
+    raw: str | None
+    state: StationState
+    digest: str
+
+
+def _known(raw: str | None) -> _Known:
+    state = StationState.model_validate_json(raw) if raw else StationState()
+    return _Known(raw, state, hashlib.sha1(raw.encode()).hexdigest() if raw else "")
 
 
 class RedisStore:
     def __init__(self, client: redis.Redis[str], site_id: str) -> None:
         self.r = client
         self.keys = Keys(site_id)
-        self._apply = client.register_script(_APPLY_ONCE_LUA)
-        # The station states this worker itself committed last, verbatim: the compare-and-set proves
-        # whether they are still current, so they need not be read back before the next event.
-        self._committed: dict[str, str] = {}
+        self._apply = client.register_script(_APPLY_BATCH_LUA)
+        # The station states this worker itself committed last: the compare-and-set proves whether they
+        # are still current, so they are neither read back nor parsed again before the next event.
+        self._known: dict[str, _Known] = {}
 
     def ping(self) -> bool:
         try:
@@ -223,37 +274,111 @@ class RedisStore:
             return False
 
     def apply_once(self, event_id: str, work: Callable[[RedisRepo], list[Envelope]],
-                   station: str) -> tuple[bool, list[Envelope]]:
+                   station: str) -> Applied:
         """Run `work` against a repository and commit its writes with the processed mark, once.
 
-        One round trip when this worker committed the station's last state itself (the usual case:
-        a station's events mostly reach the same worker): the compare-and-set checks both the mark
-        and that nobody else wrote since. Otherwise, or when that check fails, two: read the mark
-        and the state, then commit. Returns (applied now, outputs). An event applied before returns
-        (False, its stored outputs), so the caller can publish them again with the same event ids.
+        Returns (applied now, outputs). An event applied before returns (False, its stored
+        outputs), so the caller can publish them again with the same event ids.
         """
-        mark, state_key = self.keys.processed(event_id), self.keys.station_state(station)
-        raw = self._committed.get(station)
-        trusted = raw is not None
-        while True:
-            if not trusted:
-                done, raw = self.r.mget(mark, state_key)
-                if done is not None:
-                    return False, [parse_event(x) for x in json.loads(done)]
-            repo = RedisRepo(self.r, self.keys, {state_key: raw})
-            outputs = work(repo)
-            stored = json.dumps([o.model_dump_json(by_alias=True) for o in outputs])
-            digest = hashlib.sha1(raw.encode()).hexdigest() if raw else ""
-            res = self._apply(keys=[mark, state_key], args=[digest, stored, PROCESSED_TTL_S, json.dumps(repo.writes)])
-            if res == 1:
-                written = next((str(w[2]) for w in reversed(repo.writes) if w[:2] == ["SET", state_key]), raw)
-                if written is not None:
-                    self._committed[station] = written
-                return True, outputs
-            # 0: applied before (maybe by another worker); -1: someone else wrote the state since.
-            # Either way, read what Redis holds: the next pass returns the stored outputs or re-runs.
-            self._committed.pop(station, None)
-            trusted = False
+        return self._apply_station(station, [(event_id, work)])[0]
+
+    def apply_batch(self, events: list[Envelope], work: Work) -> list[Applied]:
+        """`apply_once` for many events in one round trip, in their order within each station.
+
+        The engine folds each station's events in memory from the state this worker committed last;
+        one script then commits every station whose state nobody else changed since, with every
+        event's processed mark. A station that was changed (another worker, a redelivery) is re-read
+        and re-run alone. `work` may only read what no event of the batch writes except the stations'
+        states (the caller sends events that read members, progress or archives through `apply_once`).
+        """
+        groups: dict[str, list[Envelope]] = {}
+        for ev in events:
+            groups.setdefault(ev.station_id, []).append(ev)
+        results: dict[str, Applied] = {}
+        try:
+            self._learn([s for s in groups if s not in self._known], groups, results)
+            plan: list[tuple[str, list[Envelope], tuple[StationState, str] | None, list[list[Envelope]]]] = []
+            args: list[str | int] = [PROCESSED_TTL_S]
+            for sid, evs in groups.items():
+                todo = [e for e in evs if e.event_id not in results]
+                if not todo:
+                    continue
+                known = self._known[sid]
+                repo = RedisRepo(self.r, self.keys, {sid: known.state})
+                outs = [work(e, repo) for e in todo]
+                saved = repo.saved_state(sid)
+                args += [self.keys.station_state(sid), known.digest, saved[1] if saved else "", len(todo)]
+                args += [self.keys.processed(e.event_id) for e in todo]
+                args += [_stored(o) for o in outs]
+                args.append(orjson.dumps(repo.writes).decode())
+                plan.append((sid, todo, saved, outs))
+            done = self._apply(args=args) if plan else []
+        except BaseException:
+            for sid in groups:  # the engine may have changed the cached states in place
+                self._known.pop(sid, None)
+            raise
+        for (sid, todo, saved, outs), ok in zip(plan, done, strict=True):
+            if ok == 1:
+                self._remember(sid, saved)
+                results.update((e.event_id, (True, o)) for e, o in zip(todo, outs, strict=True))
+            else:
+                # Someone else wrote the station or applied one of its events: each again, alone, from Redis.
+                self._known.pop(sid, None)
+                items = [(e.event_id, partial(work, e)) for e in todo]
+                results.update(zip([e.event_id for e in todo], self._apply_station(sid, items), strict=True))
+        return [results[e.event_id] for e in events]
+
+    def _learn(self, stations: list[str], groups: dict[str, list[Envelope]], results: dict[str, Applied]) -> None:
+        """Read the states of stations this worker does not know, and which of their events were applied."""
+        if not stations:
+            return
+        marks = [e for s in stations for e in groups[s]]
+        vals = self.r.mget([self.keys.station_state(s) for s in stations] + [self.keys.processed(e.event_id)
+                                                                            for e in marks])
+        for sid, raw in zip(stations, vals[:len(stations)], strict=True):
+            self._known[sid] = _known(raw)
+        for e, done in zip(marks, vals[len(stations):], strict=True):
+            if done is not None:
+                results[e.event_id] = (False, _outputs(done))
+
+    def _remember(self, station: str, saved: tuple[StationState, str] | None) -> None:
+        if saved is not None:
+            self._known[station] = _Known(saved[1], saved[0], hashlib.sha1(saved[1].encode()).hexdigest())
+        else:
+            # Nothing saved: Redis keeps the state read, but the engine may have touched the parsed copy.
+            self._known.pop(station, None)
+
+    def _apply_station(self, station: str,
+                       items: Sequence[tuple[str, Callable[[RedisRepo], list[Envelope]]]]) -> list[Applied]:
+        """Apply events of one station one by one, each its own compare-and-set (the careful path)."""
+        results: list[Applied] = []
+        for event_id, fn in items:
+            mark, state_key = self.keys.processed(event_id), self.keys.station_state(station)
+            while True:
+                known = self._known.get(station)
+                if known is None:
+                    done, raw = self.r.mget(mark, state_key)
+                    if done is not None:
+                        results.append((False, _outputs(done)))
+                        break
+                    known = self._known[station] = _known(raw)
+                repo = RedisRepo(self.r, self.keys, {station: known.state})
+                try:
+                    outputs = fn(repo)
+                    saved = repo.saved_state(station)
+                    res = self._apply(args=[PROCESSED_TTL_S, state_key, known.digest, saved[1] if saved else "", 1,
+                                            mark, _stored(outputs), orjson.dumps(repo.writes).decode()])
+                except BaseException:
+                    self._known.pop(station, None)
+                    raise
+                if res == [1]:
+                    self._remember(station, saved)
+                    results.append((True, outputs))
+                    break
+                # Applied before (maybe by another worker), or someone else wrote the state since:
+                # read what Redis holds; the next pass returns the stored outputs or re-runs.
+                self._known.pop(station, None)
+        return results
 
     def was_processed(self, event_id: str) -> bool:
         return bool(self.r.exists(self.keys.processed(event_id)))
@@ -368,6 +493,15 @@ class MemoryRepo:
 
     def drop_archive(self, station_id: str, session_id: str) -> None:
         self.archives.pop((station_id, session_id), None)
+
+
+def _stored(outputs: list[Envelope]) -> str:
+    """An applied event's outputs as its processed mark keeps them."""
+    return "[" + ",".join(o.to_json().decode() for o in outputs) + "]"
+
+
+def _outputs(stored: str) -> list[Envelope]:
+    return [parse_event(orjson.dumps(x)) if isinstance(x, dict) else parse_event(x) for x in orjson.loads(stored)]
 
 
 def _as_verdict(raw: str) -> RepVerdictEvent | None:

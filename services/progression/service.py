@@ -39,33 +39,57 @@ class ProgressionSettings(Settings):
         return Stack(self.stack_plate_kg, self.stack_addon_kg, self.stack_min_kg, self.stack_max_kg)
 
 
+# Events whose handling reads nothing but their own station's state: a batch of them is folded in
+# memory and committed in one round trip. The others read members, progress or a session's archive,
+# which an event before them in the same batch may have written, so each is applied alone, in order.
+STATION_LOCAL = frozenset({"session.started", "set.started", "camera.rep", "load.rep", "set.ended"})
+
+
 class ProgressionService:
     def __init__(self, bus: MqttBus, store: RedisStore, engine: Engine, shared: bool = False) -> None:
         self.bus, self.store, self.engine = bus, store, engine
         self.applied = 0
         self.repeated = 0
-        site = bus.settings.site_id
-        for t in INPUTS:
-            bus.subscribe(t, self.on_event, site_id=site, share_group=SHARE_GROUP if shared else None)
+        bus.subscribe_batch(INPUTS, self.on_events, site_id=bus.settings.site_id,
+                            share_group=SHARE_GROUP if shared else None)
 
-    def on_event(self, ev: Envelope) -> None:
+    def on_events(self, events: list[Envelope]) -> None:
+        """Apply events in their order; publish what each produced once its Redis write is committed."""
+        run: list[Envelope] = []
+        for ev in events:
+            if ev.type in STATION_LOCAL:  # type: ignore[attr-defined]
+                run.append(ev)
+                continue
+            self._commit(run)
+            run = []
+            self._commit([ev])
+        self._commit(run)
+
+    def _commit(self, events: list[Envelope]) -> None:
+        if not events:
+            return
         try:
-            applied, outputs = self.store.apply_once(ev.event_id, lambda repo: self.engine.handle(ev, repo),
-                                                     ev.station_id)
+            if len(events) == 1:
+                ev = events[0]
+                results = [self.store.apply_once(ev.event_id, lambda repo: self.engine.handle(ev, repo),
+                                                 ev.station_id)]
+            else:
+                results = self.store.apply_batch(events, self.engine.handle)
         except RedisErrors as exc:
-            # Not acknowledged until Redis is back: the bus retries this event with backoff.
+            # Not acknowledged until Redis is back: the bus retries these events with backoff.
             raise RetryLater(f"redis: {exc}") from exc
-        if applied:
-            self.applied += 1
-        else:
-            self.repeated += 1
-        # Published even when applied before: a crash between the Redis commit and the publish must
-        # not lose them; the ids are derived from the input's, so consumers drop a repeat.
-        for out in outputs:
-            self.bus.publish(out)
-        if outputs:
-            log.info("%s %s -> %s%s", ev.station_id, ev.type, ", ".join(o.type for o in outputs),  # type: ignore[attr-defined]
-                     "" if applied else " (again)")
+        for ev, (applied, outputs) in zip(events, results, strict=True):
+            if applied:
+                self.applied += 1
+            else:
+                self.repeated += 1
+            # Published even when applied before: a crash between the Redis commit and the publish must
+            # not lose them; the ids are derived from the input's, so consumers drop a repeat.
+            for out in outputs:
+                self.bus.publish(out)
+            if outputs and log.isEnabledFor(logging.INFO):
+                log.info("%s %s -> %s%s", ev.station_id, ev.type, ", ".join(o.type for o in outputs),  # type: ignore[attr-defined]
+                         "" if applied else " (again)")
 
 
 def build(settings: ProgressionSettings) -> tuple[MqttBus, ProgressionService]:

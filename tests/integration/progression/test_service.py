@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,34 +9,20 @@ import pytest
 
 from services.procs import Child
 from shared import contract as c
-from shared.mqtt import MqttBus
 from shared.servers import PrivateMosquitto, PrivateRedis
-from shared.settings import Settings
 from shared.store import RedisStore, connect
 from tests.conftest import wait_for
 from tests.unit.progression.test_engine import EX
+from tests.wire import StationClient
 
 pytestmark = pytest.mark.integration
 
 
-class Kiosk:
-    """A station-side client: publishes as the kiosk and camera would, records what comes back."""
+class Kiosk(StationClient):
+    """The station's kiosk: what progression answers on st-01."""
 
     def __init__(self, port: int) -> None:
-        self.got: list[c.Envelope] = []
-        self.lock = threading.Lock()
-        self.bus = MqttBus(Settings(_env_file=None, mqtt_port=port, station_id="st-01"), "kiosk")
-        for t in ("rep.verdict", "set.summary", "recommendation", "member.profile"):
-            self.bus.subscribe(t, self._rec, site_id="main", station_id="st-01")
-        assert self.bus.start()
-
-    def _rec(self, ev: c.Envelope) -> None:
-        with self.lock:
-            self.got.append(ev)
-
-    def of(self, cls: type) -> list:
-        with self.lock:
-            return [e.data for e in self.got if isinstance(e, cls)]  # type: ignore[attr-defined]
+        super().__init__(port, ("rep.verdict", "set.summary", "recommendation", "member.profile"))
 
 
 @pytest.fixture

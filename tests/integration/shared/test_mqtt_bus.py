@@ -283,3 +283,60 @@ def test_everything_a_station_publishes_is_under_its_prefix(mosquitto: PrivateMo
     assert all(t.startswith("gym/v1/main/st-09/") for t, _, _ in raw.messages)
     assert all(mqtt.topic_matches_sub(all_events_filter("main"), t) for t, _, _ in raw.messages)
     raw.close()
+
+
+def test_a_batch_handler_gets_what_waits_in_one_call_in_order_and_once(
+        mosquitto: PrivateMosquitto, make_settings: Callable[..., Settings], buses) -> None:
+    calls: list[list[str]] = []
+    entered: list[int] = []
+    gate = threading.Event()
+
+    def handle(events: list[c.Envelope]) -> None:
+        entered.append(len(events))
+        gate.wait(10)  # the first call holds the worker while the rest arrive and wait
+        calls.append([e.event_id for e in events])
+
+    sub = buses(make_settings(station_id="site"), "progression")
+    sub.subscribe_batch(["camera.rep", "load.rep"], handle)
+    assert sub.start()
+    pub = buses(make_settings(), "camera")
+    assert pub.start()
+    sent = [pub.emit("camera.rep" if i % 2 else "load.rep", SAMPLES["camera.rep" if i % 2 else "load.rep"])
+            for i in range(40)]
+    pub.publish(sent[5])  # a QoS 1 repeat in the middle
+    # Either the first call took several, or several wait behind it (up to mosquitto's window of 20
+    # unacknowledged messages).
+    wait_for(lambda: entered and (entered[0] > 1 or sub._inbox.qsize() >= 2), what="events waiting together")
+    gate.set()
+    wait_for(lambda: sum(map(len, calls)) >= len(sent), what="every event handled")
+    time.sleep(0.3)
+    assert [i for call in calls for i in call] == [e.event_id for e in sent]
+    assert max(map(len, calls)) > 1  # those that waited came in one call
+
+
+def test_an_event_that_fails_a_batch_is_dead_lettered_alone(
+        mosquitto: PrivateMosquitto, make_settings: Callable[..., Settings], buses) -> None:
+    handled: list[str] = []
+    gate = threading.Event()
+
+    def handle(events: list[c.Envelope]) -> None:
+        gate.wait(10)
+        if any(e.data.rep_index == 13 for e in events):  # type: ignore[attr-defined]
+            raise ValueError("rep 13 is cursed")
+        handled.extend(e.event_id for e in events)
+
+    sub = buses(make_settings(station_id="site"), "progression")
+    sub.subscribe_batch(["camera.rep"], handle)
+    assert sub.start()
+    dl = RawListener(mosquitto.port, dead_letter_topic("main", "site"))
+    pub = buses(make_settings(), "camera")
+    assert pub.start()
+    sent = [pub.emit("camera.rep", SAMPLES["camera.rep"].model_copy(update={"rep_index": i})) for i in range(10, 16)]
+    time.sleep(0.5)
+    gate.set()
+    wait_for(lambda: len(handled) >= 5 and dl.messages, what="the others handled, the bad one dead-lettered")
+    assert handled == [e.event_id for e in sent if e.data.rep_index != 13]  # type: ignore[attr-defined]
+    letter = c.parse_event(dl.messages[0][1])
+    assert "rep 13 is cursed" in letter.data.reason  # type: ignore[attr-defined]
+    assert sent[3].event_id in letter.data.payload  # type: ignore[attr-defined]
+    dl.close()

@@ -51,3 +51,72 @@ def test_a_state_changed_behind_the_workers_back_is_read_again(redis_server: Pri
     a.r.set(a.keys.station_state("st-01"), StationState(loose_reps=41).model_dump_json())  # e.g. a restore
     a.apply_once("e2", bump, "st-01")
     assert count(a) == 42
+
+
+def bump_at(ev: c.Envelope, repo: RedisRepo) -> list[c.Envelope]:
+    """`bump` on the event's own station, echoing the event as its output."""
+    st = repo.station(ev.station_id)
+    st.loose_reps += 1
+    repo.save_station(ev.station_id, st)
+    return [ev]
+
+
+def cue(station: str, n: int) -> c.Envelope:
+    return c.make_event("kiosk.cue", "main", station, c.KioskCue(message=f"cue {n}"))
+
+
+def counts(store: RedisStore, stations: list[str]) -> list[int]:
+    return [store.station_state(s).loose_reps for s in stations]
+
+
+def test_a_batch_over_stations_commits_each_event_once(redis_server: PrivateRedis) -> None:
+    a = RedisStore(connect(redis_server.url), "main")
+    evs = [cue(f"st-0{i % 3}", i) for i in range(12)]
+    results = a.apply_batch(evs, bump_at)
+    assert [applied for applied, _ in results] == [True] * 12
+    assert [out[0].event_id for _, out in results] == [e.event_id for e in evs]
+    assert counts(a, ["st-00", "st-01", "st-02"]) == [4, 4, 4]
+    assert all(a.was_processed(e.event_id) for e in evs)
+
+
+def test_a_redelivered_batch_applies_nothing_twice_and_returns_the_stored_outputs(redis_server: PrivateRedis) -> None:
+    a = RedisStore(connect(redis_server.url), "main")
+    first = [cue(f"st-0{i % 2}", i) for i in range(6)]
+    a.apply_batch(first, bump_at)
+    late = cue("st-01", 99)
+    for worker in (a, RedisStore(connect(redis_server.url), "main")):  # the same worker, or a restarted one
+        results = worker.apply_batch([*first, late], bump_at)
+        assert [applied for applied, _ in results] == [False] * 6 + [worker is a]
+        assert [out[0].event_id for _, out in results] == [e.event_id for e in [*first, late]]
+    assert counts(a, ["st-00", "st-01"]) == [3, 4]
+
+
+def test_a_station_another_worker_wrote_is_re_read_and_loses_no_update(redis_server: PrivateRedis) -> None:
+    a = RedisStore(connect(redis_server.url), "main")
+    b = RedisStore(connect(redis_server.url), "main")
+    n = 0
+    for round_ in range(4):
+        batch = [cue(s, n + i) for i, s in enumerate(["st-00", "st-01", "st-01", "st-02"])]
+        n += len(batch)
+        assert all(applied for applied, _ in a.apply_batch(batch, bump_at))
+        # b takes some of st-01's events in between, so a's remembered st-01 goes stale
+        assert b.apply_once(f"b{round_}", lambda repo: bump_at(cue("st-01", 0), repo), "st-01")[0]
+    assert counts(a, ["st-00", "st-01", "st-02"]) == [4, 12, 4]
+
+
+def test_a_batch_that_fails_midway_commits_nothing_and_forgets_what_it_changed(redis_server: PrivateRedis) -> None:
+    a = RedisStore(connect(redis_server.url), "main")
+    a.apply_batch([cue("st-00", 0), cue("st-01", 1)], bump_at)
+    bad = cue("st-01", 2)
+
+    def fails_on_bad(ev: c.Envelope, repo: RedisRepo) -> list[c.Envelope]:
+        if ev.event_id == bad.event_id:
+            raise RuntimeError("engine bug")
+        return bump_at(ev, repo)
+
+    with pytest.raises(RuntimeError):
+        a.apply_batch([cue("st-00", 3), cue("st-01", 4), bad], fails_on_bad)
+    assert counts(a, ["st-00", "st-01"]) == [1, 1]  # nothing of the failed batch reached Redis
+    # The in-memory states the failed batch had already changed are not trusted again.
+    assert all(applied for applied, _ in a.apply_batch([cue("st-00", 5), cue("st-01", 6)], bump_at))
+    assert counts(a, ["st-00", "st-01"]) == [2, 2]

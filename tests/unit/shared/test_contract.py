@@ -98,3 +98,19 @@ def test_models_are_frozen() -> None:
 def test_every_fault_has_words_and_a_fix() -> None:
     assert set(c.FAULT_WORDS) == set(c.Fault)
     assert set(c.FAULT_FIXES) == set(c.Fault)
+
+
+@pytest.mark.parametrize("event_type", ["camera.rep", "load.rep"])
+def test_a_sensor_rep_that_ends_before_it_starts_is_refused(event_type: str) -> None:
+    ev = c.make_event(event_type, "main", "st-01", SAMPLES[event_type])
+    doc = json.loads(ev.to_json())
+    doc["data"]["end_t"] = doc["data"]["start_t"] - 0.5
+    with pytest.raises(c.ContractError, match="end_t is before start_t"):
+        c.parse_event(json.dumps(doc))
+
+
+def test_a_copy_with_other_fields_sends_its_own_payload() -> None:
+    ev = c.make_event("camera.rep", "main", "st-01", SAMPLES["camera.rep"])
+    assert json.loads(ev.to_json())["seq"] == ev.seq  # the payload is now cached on the envelope
+    other = ev.model_copy(update={"seq": ev.seq + 1})
+    assert json.loads(other.to_json())["seq"] == ev.seq + 1
