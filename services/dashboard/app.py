@@ -23,13 +23,14 @@ from services.dashboard.api.routes import auth, fleet, floor, health, members, s
 from services.dashboard.config import DashboardSettings
 from services.dashboard.floor import FloorState
 from services.dashboard.live import LiveFeed
+from services.dashboard.signin_limit import SignInLimiter
 from services.dashboard.templating import render
 from services.dashboard.users import Role, UserStore
 from shared.catalogue import default_catalogue
 from shared.store import RedisErrors, RedisStore, connect
 
 log = logging.getLogger(__name__)
-VERSION = "0.2.0"
+VERSION = "0.3.0"
 DEMO_USERS = (("trainer", Role.TRAINER), ("operator", Role.OPERATOR))
 
 
@@ -82,15 +83,22 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
                 print(f"demo sign-in: users {', '.join(n for n, _ in DEMO_USERS)}, password {pw}", flush=True)
             except RedisErrors as exc:
                 log.warning("demo users not created, redis is away: %s", exc)
-        live.bus.start(wait_s=5.0)
-        log.info("dashboard connected" if live.mqtt_connected else "dashboard started; broker not reached yet")
+        await asyncio.to_thread(live.bus.start, 5.0)
+        stream = asyncio.create_task(live.stream.run())
         pump = asyncio.create_task(live.run())
+        for _ in range(50):  # up to 5 s for the live subscription, as for the bus
+            if live.mqtt_connected:
+                break
+            await asyncio.sleep(0.1)
+        log.info("dashboard connected" if live.mqtt_connected else "dashboard started; broker not reached yet")
         try:
             yield
         finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
+            for task in (pump, stream):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            live.stream.close()
             await asyncio.to_thread(live.bus.stop)
 
     app = FastAPI(title="Smart cable station — trainer dashboard", version=VERSION, lifespan=lifespan,
@@ -101,6 +109,9 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
     app.state.redis = redis
     app.state.store = RedisStore(redis, settings.site_id)
     app.state.users = UserStore(redis, settings.site_id)
+    app.state.signin_limit = SignInLimiter(redis, settings.site_id, settings.dashboard_signin_max_failures,
+                                           settings.dashboard_signin_max_failures_client,
+                                           settings.dashboard_signin_window_s)
     app.add_middleware(SessionMiddleware, secret_key=settings.dashboard_secret_key.get_secret_value(),
                        session_cookie="gym_dashboard", max_age=settings.dashboard_session_max_age_s,
                        same_site="lax", https_only=settings.dashboard_https_only)

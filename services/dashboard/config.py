@@ -31,6 +31,15 @@ class DashboardSettings(Settings):
     # One browser frame every 50 ms at most: well inside the 250 ms target, and it batches
     # a busy floor (200 stations x 10 Hz) into 20 frames a second per browser.
     dashboard_tick_s: float = Field(default=0.05, ge=0.01, le=1.0, description="WebSocket batching period")
+    # A trainer who mistypes does so two or three times; five wrong passwords for one account in
+    # 15 minutes is a guesser, who then gets 480 tries a day: nothing against a 10-character password.
+    dashboard_signin_max_failures: int = Field(default=5, ge=1, le=1000,
+                                               description="Wrong passwords for one account per window")
+    # One client (a front-desk PC shared by trainers) may mistype more; spraying many accounts is not that.
+    dashboard_signin_max_failures_client: int = Field(default=20, ge=1, le=10000,
+                                                      description="Wrong passwords from one client per window")
+    dashboard_signin_window_s: int = Field(default=15 * 60, ge=1, le=24 * 3600,
+                                           description="How long failed sign-ins count (from the first)")
     dashboard_demo_password: SecretStr | None = Field(
         default=None, description="Password of the demo users (demo only); random and printed when unset"
     )

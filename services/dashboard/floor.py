@@ -43,6 +43,9 @@ REP_ROWS = 40
 # share the station clock; segmenters disagree on a rep's start by a few frames at most).
 MATCH_WINDOW_S = 0.75
 SITE_STATION = "site"  # site services (progression, dashboard) report under this station id
+# The tile fields the two high-rate streams (10 Hz a station) change; everything else changes rarely.
+TRACE_FIELDS = ("force_n", "last_seen")
+POSE_FIELDS = ("cues", "last_seen")
 
 SetsFor = Callable[[str, str], int | None]
 """(exercise, goal) -> planned sets per leg, or None when unknown."""
@@ -123,6 +126,18 @@ class Tile:
         """Stands out on the floor: offline, or a member struggling with form."""
         return self.state == "offline" or self.failed_reps >= STRUGGLE_FAILED_REPS
 
+    def fields_json(self, names: tuple[str, ...]) -> dict[str, Any]:
+        """Only these fields of `to_json()` (plus the station id), for the high-rate streams' changes."""
+        out: dict[str, Any] = {"station_id": self.station_id}
+        for n in names:
+            if n == "last_seen":
+                out[n] = self.last_seen.isoformat() if self.last_seen else None
+            elif n == "cues":
+                out[n] = list(self.cues)
+            else:
+                out[n] = getattr(self, n)
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {
             "station_id": self.station_id, "state": self.state, "attention": self.attention,
@@ -139,11 +154,16 @@ class Tile:
 
 @dataclass
 class Change:
-    """What one event changed: the tile (floor), and a rep row (station page)."""
+    """What one event changed: the tile (floor), and a rep row (station page).
+
+    `fields` names the only tile fields the event touched (the high-rate streams touch one or
+    two), so the live feed can send those without serialising the whole tile; None means any.
+    """
 
     station_id: str
     tile: bool = False
     rep: dict[str, Any] | None = None
+    fields: tuple[str, ...] | None = None
 
 
 def verdict_json(v: RepVerdict) -> dict[str, Any]:
@@ -242,9 +262,13 @@ class FloorState:
             if not ev.data.force_n:
                 return None
             t.force_n = round(ev.data.force_n[-1], 1)
+            t.last_seen = ev.ts
+            return Change(ev.station_id, tile=True, fields=TRACE_FIELDS)
         elif isinstance(ev, CameraPoseEvent):
             t = self.tile(ev.station_id)
             t.cues = list(ev.data.cues)
+            t.last_seen = ev.ts
+            return Change(ev.station_id, tile=True, fields=POSE_FIELDS)
         else:
             return None
         t.last_seen = ev.ts

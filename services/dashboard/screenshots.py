@@ -191,6 +191,7 @@ def shoot(base: str, out: Path, password: str) -> list[Path]:
         page.click("#member-form button[type=submit]")
         snap("member-form")
         page.goto(f"{base}/fleet")
+        page.wait_for_selector("#conn.live")
         snap("fleet")
         browser.close()
     return shots
@@ -207,10 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         stations: dict[str, FakeStation] = {}
         dash: Child | None = None
         try:
-            seed_members(redis_srv.url)  # type: ignore[attr-defined]
+            seed_members(redis_srv.url)
             port = free_port()
             env = service_env(None, environment="demo", site_id="main", station_id="site",
-                              mqtt_port=str(broker.port), redis_url=redis_srv.url,  # type: ignore[attr-defined]
+                              mqtt_port=str(broker.port), redis_url=redis_srv.url,
                               dashboard_demo_password=DEMO_PASSWORD)
             dash = Child("dashboard", ["services.dashboard", "run", "--port", str(port)], env, work)
             wait_port(port, timeout=30)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from services.dashboard.config import DashboardSettings
 from services.dashboard.live import LiveFeed
+from services.dashboard.signin_limit import SignInLimiter
 from services.dashboard.users import Role, UserStore
 from shared.store import RedisStore
 
@@ -48,6 +49,11 @@ def get_store(request: Request) -> RedisStore:
 def get_users(request: Request) -> UserStore:
     u: UserStore = request.app.state.users
     return u
+
+
+def get_signin_limit(request: Request) -> SignInLimiter:
+    lim: SignInLimiter = request.app.state.signin_limit
+    return lim
 
 
 def get_live(request: Request) -> LiveFeed:
@@ -106,6 +112,7 @@ RedisDep = Annotated[Any, Depends(get_redis)]
 StoreDep = Annotated[RedisStore, Depends(get_store)]
 UsersDep = Annotated[UserStore, Depends(get_users)]
 LiveDep = Annotated[LiveFeed, Depends(get_live)]
+SignInLimitDep = Annotated[SignInLimiter, Depends(get_signin_limit)]
 CurrentUser = Annotated[SessionUser, Depends(current_user)]
 CurrentTrainer = Annotated[SessionUser, Depends(current_trainer)]
 CurrentOperator = Annotated[SessionUser, Depends(current_operator)]

@@ -14,6 +14,7 @@ function liveSocket(path, onMessage) {
     ws.onmessage = (e) => onMessage(JSON.parse(e.data));
     ws.onclose = (e) => {
       if (e.code === 4401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); return; }
+      if (e.code === 4403) { setConn(false, "not allowed"); return; }  // signed in, wrong role: retrying cannot help
       setConn(false, "reconnecting…");
       setTimeout(open, delay);
       delay = Math.min(delay * 2, 5000);

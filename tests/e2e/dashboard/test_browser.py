@@ -122,7 +122,8 @@ def test_trainer_signs_in_sees_a_verdict_within_a_second_plots_and_cues(
         st.stop()
 
 
-def test_a_trainer_cannot_open_fleet_pages_an_operator_can(dashboard: str, page: Any) -> None:
+def test_a_trainer_cannot_open_fleet_pages_an_operator_can_and_it_updates_live(
+        dashboard: str, page: Any, mosquitto: PrivateMosquitto) -> None:
     sign_in(page, dashboard, "tina")
     assert page.locator("nav >> text=Fleet").count() == 0
     resp = page.goto(f"{dashboard}/fleet")
@@ -132,6 +133,19 @@ def test_a_trainer_cannot_open_fleet_pages_an_operator_can(dashboard: str, page:
     sign_in(page, dashboard, "olga")
     resp = page.goto(f"{dashboard}/fleet")
     assert resp is not None and resp.status == 200 and page.locator("h1", has_text="Fleet").count() == 1
+    page.wait_for_selector("#conn.live")
+    assert page.locator("tbody[data-station=st-05]").count() == 0
+    page.evaluate("window.stillThisPage = true")  # a reload would forget it
+    st = FakeStation(mosquitto.port, "st-05", services=("camera", "loadcell"))
+    try:  # the station appears, then its camera degrades, without a reload
+        page.wait_for_selector("tbody[data-station=st-05] .group .badge.online", timeout=5000)
+        st.buses["camera"].set_status(c.ServiceState.DEGRADED, "lens covered", metrics={"fps": 3.5})
+        page.wait_for_selector("tbody[data-station=st-05] .group .badge.degraded", timeout=5000)
+        row = page.locator("tbody[data-station=st-05] tr", has_text="camera").inner_text()
+        assert "degraded" in row and "3.5 fps" in row and "lens covered" in row
+        assert page.evaluate("window.stillThisPage") is True
+    finally:
+        st.stop()
 
 
 def test_the_floor_reconnects_by_itself_after_the_dashboard_restarts(

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 
 from services.dashboard.api.deps import CurrentTrainer, LiveDep, session_user
-from services.dashboard.live import Client, LiveFeed
+from services.dashboard.live import Channel, Client, LiveFeed, dumps
 from services.dashboard.templating import render
 
 router = APIRouter(tags=["floor"])
 
 WS_UNAUTHORISED = 4401  # application close code: the page sends the browser to the sign-in form
+WS_FORBIDDEN = 4403  # application close code: signed in, but not allowed (a trainer on the fleet feed)
 
 
 @router.get("/", include_in_schema=False)
@@ -30,16 +30,24 @@ def list_stations(user: CurrentTrainer, live: LiveDep) -> list[dict[str, Any]]:
     return stations
 
 
-async def pump(ws: WebSocket, live: LiveFeed, station: str | None) -> None:
-    """Accept, check the session, send the snapshot, then forward queued frames until the browser leaves."""
+async def pump(ws: WebSocket, live: LiveFeed, channel: Channel, station: str | None = None,
+               operators_only: bool = False) -> None:
+    """Accept, check the session, send the snapshot, then send each coalesced frame until the browser leaves.
+
+    The sender awaits each send: a slow browser only makes its own next frame bigger (merged
+    ticks, see `live.Client`), never the other browsers' frames later.
+    """
     await ws.accept()
-    if session_user(ws.session) is None:
+    user = session_user(ws.session)
+    if user is None:
         await ws.close(code=WS_UNAUTHORISED, reason="sign in first")
         return
-    client: Client = live.join(station)
+    if operators_only and not user.is_operator:
+        await ws.close(code=WS_FORBIDDEN, reason="operators only")
+        return
+    client: Client = live.join(channel, station)
     try:
-        snap = live.floor_snapshot() if station is None else live.station_snapshot(station)
-        await ws.send_text(json.dumps(snap))
+        await ws.send_text(dumps(live.snapshot(client)))
 
         async def drain_incoming() -> None:
             while True:  # browsers send nothing; reading is how a closed socket is noticed
@@ -48,12 +56,15 @@ async def pump(ws: WebSocket, live: LiveFeed, station: str | None) -> None:
         reader = asyncio.create_task(drain_incoming())
         try:
             while not reader.done():
-                getter = asyncio.create_task(client.queue.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter in done:
-                    await ws.send_text(getter.result())
-                else:
-                    getter.cancel()
+                waiter = asyncio.create_task(client.wake.wait())
+                done, _ = await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if waiter not in done:
+                    waiter.cancel()
+                    break
+                text = client.take()
+                if text is not None:
+                    await ws.send_text(text)
+                    live.frames_sent += 1
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
@@ -66,4 +77,4 @@ async def pump(ws: WebSocket, live: LiveFeed, station: str | None) -> None:
 
 @router.websocket("/ws/floor")
 async def floor_ws(ws: WebSocket) -> None:
-    await pump(ws, ws.app.state.live, None)
+    await pump(ws, ws.app.state.live, "floor")

@@ -90,4 +90,4 @@ async def station_ws(ws: WebSocket, station_id: str) -> None:
     if not re.fullmatch(ID_PATTERN, station_id):
         await ws.close(code=4400)
         return
-    await pump(ws, ws.app.state.live, station_id)
+    await pump(ws, ws.app.state.live, "station", station_id)
