@@ -104,6 +104,10 @@ class Flow:
     def subscribe(self, fn: Callable[[], None]) -> None:
         self._listeners.append(fn)
 
+    def unsubscribe(self, fn: Callable[[], None]) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
     def changed(self) -> None:
         for fn in self._listeners:
             fn()

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from PyQt6.QtCore import QEvent, QObject, Qt, QTimer
-from PyQt6.QtGui import QColor, QKeyEvent
+from PyQt6.QtGui import QCloseEvent, QColor, QKeyEvent
 from PyQt6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -401,6 +401,14 @@ class KioskWindow(QMainWindow):
         return w
 
     # ------------------------------------------------------------ refresh from state
+
+    def closeEvent(self, ev: QCloseEvent | None) -> None:
+        # The flow and the MQTT bridge outlive the window: once it is closed (and soon deleted), no
+        # timer tick nor site event may reach its widgets.
+        self.tick.stop()
+        self.cue_timer.stop()
+        self.flow.unsubscribe(self.refresh)
+        super().closeEvent(ev)
 
     def refresh(self) -> None:
         f = self.flow

@@ -1,6 +1,9 @@
 """python -m services.camera analyze --replay FILE [--leg left|right] [--goal GOAL]
-                        | run [--source sim|REPLAY.jsonl|DEVICE|VIDEO|RTSP-URL] [--leg L] [--goal G]
-                        | placement --source DEVICE|VIDEO|RTSP-URL|REPLAY.jsonl [--seconds S] [--snapshot PNG]"""
+                        | run [--source sim|REPLAY.jsonl|DEVICE|VIDEO|RTSP-URL] [--leg L] [--goal G] [--script NAME]
+                        | placement --source DEVICE|VIDEO|RTSP-URL|REPLAY.jsonl [--seconds S] [--snapshot PNG]
+
+With --source sim the virtual member trains the session named by --script; SIGUSR1 pulls the virtual
+camera's cable (camera_lost frames) and SIGUSR2 plugs it back."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from typing import Any
 from services.camera.analysis import analyze
 from services.camera.rules import goal_tempo
 from services.camera.sources import PoseSource, ReplayReader, ReplaySource, SimulatedMemberSource
+from services.simulator.script import SCRIPTS
 from shared.contract import Envelope, Leg, SetStarted
 from shared.settings import Settings
 
@@ -38,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--leg", choices=legs, default="left")
     r.add_argument("--goal", default=None, help="goal until a session says otherwise")
     r.add_argument("--speed", type=float, default=1.0, help="replay pace (2 = twice real time)")
+    r.add_argument("--script", choices=sorted(SCRIPTS), default="demo",
+                   help="with --source sim: the session the virtual member trains (the simulator's and load cell's)")
     r.add_argument("--snapshot-dir", type=Path, default=Path("var/camera"), help="where placement snapshots go")
     c = sub.add_parser("placement", help="installer's check: are the working leg, both hips and the torso seen?")
     c.add_argument("--source", required=True, help="a camera index, a video file, an RTSP URL or a pose replay")
@@ -50,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return analyze_command(args.replay, Leg(args.leg), args.goal)
     if args.cmd == "placement":
         return placement_command(args.source, Leg(args.leg), args.seconds, args.snapshot)
-    return run(args.source, Leg(args.leg), args.goal, args.snapshot_dir, args.speed)
+    return run(args.source, Leg(args.leg), args.goal, args.snapshot_dir, args.speed, args.script)
 
 
 def analyze_command(path: Path, leg: Leg, goal: str | None) -> int:
@@ -112,11 +118,14 @@ def placement_command(spec: str, leg: Leg, seconds: float, snapshot: Path) -> in
     return 0 if result["ok"] else 1
 
 
-def run(source_arg: str, leg: Leg, goal: str | None, snapshot_dir: Path, speed: float = 1.0) -> int:
+def run(source_arg: str, leg: Leg, goal: str | None, snapshot_dir: Path, speed: float = 1.0,
+        script: str = "demo") -> int:
     from services.camera.service import CameraService
-    from services.simulator.script import demo_set
+    from services.simulator.clock import install_from_env
+    from services.simulator.script import scripted_set
     from shared.mqtt import MqttBus
 
+    install_from_env()  # a simulated station's clock may be stepped by a test (no-op otherwise)
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s camera %(levelname)s %(message)s")
     bus = MqttBus(settings, "camera")
@@ -127,9 +136,12 @@ def run(source_arg: str, leg: Leg, goal: str | None, snapshot_dir: Path, speed: 
         def perform(ev: Envelope) -> None:
             data = ev.data  # type: ignore[attr-defined]
             assert isinstance(data, SetStarted)
-            sim.perform(demo_set(data.leg))
+            sim.perform(scripted_set(script, data.leg, data.set_index))
 
         bus.subscribe("set.started", perform, site_id=settings.site_id, station_id=settings.station_id)
+        # The virtual camera's cable: SIGUSR1 pulls it, SIGUSR2 plugs it back (fault tests).
+        signal.signal(signal.SIGUSR1, lambda *_: sim.unplugged.set())
+        signal.signal(signal.SIGUSR2, lambda *_: sim.unplugged.clear())
     service = CameraService(bus, source, leg, goal=goal, snapshot_dir=snapshot_dir)
     stop = threading.Event()
 

@@ -171,6 +171,15 @@ class RepSegmenter:
     _peak: float = 0.0
     _trigger_t: float = 0.0
 
+    def abandon(self) -> bool:
+        """Drop the rep under way and the rest before it (the camera is lost); True if a rep was under way.
+
+        Short dropouts are bridged by interpolation; across a lost camera nothing is known of the movement.
+        """
+        busy = self.phase is not Phase.REST
+        self.phase, self._active, self._rows = Phase.REST, [], deque()
+        return busy
+
     def update(self, s: Sample) -> Rep | None:
         if s.knee is None or not s.fresh:
             return None  # bridged or unseen: crossings are interpolated across the hole later

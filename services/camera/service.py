@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from services.camera.analysis import PoseAnalyzer
+from services.camera.clock import RepClock
 from services.camera.kinematics import measure
 from services.camera.placement import DEFAULT_SECONDS, PlacementCheck
 from services.camera.rules import goal_tempo
@@ -50,7 +51,8 @@ class CameraService:
         self.goal = goal
         self.analyzer = PoseAnalyzer(leg, goal_tempo(goal))
         self.snapshot_dir = snapshot_dir or Path("var/camera")
-        self.t_offset = time.time()  # source t 0 on the station clock
+        self.clock = RepClock()
+        self._t0_mono: float | None = None  # the monotonic time of the source's t = 0, from its first frame
         self._last_pose = -1.0
         self._unseen_since: float | None = None
         self._problem = ""  # the current degraded reason, "" when online
@@ -79,6 +81,7 @@ class CameraService:
     def on_set_started(self, ev: Envelope) -> None:
         data = ev.data  # type: ignore[attr-defined]
         assert isinstance(data, SetStarted)
+        self.clock.anchor()  # between sets: rep times follow the wall clock again (see RepClock)
         with self._lock:
             if data.leg != self.analyzer.leg:
                 log.info("working leg is now %s", data.leg.value)
@@ -146,8 +149,15 @@ class CameraService:
             log.info("back online")
             self.bus.set_status(ServiceState.ONLINE, "")
 
+    @property
+    def t_offset(self) -> float:
+        """Source time 0 on the station's wall clock."""
+        return self.clock.wall(self._t0_mono if self._t0_mono is not None else time.monotonic())
+
     def handle(self, frame: dict[str, Any]) -> None:
         t = float(frame["t"])
+        if self._t0_mono is None:  # a live source's t runs with the monotonic clock from its start
+            self._t0_mono = time.monotonic() - t
         with self._lock:
             analyzer = self.analyzer
             checks = list(self._checks)
@@ -161,6 +171,9 @@ class CameraService:
         lost = frame.get("camera_lost")
         if lost:
             self.set_problem(f"camera lost: {lost}")
+            if analyzer.segmenter.abandon():
+                # A rep the camera did not see whole is not judged by it: the load cell judges it alone.
+                log.warning("camera lost during a rep: the camera does not judge it")
             self._unseen_since = None
             self.publish_pose(t, analyzer, visible=False)
             return

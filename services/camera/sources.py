@@ -89,15 +89,21 @@ class ReplaySource:
 
 
 class SimulatedMemberSource:
-    """The virtual member at the station: standing still until told to perform a set."""
+    """The virtual member at the station: standing still until told to perform a set.
+
+    `unplugged` stands for the camera's cable pulled: while it is set the member goes on training
+    but the service gets `camera_lost` frames, as from a real camera that stopped giving pictures.
+    """
 
     IDLE_FPS = 10.0  # no rep can happen while idle, so a low rate saves the CPU
+    UNPLUGGED = "simulated camera unplugged"
 
     def __init__(self, fps: float = 30.0) -> None:
         self.fps = fps
         self._plans: list[SetPlan] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self.unplugged = threading.Event()
 
     def perform(self, plan: SetPlan) -> None:
         with self._lock:
@@ -118,7 +124,7 @@ class SimulatedMemberSource:
                     time.sleep(delay)
                 if self._stop.is_set():
                     return
-                yield f
+                yield {"t": f["t"], "camera_lost": self.UNPLUGGED} if self.unplugged.is_set() else f
 
     def close(self) -> None:
         self._stop.set()

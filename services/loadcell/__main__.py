@@ -1,4 +1,5 @@
-"""python -m services.loadcell analyze --replay FILE.csv | run --source ... | calibrate ... | simulate --out FILE.csv"""
+"""python -m services.loadcell analyze --replay FILE.csv | run --source ... [--script NAME] | calibrate ...
+                          | simulate --out FILE.csv"""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from services.loadcell.calibration import CalibrationError, load_calibration, sa
 from services.loadcell.core import analyze
 from services.loadcell.drivers import AdcDriver, SensorError, read_force_csv
 from services.loadcell.settings import LoadcellSettings
+from services.simulator.script import SCRIPTS
 from shared.contract import Envelope, Leg, SetStarted
 
 
@@ -29,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--goal", default=None, help="goal id (tempo goals judge tempo)")
     r = sub.add_parser("run", help="run the live service")
     r.add_argument("--source", default="sim", help="sim | serial:/dev/ttyUSB0 | hx711 | FILE.csv")
+    r.add_argument("--script", choices=sorted(SCRIPTS), default="demo",
+                   help="with --source sim: the session the virtual member trains (the simulator's and camera's)")
     c = sub.add_parser("calibrate", help="tare, or scale with a known mass, from 1 s of the sensor")
     c.add_argument("--source", default="sim", help="as for run")
     c.add_argument("--station", default=None, help="station id (default GYM_STATION_ID)")
@@ -53,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return simulate(args.out, args.seed, args.reps)
     if args.cmd == "calibrate":
         return calibrate(args.source, args.station, args.known_mass_kg)
-    return run(args.source)
+    return run(args.source, args.script)
 
 
 def simulate(out: Path, seed: int, reps: int | None) -> int:
@@ -107,13 +111,15 @@ def calibrate(source: str, station: str | None, known_mass_kg: float | None) -> 
     return 0
 
 
-def run(source: str) -> int:
+def run(source: str, script: str = "demo") -> int:
     from services.loadcell.drivers import SimulatedAmplifier
     from services.loadcell.service import LoadcellService
-    from services.simulator.script import demo_set
+    from services.simulator.clock import install_from_env
+    from services.simulator.script import scripted_set
     from shared.mqtt import MqttBus
     from shared.settings import Settings
 
+    install_from_env()  # a simulated station's clock may be stepped by a test (no-op otherwise)
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s loadcell %(levelname)s %(message)s")
     lc = LoadcellSettings()
@@ -131,7 +137,7 @@ def run(source: str) -> int:
             # The same set the camera's virtual member performs, on the weight the member selected.
             data = ev.data  # type: ignore[attr-defined]
             assert isinstance(data, SetStarted)
-            sim.perform(demo_set(data.leg), data.weight_kg)
+            sim.perform(scripted_set(script, data.leg, data.set_index), data.weight_kg)
 
         bus.subscribe("set.started", perform, site_id=settings.site_id, station_id=settings.station_id)
     stop = threading.Event()

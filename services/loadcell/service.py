@@ -9,6 +9,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from services.camera.clock import RepClock
 from services.loadcell.calibration import (
     Calibration,
     CalibrationError,
@@ -34,15 +35,19 @@ from shared.mqtt import MqttBus
 log = logging.getLogger(__name__)
 
 COMMAND_WINDOW_S = 0.5  # tare/calibrate average the last half second: 40–500 samples, noise well averaged
-RESYNC_S = 0.5  # re-anchor the sample clock on the wall clock when a board's rate drifts this far
+RESYNC_S = 0.5  # re-anchor the sample clock on the monotonic clock when a board's rate drifts this far
 HEALTH_EVERY_S = 0.25  # how often the sensor's health is looked at
 TRACE_MAX = 5000  # the contract's bound on one load.trace batch
 
 
 class LoadcellService:
     def __init__(self, bus: MqttBus, driver: AdcDriver, settings: LoadcellSettings,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        # Samples are stamped and judged on the monotonic `clock`; events carry them on the station's
+        # wall clock through `rep_clock`, re-anchored between sets, so a step of the wall clock during
+        # a set neither splits a rep nor moves it away from the camera's view of it (see RepClock).
         self.bus, self.driver, self.settings, self.clock = bus, driver, settings, clock
+        self.rep_clock = RepClock()
         self.station_id = bus.settings.station_id
         saved = load_calibration(settings.calibration_dir, self.station_id)
         self.calibration: Calibration = saved or driver.factory_calibration
@@ -68,6 +73,7 @@ class LoadcellService:
     def on_set_started(self, ev: Envelope) -> None:
         data = ev.data  # type: ignore[attr-defined]
         assert isinstance(data, SetStarted)
+        self.rep_clock.anchor()
         with self._lock:
             self.leg = data.leg
             self.analyzer.new_set()
@@ -131,7 +137,7 @@ class LoadcellService:
                 for rep in self.analyzer.feed(t, f):
                     self.reps += 1
                     try:
-                        data = rep.to_event_data(self.leg)
+                        data = rep.to_event_data(self.leg, self.rep_clock.offset)
                     except ValueError as exc:  # a measurement outside the contract: say so, keep running
                         log.error("rep %d not sent, outside the contract: %s", rep.index, exc)
                         continue
@@ -144,7 +150,8 @@ class LoadcellService:
     def flush_trace(self) -> None:
         if self._trace:
             batch, self._trace = self._trace[:TRACE_MAX], self._trace[TRACE_MAX:]
-            self.bus.emit("load.trace", LoadTrace(t0=self._trace_t0, hz=self.driver.hz, force_n=batch))
+            self.bus.emit("load.trace", LoadTrace(t0=self.rep_clock.wall(self._trace_t0), hz=self.driver.hz,
+                                                  force_n=batch))
 
     def check_health(self) -> None:
         now = self.clock()

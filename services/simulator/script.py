@@ -6,7 +6,9 @@ the load cell), so each sensor's analysis can be checked against one ground trut
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shared.contract import Fault, Leg
@@ -162,3 +164,30 @@ def varied_set(rng: random.Random, leg: Leg, n: int | None = None, tempo: bool =
             faults.add(Fault.TEMPO)  # a dropped return also misses the 3 s beat
         reps.append(varied_rep(rng, frozenset(faults), tempo))
     return SetPlan(leg=leg, reps=tuple(reps), lead_in_s=round(rng.uniform(1.0, 2.0), 2))
+
+
+# A short scripted session for the whole-station reliability tests: quick reps (a 0.8 s curl, a
+# controlled 2 s return, well above the 1.2 s dropped-return limit) and a 1 s rest, long enough for
+# each sensor to close a rep before the next begins. The left set ends on a dropped return (the seed's
+# "lower slowly" broken), so its leg cannot go up; the right set is clean.
+QUICK_REP = RepPlan(concentric_s=0.8, top_hold_s=0.2, eccentric_s=2.0, rest_s=1.0)
+QUICK_DROPPED = dataclasses.replace(QUICK_REP, eccentric_s=0.5, faults=frozenset({Fault.FAST_ECCENTRIC}))
+
+
+def quick_session() -> list[SetPlan]:
+    return [SetPlan(leg=Leg.LEFT, reps=(QUICK_REP,) * 4 + (QUICK_DROPPED,), lead_in_s=1.0),
+            SetPlan(leg=Leg.RIGHT, reps=(QUICK_REP,) * 3, lead_in_s=1.0)]
+
+
+# Sessions the virtual member can train (`--script NAME` of the simulator, camera and load-cell
+# services): every process of a simulated station must follow the same one.
+SCRIPTS: dict[str, Callable[[], list[SetPlan]]] = {
+    "demo": lambda: [demo_set(Leg.LEFT)],
+    "quick": quick_session,
+}
+
+
+def scripted_set(script: str, leg: Leg, set_index: int) -> SetPlan:
+    """The plan of the `set_index`-th set (1-based) of `leg` in `script`; the script's last one past its end."""
+    plans = [p for p in SCRIPTS[script]() if p.leg == leg] or [demo_set(leg)]
+    return plans[min(set_index, len(plans)) - 1]

@@ -19,17 +19,45 @@ import pytest
 from services.gymctl.__main__ import main as gymctl
 from services.gymctl.site import SiteState, read_env, render_broker_conf
 from services.procs import Child
+from services.simulator.pose import PoseSimulator
+from services.simulator.script import RepPlan, SetPlan
 from shared import contract as c
+from shared.contract import Fault, Leg, RepVerdictEvent
 from shared.servers import PrivateRedis, free_port
+from shared.store import RedisStore, connect
 from shared.topics import topic_filter
 from tests.conftest import wait_for
-from tests.e2e.reliability.test_faults import EXPECTED_FAULTS, PLAN, replay, stored  # noqa: F401 - replay: fixture
 from tests.wire import ConfBroker, RawListener
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[3]
 LINK_DOWN_S = 60.0  # the issue's minute: longer than the rest of the set, so every later rep waits in the store
+
+# Quick curls and short rests keep the set short; the return stays a controlled 2.5 s
+# (the seed's "lower slowly"), well clear of the camera's dropped-return threshold.
+QUICK = RepPlan(concentric_s=0.8, top_hold_s=0.2, eccentric_s=2.5, rest_s=0.5)
+DROPPED = RepPlan(concentric_s=0.8, top_hold_s=0.2, eccentric_s=0.5, rest_s=0.5,
+                  faults=frozenset({Fault.FAST_ECCENTRIC}))
+PLAN = SetPlan(leg=Leg.LEFT, reps=(QUICK, QUICK, QUICK, DROPPED, QUICK, QUICK), lead_in_s=1.0)
+EXPECTED_FAULTS = [sorted(f.value for f in r.faults) for r in PLAN.reps]
+
+
+@pytest.fixture
+def replay(tmp_path: Path) -> Path:
+    """The set as the station's camera records it (here the camera alone judges: the bridge is the point)."""
+    path = tmp_path / "set.jsonl"
+    with open(path, "w") as fh:
+        for frame in PoseSimulator(PLAN, noise_px=1.0, seed=3).frames():
+            fh.write(json.dumps(frame) + "\n")
+    return path
+
+
+def stored(redis_url: str) -> list[RepVerdictEvent]:
+    try:
+        return RedisStore(connect(redis_url), "main").verdicts("st-01")
+    except Exception:  # Redis unreachable for a moment: nothing readable yet
+        return []
 
 
 class Relay:
@@ -95,7 +123,7 @@ class Relay:
 
 
 @pytest.fixture
-def site_and_station(tmp_path: Path, redis_server: PrivateRedis, replay: Path,  # noqa: F811 - the fixture
+def site_and_station(tmp_path: Path, redis_server: PrivateRedis, replay: Path,
                      service_env: dict[str, str]) -> Iterator[tuple[Relay, ConfBroker]]:
     state = SiteState(tmp_path / "state")
     site_port = free_port()
@@ -133,7 +161,7 @@ def site_and_station(tmp_path: Path, redis_server: PrivateRedis, replay: Path,  
 
 # The minute down, then up to 30 s for the bridge's backed-off reconnect, then the set's remaining reps.
 @pytest.mark.timeout(300)
-def test_a_minute_without_the_site_link_loses_and_repeats_no_rep(site_and_station, replay: Path,  # noqa: F811
+def test_a_minute_without_the_site_link_loses_and_repeats_no_rep(site_and_station, replay: Path,
                                                                     redis_server: PrivateRedis,
                                                                     service_env: dict[str, str],
                                                                     tmp_path: Path) -> None:

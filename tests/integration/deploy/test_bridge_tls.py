@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -14,12 +13,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from services.gymctl.__main__ import main as gymctl
-from services.gymctl.site import SiteState, read_env, render_broker_conf
+from services.gymctl.site import SiteState, read_env
 from shared.mqtt import unique_client_id
 from shared.servers import free_port
 from tests.conftest import wait_for
-from tests.wire import ConfBroker
+from tests.wire import ConfBroker, gymctl_site, make_certs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -28,25 +26,13 @@ REPO = Path(__file__).resolve().parents[3]
 
 @pytest.fixture
 def certs(tmp_path: Path) -> Path:
-    out = tmp_path / "certs"
-    subprocess.run(["bash", str(REPO / "broker" / "make-certs.sh"), str(out), "localhost", "127.0.0.1"], check=True,
-                   capture_output=True)
-    return out
+    return make_certs(tmp_path / "certs")
 
 
 @pytest.fixture
 def site(tmp_path: Path, certs: Path) -> Iterator[tuple[SiteState, ConfBroker]]:
-    state = SiteState(tmp_path / "state")
-    plain, tls = free_port(), free_port()
-    assert gymctl(["--state-dir", str(state.root), "init", "--site", "main", "--broker-host", "127.0.0.1",
-                   "--broker-port", str(plain), "--tls-port", str(tls), "--tls-ca", str(certs / "ca.crt")]) == 0
-    assert gymctl(["--state-dir", str(state.root), "station", "add", "st-01"]) == 0
-    conf = render_broker_conf(state, state.load(), bind="127.0.0.1", data_dir=str(tmp_path / "site"),
-                              certs_dir=str(certs))
-    broker = ConfBroker("site", tmp_path / "site", plain, conf)
-    broker.start()
-    yield state, broker
-    broker.kill()
+    with gymctl_site(tmp_path, certs) as made:
+        yield made
 
 
 def client(name: str, user: str | None = None, password: str | None = None, ca: Path | None = None) -> mqtt.Client:

@@ -14,10 +14,9 @@ from services.procs import Child
 from services.simulator.force import ForceSimulator, Station
 from services.simulator.script import clean_set
 from shared import contract as c
-from shared.mqtt import MqttBus, unique_client_id
 from shared.servers import PrivateMosquitto
-from shared.settings import Settings
 from tests.conftest import wait_for
+from tests.wire import StationClient
 
 pytestmark = pytest.mark.integration
 
@@ -25,23 +24,9 @@ HZ = 80.0
 N_PER_COUNT = 0.01  # the calibration the test board is given: 100 counts a newton
 
 
-class Station01:
+class Station01(StationClient):
     def __init__(self, port: int) -> None:
-        self.got: list[c.Envelope] = []
-        self.lock = threading.Lock()
-        self.bus = MqttBus(Settings(_env_file=None, mqtt_port=port, station_id="st-01"), "kiosk",
-                           client_id=unique_client_id("kiosk"))
-        for t in ("load.rep", "load.trace", "station.status", "station.reply"):
-            self.bus.subscribe(t, self._rec, site_id="main", station_id="st-01")
-        assert self.bus.start()
-
-    def _rec(self, ev: c.Envelope) -> None:
-        with self.lock:
-            self.got.append(ev)
-
-    def of(self, cls: type) -> list:
-        with self.lock:
-            return [e.data for e in self.got if isinstance(e, cls)]  # type: ignore[attr-defined]
+        super().__init__(port, ("load.rep", "load.trace", "station.status", "station.reply"))
 
     def loadcell_states(self) -> list[tuple[str, str]]:
         return [(s.state.value, s.detail) for s in self.of(c.StationStatusEvent) if s.service == "loadcell"]
