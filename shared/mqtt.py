@@ -140,11 +140,7 @@ class MqttBus:
         c.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)
         # 0 = unbounded: a QoS 1 event published while the broker is away must be kept, not dropped.
         c.max_queued_messages_set(0)
-        if settings.mqtt_username:
-            pw = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-            c.username_pw_set(settings.mqtt_username, pw)
-        if settings.mqtt_tls_ca:
-            c.tls_set(ca_certs=str(settings.mqtt_tls_ca))
+        use_credentials(c, settings)
         offline = self._status_event(StationStatus(service=service, state=ServiceState.OFFLINE,
                                                    version=version, detail="connection lost"))
         c.will_set(topic_for(offline), offline.to_json(), qos=1, retain=True)
@@ -425,6 +421,15 @@ class MqttBus:
         ev = DeadLetterEvent(site_id=self.settings.site_id, station_id=self.settings.station_id, data=dl)
         self.client.publish(dead_letter_topic(self.settings.site_id, self.settings.station_id),
                             ev.to_json(), qos=1)
+
+
+def use_credentials(client: mqtt.Client, settings: Settings) -> None:
+    """The unit's broker user and TLS CA from its settings, for every client a service opens."""
+    if settings.mqtt_username:
+        pw = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+        client.username_pw_set(settings.mqtt_username, pw)
+    if settings.mqtt_tls_ca:
+        client.tls_set(ca_certs=str(settings.mqtt_tls_ca))
 
 
 def _digest(item: _Inbound) -> bytes:

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from services.camera.analysis import PoseAnalyzer
-from services.camera.clock import RepClock
 from services.camera.kinematics import measure
 from services.camera.placement import DEFAULT_SECONDS, PlacementCheck
 from services.camera.rules import goal_tempo
 from services.camera.sources import PoseSource
+from shared.clock import RepClock
 from shared.contract import (
     CameraPose,
     Envelope,

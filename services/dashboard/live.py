@@ -45,7 +45,7 @@ from shared.contract import (
     StationStatusEvent,
     parse_event,
 )
-from shared.mqtt import MqttBus, unique_client_id
+from shared.mqtt import MqttBus, unique_client_id, use_credentials
 from shared.settings import Settings
 from shared.topics import event_type_of, spec, topic_filter, topic_for
 
@@ -178,11 +178,7 @@ class LiveStream:
         # the v5 properties of every PUBLISH in Python (a third of this stream's CPU at 2,000 msg/s).
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id("dashboard-live"),
                         protocol=mqtt.MQTTv311, clean_session=True)
-        if settings.mqtt_username:
-            pw = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-            c.username_pw_set(settings.mqtt_username, pw)
-        if settings.mqtt_tls_ca:
-            c.tls_set(ca_certs=str(settings.mqtt_tls_ca))
+        use_credentials(c, settings)
         c.on_connect = self._on_connect
         c.on_message = self._on_message
         c.on_socket_close = self._on_socket_close
@@ -438,7 +434,7 @@ class LiveFeed:
     def fleet(self) -> dict[str, Any]:
         with self.lock:
             return {
-                "site": [s.to_json() for _, s in sorted(self.floor.site_services.items())],
+                "site": self._fleet_station(SITE_STATION)["services"],
                 "stations": [self._fleet_station(k) for k in sorted(self.floor.tiles)],
             }
 

@@ -9,7 +9,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from services.camera.clock import RepClock
 from services.loadcell.calibration import (
     Calibration,
     CalibrationError,
@@ -21,6 +20,7 @@ from services.loadcell.core import LoadAnalyzer
 from services.loadcell.drivers import AdcDriver, SensorError
 from services.loadcell.health import SensorHealth
 from services.loadcell.settings import LoadcellSettings
+from shared.clock import RepClock
 from shared.contract import (
     Envelope,
     Leg,
