@@ -6,6 +6,7 @@ A new exercise is one more file in ``shared/exercises/`` (or in the folder named
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -83,7 +84,57 @@ class Overview(_Strict):
 
 class ProgressionRule(_Strict):
     rule: str = Field(description="The seed's progression rule, verbatim")
-    blocking_faults: list[Fault] = Field(description="Faults the rule names explicitly")
+    blocking_faults: list[Fault] = Field(
+        min_length=1, description="Faults the rule names explicitly: a rep with one, or not checked for one, "
+        "never earns more weight; every other fault coaches")
+    too_heavy_faults: list[Fault] = Field(
+        default_factory=list, description="Faults that say the weight itself is too heavy (the seed's FAQ)")
+    too_heavy_reason: str = Field(default="", description="The seed's words for it")
+
+
+class Limit(_Strict):
+    """One threshold of the exercise, with the reason for its number (physics or the seed)."""
+
+    value: float = Field(ge=0, le=1000, description="The number")
+    reason: str = Field(min_length=20, description="Why this number")
+
+
+class FormRules(_Strict):
+    """Every threshold a rep of this exercise is judged with (by `shared.judge`), each with its reason."""
+
+    swing_thigh_deg: Limit = Field(description="Most the thigh may move during a rep (swing)")
+    hip_rotation_deg: Limit = Field(description="Most the working hip may open (hip_rotation)")
+    back_arch_deg: Limit = Field(description="Most the torso line may change (back_arch)")
+    partial_range_knee_deg: Limit = Field(
+        description="Least peak knee bend before the member's own range is known (partial_range)")
+    partial_range_share: Limit = Field(
+        description="Least share of the member's own range of motion a curl must reach (partial_range)")
+    range_reference_deg: Limit = Field(
+        description="A typical controlled range, used for overreach before the member's own is known")
+    overreach_margin_deg: Limit = Field(
+        description="Knee bend beyond the member's controlled range that counts as going further")
+    overreach_compensation_share: Limit = Field(
+        description="Share of the swing or hip limit that, with a curl past the range, is compensation")
+    min_eccentric_s: Limit = Field(description="Shortest controlled return (fast_eccentric)")
+    tempo_tolerance_s: Limit = Field(description="How far a phase may miss the goal's tempo (tempo)")
+    squeeze_measurement_s: Limit = Field(description="Measurement error of the top hold")
+    brief_pause_s: Limit = Field(description="Least top hold that is a pause, for goals without a squeeze time")
+    kick_peak_ratio: Limit = Field(description="Cable tension over the static load that is a kick (jerk)")
+    kick_concentric_s: Limit = Field(description="A curl faster than this is thrown, not curled (jerk)")
+    too_heavy_share: Limit = Field(description="Share of a session's reps with a too-heavy fault that lowers the weight")
+    fail_share_for_decrease: Limit = Field(description="Share of failed reps, sessions running, that lowers the weight")
+    sessions_for_decrease: Limit = Field(description="Sessions running for fail_share_for_decrease")
+    leg_gap_flag: Limit = Field(description="Leg weight gap (share of the heavier) flagged for the trainer")
+    calibration_reps: Limit = Field(description="Clean reps of a member's first session that record their range")
+
+
+class StackSpec(_Strict):
+    """The station's weight stack for this exercise: plates plus an optional add-on weight."""
+
+    plate_kg: float = Field(default=2.5, gt=0, le=50, description="Plate size")
+    addon_kg: float = Field(default=1.25, ge=0, le=25, description="Add-on weight, 0 when none")
+    min_kg: float = Field(default=2.5, ge=0, le=50, description="Lightest selectable weight")
+    max_kg: float = Field(default=100.0, gt=0, le=200, description="Heaviest selectable weight")
 
 
 class Exercise(_Strict):
@@ -104,6 +155,9 @@ class Exercise(_Strict):
     equipment: list[EquipmentItem] = Field(default_factory=list)
     equipment_note: str = ""
     beginner_start_kg: float = Field(gt=0, le=100, description="First weight for a new member")
+    beginner_start_reason: str = Field(default="", description="Why that weight")
+    rules: FormRules = Field(description="Every judging threshold, with its reason")
+    stack: StackSpec = Field(default_factory=StackSpec, description="The station's stack")
 
     @model_validator(mode="after")
     def _unique_goals(self) -> Exercise:
@@ -140,9 +194,16 @@ def load_catalogue(*dirs: Path | None) -> dict[str, Exercise]:
     return out
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
+def _cached_catalogue(extra: Path | None) -> dict[str, Exercise]:
+    return load_catalogue(extra)
+
+
 def default_catalogue() -> dict[str, Exercise]:
-    return load_catalogue()
+    """The one catalogue every service and the dashboard read: the built-in exercises plus the folder
+    named by ``GYM_CATALOGUE_DIR`` (read once per folder)."""
+    extra = os.environ.get("GYM_CATALOGUE_DIR") or None
+    return _cached_catalogue(Path(extra) if extra else None)
 
 
 DEFAULT_EXERCISE = "hamstring-curl-kickback"

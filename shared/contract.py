@@ -55,6 +55,9 @@ class Fault(StrEnum):
     LOST_TENSION = "lost_tension"
     JERK = "jerk"
     TEMPO = "tempo"
+    OVERREACH = "overreach"
+    SQUEEZE = "squeeze"
+    SLACK_START = "slack_start"
 
 
 FAULT_WORDS: dict[Fault, str] = {
@@ -66,6 +69,9 @@ FAULT_WORDS: dict[Fault, str] = {
     Fault.LOST_TENSION: "let the stack rest",
     Fault.JERK: "kicked the weight",
     Fault.TEMPO: "missed the tempo",
+    Fault.OVERREACH: "curled past the controlled range",
+    Fault.SQUEEZE: "missed the squeeze at the top",
+    Fault.SLACK_START: "started with a slack cable",
 }
 """Plain words for each fault, as a member reads them on the kiosk ("3 reps swung the thigh")."""
 
@@ -73,13 +79,54 @@ FAULT_FIXES: dict[Fault, str] = {
     Fault.SWING: "Keep the thigh still and bend only the knee",
     Fault.HIP_ROTATION: "Keep both hip bones facing the floor",
     Fault.FAST_ECCENTRIC: "Lower slowly, about 3 seconds",
-    Fault.PARTIAL_RANGE: "Bring the heel further toward the glutes",
+    Fault.PARTIAL_RANGE: "Bend the knee and guide the heel up toward the glutes",
     Fault.BACK_ARCH: "Brace the core and keep the ribs down",
     Fault.LOST_TENSION: "Keep light tension at the bottom, don't set the stack down",
     Fault.JERK: "Curl smoothly, no kick",
-    Fault.TEMPO: "Follow the tempo guide",
+    Fault.TEMPO: "Follow the tempo guide: 2 s up, 3 s down",
+    Fault.OVERREACH: "Stop the curl where you can still control the knee and pelvis",
+    Fault.SQUEEZE: "Pause and squeeze at the top before lowering",
+    Fault.SLACK_START: "Step back until the cable is lightly loaded before the first rep",
 }
 """The coaching cue that fixes each fault, taken from the seed's tips and mistakes."""
+
+
+class Check(StrEnum):
+    """The checks a rep of an exercise gets; each is about one fault (`CHECK_FAULT`)."""
+
+    SWING = "swing"
+    HIP_ROTATION = "hip_rotation"
+    ECCENTRIC = "eccentric"
+    RANGE = "range"
+    OVERREACH = "overreach"
+    BACK_ARCH = "back_arch"
+    SQUEEZE = "squeeze"
+    TEMPO = "tempo"
+    MOMENTUM = "momentum"
+    TENSION = "tension"
+    START_TENSION = "start_tension"
+
+
+CHECK_FAULT: dict[Check, Fault] = {
+    Check.SWING: Fault.SWING, Check.HIP_ROTATION: Fault.HIP_ROTATION, Check.ECCENTRIC: Fault.FAST_ECCENTRIC,
+    Check.RANGE: Fault.PARTIAL_RANGE, Check.OVERREACH: Fault.OVERREACH, Check.BACK_ARCH: Fault.BACK_ARCH,
+    Check.SQUEEZE: Fault.SQUEEZE, Check.TEMPO: Fault.TEMPO, Check.MOMENTUM: Fault.JERK,
+    Check.TENSION: Fault.LOST_TENSION, Check.START_TENSION: Fault.SLACK_START,
+}
+
+CHECK_WORDS: dict[Check, str] = {
+    Check.SWING: "thigh still", Check.HIP_ROTATION: "hips square", Check.ECCENTRIC: "controlled return",
+    Check.RANGE: "full curl", Check.OVERREACH: "moderate range", Check.BACK_ARCH: "back neutral",
+    Check.SQUEEZE: "squeeze at the top", Check.TEMPO: "tempo", Check.MOMENTUM: "no kick",
+    Check.TENSION: "tension kept", Check.START_TENSION: "starting tension",
+}
+"""What each check looks for, in a member's words ("hips square: not checked, hips not in view")."""
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_CHECKED = "not_checked"
 
 
 class Leg(StrEnum):
@@ -132,6 +179,9 @@ class SessionStarted(Model):
     goal: Ident = Field(description="Goal id from the exercise's goals")
     leg_order: list[Leg] = Field(
         min_length=1, max_length=2, description="Legs in training order, weaker first"
+    )
+    planned_sets: int | None = Field(
+        default=None, ge=1, le=20, description="Sets per leg the member chose within the goal's range"
     )
 
 
@@ -199,7 +249,7 @@ class CameraRep(SensorRep):
     metrics: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(
         default_factory=dict, description="Peak knee flexion, thigh excursion, pelvis rotation, torso change"
     )
-    faults: list[Fault] = Field(default_factory=list, description="Faults seen by the camera")
+    faults: list[Fault] = Field(default_factory=list, description="Faults only the camera can see (none today)")
 
 
 class LoadTrace(Model):
@@ -215,7 +265,24 @@ class LoadRep(SensorRep):
     peak_force_n: Newtons = Field(description="Peak force during the rep")
     load_kg: Kilograms = Field(description="Stack mass measured from static tension")
     peak_velocity: float = Field(default=0.0, ge=-20, le=20, description="Peak stack velocity, m/s")
-    faults: list[Fault] = Field(default_factory=list, description="Faults seen by the load cell")
+    metrics: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(
+        default_factory=dict, description="Concentric peak force, travel, tension before the rep…"
+    )
+    faults: list[Fault] = Field(
+        default_factory=list, description="Faults only the load cell can see (lost_tension, slack_start)"
+    )
+
+
+class RepCheck(Model):
+    """One check of a rep: what was looked at, by which sensor, against which limit, and the outcome."""
+
+    check: Check = Field(description="What was checked")
+    outcome: Outcome = Field(description="passed, failed, or not_checked")
+    blocking: bool = Field(default=False, description="The progression rule names it: unchecked holds the weight")
+    sensor: Sensor | None = Field(default=None, description="Sensor whose measurement decided it")
+    value: float | None = Field(default=None, allow_inf_nan=False, description="What was measured")
+    limit: float | None = Field(default=None, allow_inf_nan=False, description="The limit it was held to")
+    why: Text = Field(default="", description="Why not checked (camera lost, hips not in view…), for people")
 
 
 class RepVerdict(Model):
@@ -225,11 +292,21 @@ class RepVerdict(Model):
     rep_index: int = Field(ge=1, le=1000, description="1-based rep number within the set")
     start_t: Seconds = Field(description="Rep start on the station clock")
     end_t: Seconds = Field(description="Rep end on the station clock")
-    passed: bool = Field(description="True only when no fault was found")
+    passed: bool = Field(description="True only when every blocking check was made and no fault was found")
     faults: list[Fault] = Field(default_factory=list, description="Faults found by any sensor")
     sensors: list[Sensor] = Field(min_length=1, description="Sensors whose evidence judged the rep")
     revision: int = Field(default=0, ge=0, le=10, description="0 first verdict, >0 refined by a late sensor")
     reasons: list[Text] = Field(default_factory=list, description="Plain words for the member")
+    verified: bool = Field(
+        default=True, description="Every blocking check was made; False: the rep is unverified, not passed")
+    checks: list[RepCheck] = Field(default_factory=list, max_length=20, description="Each check and its outcome")
+
+    @property
+    def status(self) -> Literal["passed", "failed", "unverified"]:
+        """passed; failed (a fault was found); unverified (no fault, but a blocking check was not made)."""
+        if self.faults:
+            return "failed"
+        return "passed" if self.passed else "unverified"
 
 
 class SetSummary(Model):
@@ -241,6 +318,8 @@ class SetSummary(Model):
     reps: int = Field(ge=0, le=1000, description="Reps done")
     passed_reps: int = Field(ge=0, le=1000, description="Reps that passed")
     faults_per_rep: list[list[Fault]] = Field(default_factory=list, description="Faults of each rep in order")
+    unverified_reps: int = Field(default=0, ge=0, le=1000, description="Reps with no fault but a blocking check not made")
+    planned_sets: int | None = Field(default=None, ge=1, le=20, description="Sets per leg the member chose")
 
 
 class Recommendation(Model):
