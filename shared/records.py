@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contract import CameraRep, Fault, IdMethod, Leg, LoadRep, MemberInfo, RepVerdict
+from shared.contract import CHECK_WORDS, CameraRep, Fault, IdMethod, Leg, LoadRep, MemberInfo, Outcome, RepVerdict
 
 
 class Record(BaseModel):
@@ -40,6 +40,24 @@ class SetRecord(Record):
     def rep_faults(self) -> tuple[tuple[Fault, ...], ...]:
         return tuple(tuple(r.verdict.faults) if r.verdict else () for r in self.reps)
 
+    def rep_unchecked(self) -> tuple[str, ...]:
+        """Per rep: "" when every blocking check was made, else the first one that was not, and why."""
+        return tuple(_unchecked(r.verdict) for r in self.reps)
+
+    def unverified_reps(self) -> int:
+        return sum(1 for r in self.reps if r.verdict is not None and r.verdict.status == "unverified")
+
+
+def _unchecked(v: RepVerdict | None) -> str:
+    if v is None:
+        return "not judged yet"
+    if v.verified:
+        return ""
+    missing = [c for c in v.checks if c.blocking and c.outcome is Outcome.NOT_CHECKED]
+    if not missing:
+        return "not checked"
+    return f"{CHECK_WORDS[missing[0].check]}: {missing[0].why}"
+
 
 class SessionRecord(Record):
     session_id: str
@@ -48,6 +66,8 @@ class SessionRecord(Record):
     exercise: str
     goal: str
     leg_order: list[Leg]
+    planned_sets: int | None = None  # sets per leg the member chose (None: the goal's least)
+    rom_deg: dict[Leg, float] = Field(default_factory=dict)  # the member's own range, per leg, when recorded
     started: datetime
     ended: datetime | None = None
     end_reason: str = ""
@@ -68,6 +88,9 @@ class MemberRecord(Record):
     info: MemberInfo
     tokens: list[tuple[IdMethod, str]] = Field(default_factory=list)
     allow_leg_gap: bool = Field(default=False, description="A trainer allowed the legs to differ")
+    rom_deg: dict[Leg, float] = Field(
+        default_factory=dict, description="The member's controlled range of motion per leg (peak knee bend, °), "
+        "the median of their first clean reps")
     created: datetime | None = None
 
 
@@ -79,5 +102,6 @@ class ProgressRecord(Record):
     goal: str
     fail_shares: list[float] = Field(default_factory=list)
     last_action: str = "hold"
+    planned_sets: int | None = None  # the sets per leg the member chose last time
     reasons: list[str] = Field(default_factory=list)
     updated: datetime | None = None

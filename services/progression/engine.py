@@ -16,15 +16,14 @@ from services.progression.fusion import find_partner
 from services.progression.rules import (
     LegDecision,
     LegProgress,
+    Policy,
     SetResult,
     Stack,
     balance_legs,
     decide_leg,
-    goal_faults,
 )
-from shared.catalogue import Exercise, Goal
+from shared.catalogue import DEFAULT_EXERCISE, Exercise, Goal
 from shared.contract import (
-    FAULT_WORDS,
     Action,
     CameraRepEvent,
     Envelope,
@@ -40,7 +39,6 @@ from shared.contract import (
     PlannedLeg,
     Recommendation,
     RepVerdict,
-    Sensor,
     SessionEndedEvent,
     SessionStartedEvent,
     SetEndedEvent,
@@ -48,6 +46,7 @@ from shared.contract import (
     SetSummary,
     make_event,
 )
+from shared.judge import PEAK_KNEE, judge
 from shared.records import (
     MemberRecord,
     ProgressRecord,
@@ -95,8 +94,23 @@ def derived_id(tag: str, source_event_id: str) -> str:
 @dataclass
 class Engine:
     catalogue: dict[str, Exercise]
-    stack: Stack = field(default_factory=Stack)
-    default_exercise: str = "hamstring-curl-kickback"
+    # The site's stacks when the operator set them; otherwise each exercise's YAML says.
+    stack_override: Stack | None = None
+    default_exercise: str = DEFAULT_EXERCISE
+    _policies: dict[str, Policy] = field(default_factory=dict, init=False, repr=False)
+
+    def exercise_of(self, session: SessionRecord | None) -> Exercise:
+        ex = self.catalogue.get(session.exercise) if session is not None else None
+        return ex or self.catalogue[self.default_exercise]
+
+    def stack_for(self, ex: Exercise) -> Stack:
+        return self.stack_override or Stack.of(ex.stack)
+
+    def policy_for(self, ex: Exercise) -> Policy:
+        p = self._policies.get(ex.id)
+        if p is None:
+            p = self._policies[ex.id] = Policy.of(ex)
+        return p
 
     # ------------------------------------------------------------ entry point
 
@@ -124,8 +138,11 @@ class Engine:
     def _session_started(self, ev: SessionStartedEvent, repo: Repo) -> None:
         st = repo.station(ev.station_id)
         d = ev.data
+        member = repo.member(d.member_id) if not d.member_id.startswith("guest-") else None
         fresh = SessionRecord(session_id=d.session_id, member_id=d.member_id, member_name=d.member_name,
-                              exercise=d.exercise, goal=d.goal, leg_order=list(d.leg_order), started=ev.ts)
+                              exercise=d.exercise, goal=d.goal, leg_order=list(d.leg_order),
+                              planned_sets=d.planned_sets, rom_deg=dict(member.rom_deg) if member else {},
+                              started=ev.ts)
         if st.session is not None and st.session.session_id == d.session_id:
             # Its first set was handled before it (out of order): keep the sets, fill in who and what.
             fresh.sets = st.session.sets
@@ -174,14 +191,16 @@ class Engine:
         if st.session is not None and st.current_set is not None and st.session.sets[st.current_set] is s:
             st.current_set = None  # (a later set that started first, out of order, stays under way)
         repo.save_station(ev.station_id, st)
-        out.add("set.summary", self._summary(st.session.session_id if st.session else d.session_id, s))
+        out.add("set.summary", self._summary(st.session, s))
 
     @staticmethod
-    def _summary(session_id: str, s: SetRecord) -> SetSummary:
-        return SetSummary(session_id=session_id, set_index=s.set_index, leg=s.leg, weight_kg=s.weight_kg,
-                          target_reps=s.target_reps, reps=len(s.reps),
-                          passed_reps=sum(1 for f in s.rep_faults() if not f),
-                          faults_per_rep=[list(f) for f in s.rep_faults()])
+    def _summary(session: SessionRecord | None, s: SetRecord) -> SetSummary:
+        faults = s.rep_faults()
+        return SetSummary(session_id=session.session_id if session else "unknown", set_index=s.set_index, leg=s.leg,
+                          weight_kg=s.weight_kg, target_reps=s.target_reps, reps=len(s.reps),
+                          passed_reps=sum(1 for r in s.reps if r.verdict is not None and r.verdict.passed),
+                          faults_per_rep=[list(f) for f in faults], unverified_reps=s.unverified_reps(),
+                          planned_sets=session.planned_sets if session else None)
 
     @staticmethod
     def _find_set(st: StationState, session_id: str, set_index: int, leg: Leg) -> SetRecord | None:
@@ -231,7 +250,7 @@ class Engine:
         repo.save_station(ev.station_id, st)
         repo.add_verdict(ev.station_id, out.add("rep.verdict", rec.verdict), assigned=True)
         if target.ended and sess is not None:
-            out.add("set.summary", self._summary(sess.session_id, target))  # the summary sent was short
+            out.add("set.summary", self._summary(sess, target))  # the summary sent was short
 
     @staticmethod
     def _after_clock_jump(ev: Envelope, st: StationState, sess: SessionRecord) -> SetRecord | None:
@@ -264,25 +283,16 @@ class Engine:
 
     def _judge(self, rec: RepRecord, session: SessionRecord | None, s: SetRecord | None,
                revision: int = 0) -> RepVerdict:
-        faults = set()
-        sensors = []
-        timing = rec.camera or rec.load
-        if rec.camera is not None:
-            faults |= set(rec.camera.faults)
-            sensors.append(Sensor.CAMERA)
-        if rec.load is not None:
-            faults |= set(rec.load.faults)
-            sensors.append(Sensor.LOAD)
-        goal = self.goal_of(session)
-        if goal is not None and timing is not None:
-            hold = rec.camera.top_hold_s if rec.camera is not None else None
-            faults |= set(goal_faults(goal, timing.concentric_s, timing.eccentric_s, hold))
-        ordered = sorted(faults)
-        return RepVerdict(
+        """The one judge (`shared.judge`) on what the sensors measured, for the session's exercise and goal."""
+        ex = self.exercise_of(session)
+        leg = s.leg if s else rec.leg
+        j = judge(ex, self.goal_of(session), rec.camera, rec.load, first_of_set=s is not None and rec.rep_index == 1,
+                  rom_deg=session.rom_deg.get(leg) if session is not None else None)
+        return RepVerdict.model_construct(
             session_id=session.session_id if session and s else None, set_index=s.set_index if s else None,
-            leg=s.leg if s else rec.leg, rep_index=rec.rep_index, start_t=rec.start_t, end_t=rec.end_t,
-            passed=not ordered, faults=ordered, sensors=sensors, revision=min(revision, 10),
-            reasons=[FAULT_WORDS[f] for f in ordered])
+            leg=leg, rep_index=rec.rep_index, start_t=rec.start_t, end_t=rec.end_t,
+            passed=j.passed, faults=list(j.faults), sensors=j.sensors, revision=min(revision, 10),
+            reasons=j.reasons()[:20], verified=j.verified, checks=list(j.checks))
 
     # ------------------------------------------------------------ end of session
 
@@ -297,9 +307,11 @@ class Engine:
         for s in sess.sets:
             if not s.ended:  # its set.ended is lost or comes later (another worker): the session closes it
                 s.ended, s.end_reason, s.ended_ts = True, "completed", ev.ts
-                out.add("set.summary", self._summary(sess.session_id, s))
+                out.add("set.summary", self._summary(sess, s))
         goal = self.goal_of(sess)
         member = repo.member(sess.member_id)
+        if member is not None and not member.info.guest:
+            self._record_range(sess, member, repo)
         if goal is not None and any(s.reps for s in sess.sets):
             decisions = self.decide(sess, goal, member, repo)
             for leg in sess.leg_order:
@@ -315,7 +327,7 @@ class Engine:
                     repo.save_progress(sess.member_id, sess.exercise, leg, ProgressRecord(
                         weight_kg=dec.next_weight_kg, target_reps=dec.next_target_reps, goal=sess.goal,
                         fail_shares=list(dec.fail_shares), last_action=dec.action.value, reasons=dec.reasons,
-                        updated=ev.ts))
+                        planned_sets=sess.planned_sets, updated=ev.ts))
         if member is not None and not member.info.guest:
             repo.add_session(sess)
         # Kept for a sensor event that comes late: only the sets such an event may still join.
@@ -325,17 +337,37 @@ class Engine:
 
     def decide(self, sess: SessionRecord, goal: Goal, member: MemberRecord | None,
                repo: Repo) -> dict[Leg, LegDecision]:
+        ex = self.exercise_of(sess)
+        stack, policy = self.stack_for(ex), self.policy_for(ex)
+        planned = sess.planned_sets or goal.sets.min  # the kiosk's default when the member chose none
         decisions: dict[Leg, LegDecision] = {}
         for leg in sess.leg_order:
-            sets = [SetResult(s.weight_kg, s.target_reps, s.rep_faults()) for s in sess.sets
-                    if s.leg == leg and s.reps]
+            sets = [SetResult(s.weight_kg, s.target_reps, s.rep_faults(), s.rep_unchecked(), s.set_index,
+                              s.end_reason in ("", "completed")) for s in sess.sets if s.leg == leg and s.reps]
             if not sets:
                 continue
             prev = repo.progress(sess.member_id, sess.exercise, leg) if member else None
             prev_lp = LegProgress(prev.weight_kg, prev.target_reps, tuple(prev.fail_shares)) if prev else None
-            decisions[leg] = decide_leg(leg, goal, self.stack, sets, prev_lp)
+            decisions[leg] = decide_leg(leg, goal, stack, sets, prev_lp, policy, planned)
         weaker = member.info.weaker_leg if member else (sess.leg_order[0] if sess.leg_order else None)
-        return balance_legs(decisions, weaker, self.stack, allow_gap=bool(member and member.allow_leg_gap))
+        return balance_legs(decisions, weaker, stack, allow_gap=bool(member and member.allow_leg_gap),
+                            gap_flag=policy.leg_gap_flag)
+
+    def _record_range(self, sess: SessionRecord, member: MemberRecord, repo: Repo) -> None:
+        """A member's own range of motion per leg: the median peak knee bend of their first clean, fully
+        checked camera reps (the exercise's `calibration_reps`), recorded once; range rules then use it."""
+        need = max(1, round(self.exercise_of(sess).rules.calibration_reps.value))
+        found: dict[Leg, float] = {}
+        for leg in sess.leg_order:
+            if leg in member.rom_deg:
+                continue
+            peaks = [r.camera.metrics[PEAK_KNEE] for s in sess.sets if s.leg == leg for r in s.reps
+                     if r.verdict is not None and r.verdict.passed and r.camera is not None
+                     and PEAK_KNEE in r.camera.metrics][:need]
+            if len(peaks) >= need:
+                found[leg] = round(sorted(peaks)[len(peaks) // 2], 1)
+        if found:
+            repo.save_member(member.model_copy(update={"rom_deg": {**member.rom_deg, **found}}))
 
     # ------------------------------------------------------------ members
 
@@ -373,12 +405,13 @@ class Engine:
         for leg in legs:
             p = repo.progress(rec.info.member_id, ex.id, leg)
             if p is None:
-                plan.append(PlannedLeg(leg=leg, weight_kg=self.stack.snap(ex.beginner_start_kg),
+                plan.append(PlannedLeg(leg=leg, weight_kg=self.stack_for(ex).snap(ex.beginner_start_kg),
                                        target_reps=goal.reps.min, sets=goal.sets.min,
-                                       reasons=["First time: start light, as the seed advises beginners"]))
+                                       reasons=[ex.beginner_start_reason or "First time: start light"]))
             else:
                 g = ex.goal(p.goal) if p.goal in {x.id for x in ex.goals} else goal
-                plan.append(PlannedLeg(leg=leg, weight_kg=p.weight_kg, target_reps=p.target_reps, sets=g.sets.min,
+                sets = p.planned_sets if p.planned_sets and g.sets.min <= p.planned_sets <= g.sets.max else g.sets.min
+                plan.append(PlannedLeg(leg=leg, weight_kg=p.weight_kg, target_reps=p.target_reps, sets=sets,
                                        action=Action(p.last_action), reasons=p.reasons[:5]))
         last = repo.last_session(rec.info.member_id)
         last_info = None
@@ -397,7 +430,7 @@ def session_line(sess: SessionRecord) -> str:
         if not sets:
             continue
         reps = sum(len(s.reps) for s in sets)
-        passed = sum(1 for s in sets for f in s.rep_faults() if not f)
+        passed = sum(1 for s in sets for r in s.reps if r.verdict is not None and r.verdict.passed)
         parts.append(f"{leg.value} {len(sets)}x{round(reps / len(sets))} @ {sets[-1].weight_kg:g} kg, "
                      f"{passed}/{reps} passed")
     return "; ".join(parts)[:480] or "no reps"

@@ -1,7 +1,10 @@
-"""The seed's rules as code (pure): judging a rep for its goal, and the next weight per leg.
+"""The seed's progression rule as code (pure): the next weight per leg after a session.
 
 Progression rule (seed): "Add resistance only when you can complete every rep without
 swinging the leg, twisting the hips, or losing the controlled eccentric phase."
+
+Judging a rep lives in `shared/judge.py`; here a rep is its faults and whether its blocking
+checks were all made. Every number comes from the exercise's YAML (`Policy.of`).
 """
 
 from __future__ import annotations
@@ -11,33 +14,28 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from shared.catalogue import Goal
+from shared.catalogue import Exercise, Goal, StackSpec
 from shared.contract import FAULT_FIXES, FAULT_WORDS, Action, Fault, Leg
 
-# ------------------------------------------------------------------ tempo
 
-# A member pacing to the kiosk's tempo guide lands within about half a second of the beat;
-# a wider miss means the guide was not followed.
-TEMPO_TOLERANCE_S = 0.5
-# The hypertrophy goal asks a 1–2 s squeeze; a camera's top hold is measured to ±0.15 s
-# at 30 fps with filtering, so a hold reported under (min - 0.15) s was really short.
-SQUEEZE_MEASUREMENT_S = 0.15
+@dataclass(frozen=True)
+class Policy:
+    """What the exercise's rule says, read from its YAML (each number's reason is there)."""
 
+    blocking: frozenset[Fault]
+    too_heavy: frozenset[Fault] = frozenset()
+    too_heavy_share: float = 1 / 3
+    too_heavy_reason: str = ""
+    fail_share_for_decrease: float = 1 / 3
+    sessions_for_decrease: int = 2
+    leg_gap_flag: float = 0.15
 
-def goal_faults(goal: Goal, concentric_s: float | None, eccentric_s: float | None,
-                top_hold_s: float | None) -> list[Fault]:
-    """Faults that only exist for this goal: tempo (tempo goal) and the top squeeze (hypertrophy)."""
-    out: list[Fault] = []
-    tempo = goal.tempo
-    if tempo is not None and (
-        (concentric_s is not None and abs(concentric_s - tempo.concentric_s) > TEMPO_TOLERANCE_S)
-        or (eccentric_s is not None and abs(eccentric_s - tempo.eccentric_s) > TEMPO_TOLERANCE_S)
-    ):
-        out.append(Fault.TEMPO)
-    if (goal.top_squeeze_s is not None and top_hold_s is not None
-            and top_hold_s < goal.top_squeeze_s.min - SQUEEZE_MEASUREMENT_S):
-        out.append(Fault.TEMPO)
-    return out
+    @classmethod
+    def of(cls, ex: Exercise) -> Policy:
+        r = ex.rules
+        return cls(frozenset(ex.progression.blocking_faults), frozenset(ex.progression.too_heavy_faults),
+                   r.too_heavy_share.value, ex.progression.too_heavy_reason, r.fail_share_for_decrease.value,
+                   max(1, round(r.sessions_for_decrease.value)), r.leg_gap_flag.value)
 
 
 # ------------------------------------------------------------------ the stack
@@ -54,6 +52,10 @@ class Stack:
     addon_kg: float = 1.25
     min_kg: float = 2.5
     max_kg: float = 100.0
+
+    @classmethod
+    def of(cls, spec: StackSpec) -> Stack:
+        return cls(spec.plate_kg, spec.addon_kg, spec.min_kg, spec.max_kg)
 
     @property
     def step_kg(self) -> float:
@@ -74,20 +76,16 @@ class Stack:
 
 # ------------------------------------------------------------------ recommendation
 
-# "Repeated failures": a third of a session's reps failing means the weight, not a lapse,
-# is the problem; two sessions running rules out one bad day.
-FAIL_SHARE_FOR_DECREASE = 1 / 3
-SESSIONS_FOR_DECREASE = 2
-# A trainer looks at a member whose legs differ by more than this share of the heavier weight
-# ("train both sides evenly").
-LEG_GAP_FLAG = 0.15
-
 
 @dataclass(frozen=True)
 class SetResult:
     weight_kg: float
     target_reps: int
     rep_faults: tuple[tuple[Fault, ...], ...]  # one entry per rep, empty when it passed
+    # One entry per rep: "" when every blocking check was made, else what was not checked and why.
+    unchecked: tuple[str, ...] = ()
+    set_index: int = 1
+    completed: bool = True  # False: the member stopped the set, or it timed out
 
     @property
     def reps(self) -> int:
@@ -109,68 +107,123 @@ class LegProgress:
 
 @dataclass(frozen=True)
 class LegDecision:
+    """The next weight and reps for one leg, and why: one cause, the plan read off the final numbers,
+    then notes (the fix, other faults, what balancing the legs changed) — so the reasons never disagree."""
+
     leg: Leg
     current_weight_kg: float
     next_weight_kg: float
     next_target_reps: int
     action: Action
-    reasons: list[str] = field(default_factory=list)
+    cause: str = ""
+    notes: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     fail_shares: tuple[float, ...] = ()
+
+    @property
+    def plan(self) -> str:
+        w, n = _kg(self.next_weight_kg), self.next_target_reps
+        if self.action is Action.INCREASE:
+            return f"go up to {w} for {n} reps"
+        if self.action is Action.DECREASE:
+            return f"go down to {w} for {n} reps"
+        if self.next_weight_kg != self.current_weight_kg:
+            return f"{w} for {n} reps"
+        return f"keep {w} for {n} reps"
+
+    @property
+    def reasons(self) -> list[str]:
+        return [f"{self.cause}: {self.plan}" if self.cause else self.plan, *self.notes]
 
 
 def _kg(x: float) -> str:
     return f"{x:g} kg"
 
 
-def decide_leg(leg: Leg, goal: Goal, stack: Stack, sets: Sequence[SetResult],
-               previous: LegProgress | None) -> LegDecision:
-    """The next weight and reps for one leg after a session, with reasons a member reads."""
+def _reps(n: int) -> str:
+    return f"{n} rep" if n == 1 else f"{n} reps"
+
+
+def _fault_counts(faults: Sequence[tuple[Fault, ...]], keep: frozenset[Fault] | None = None,
+                  drop: frozenset[Fault] = frozenset()) -> Counter[Fault]:
+    return Counter(f for fs in faults for f in set(fs) if (keep is None or f in keep) and f not in drop)
+
+
+def decide_leg(leg: Leg, goal: Goal, stack: Stack, sets: Sequence[SetResult], previous: LegProgress | None,
+               policy: Policy, planned_sets: int | None = None) -> LegDecision:
+    """The next weight and reps for one leg after a session, with reasons a member reads.
+
+    Weight goes up only when every rep of every planned set was made, seen and clean of the blocking
+    faults; it goes down a step when the too-heavy faults (the seed's FAQ) fill a share of the reps,
+    or when blocking failures fill a share of them sessions running. Other faults coach only.
+    """
     if not sets:
         prev_w = previous.weight_kg if previous else stack.min_kg
         return LegDecision(leg, prev_w, prev_w, previous.target_reps if previous else goal.reps.min,
-                           Action.HOLD, ["No set on this leg today: same plan next time"],
+                           Action.HOLD, "No set on this leg today",
                            fail_shares=previous.fail_shares if previous else ())
     weight = sets[-1].weight_kg
-    reps_total = sum(s.reps for s in sets)
-    failed = [f for s in sets for f in s.rep_faults if f]
-    share = len(failed) / reps_total if reps_total else 0.0
-    shares = ((previous.fail_shares if previous else ()) + (share,))[-SESSIONS_FOR_DECREASE:]
-    if failed:
-        counts = Counter(f for faults in failed for f in set(faults))
+    faults = [f for s in sets for f in s.rep_faults]
+    reps_total = len(faults)
+    blocked = [f for f in faults if policy.blocking & set(f)]
+    heavy = [f for f in faults if policy.too_heavy & set(f)]
+    share = len(blocked) / reps_total if reps_total else 0.0
+    shares = ((previous.fail_shares if previous else ()) + (share,))[-policy.sessions_for_decrease:]
+    # Faults outside the rule coach: shown and counted, never holding the weight.
+    coach = _fault_counts(faults, drop=policy.blocking)
+    notes = [f"Also: {_reps(k)} {FAULT_WORDS[f]} — {FAULT_FIXES[f]}" for f, k in coach.most_common()]
+    target = min(goal.reps.max, max(goal.reps.min, min(s.target_reps for s in sets)))
+
+    def hold(cause: str, *first: str, reps: int = target) -> LegDecision:
+        return LegDecision(leg, weight, weight, reps, Action.HOLD, cause, [*first, *notes], fail_shares=shares)
+
+    def down(cause: str, *first: str) -> LegDecision:
+        nxt = stack.down(weight)
+        return LegDecision(leg, weight, nxt, target, Action.DECREASE if nxt < weight else Action.HOLD, cause,
+                           [*first, *notes], fail_shares=shares)
+
+    if heavy and len(heavy) / reps_total >= policy.too_heavy_share:
+        worst, _ = _fault_counts(heavy, keep=policy.too_heavy).most_common(1)[0]
+        named = " or ".join(FAULT_WORDS[f] for f in _fault_counts(heavy, keep=policy.too_heavy))
+        return down(f"{len(heavy)} of {reps_total} reps {named}: the weight is too heavy",
+                    *([policy.too_heavy_reason] if policy.too_heavy_reason else []), FAULT_FIXES[worst])
+    if blocked:
+        counts = _fault_counts(blocked, keep=policy.blocking)
         worst, n = counts.most_common(1)[0]
-        recent = shares[-SESSIONS_FOR_DECREASE:]
-        if len(recent) == SESSIONS_FOR_DECREASE and all(x >= FAIL_SHARE_FOR_DECREASE for x in recent):
-            nxt = stack.down(weight)
-            reasons = [f"{len(failed)} of {reps_total} reps failed two sessions running: "
-                       f"go down to {_kg(nxt)}", FAULT_FIXES[worst]]
-            return LegDecision(leg, weight, nxt, goal.reps.min,
-                               Action.DECREASE if nxt < weight else Action.HOLD, reasons, fail_shares=shares)
-        rep_word = "rep" if n == 1 else "reps"
-        reasons = [f"{n} {rep_word} {FAULT_WORDS[worst]}: keep {_kg(weight)}", FAULT_FIXES[worst]]
-        for f, k in counts.most_common()[1:]:
-            reasons.append(f"{k} {'rep' if k == 1 else 'reps'} {FAULT_WORDS[f]}")
-        target = min(goal.reps.max, max(goal.reps.min, min(s.target_reps for s in sets)))
-        return LegDecision(leg, weight, weight, target, Action.HOLD, reasons, fail_shares=shares)
+        recent = shares[-policy.sessions_for_decrease:]
+        if (len(recent) == policy.sessions_for_decrease
+                and all(x >= policy.fail_share_for_decrease for x in recent)):
+            return down(f"{len(blocked)} of {reps_total} reps failed {len(recent)} sessions running",
+                        FAULT_FIXES[worst])
+        others = [f"{_reps(k)} {FAULT_WORDS[f]}" for f, k in counts.most_common()[1:]]
+        return hold(f"{_reps(n)} {FAULT_WORDS[worst]}", FAULT_FIXES[worst], *others)
+    unseen = [(s.set_index, why) for s in sets for why in s.unchecked if why]
+    if unseen:
+        set_index, why = unseen[0]
+        in_sets = sorted({i for i, _ in unseen})
+        where = f"set {in_sets[0]}" if len(in_sets) == 1 else "sets " + ", ".join(map(str, in_sets))
+        return hold(f"{_reps(len(unseen))} in {where} could not be checked ({why}): same weight next time")
+    short = [s for s in sets if not s.completed or s.reps < s.target_reps]
+    if short:
+        s = short[0]
+        return hold(f"Set {s.set_index} ended after {s.reps} of {s.target_reps} reps: same weight next time")
+    if planned_sets is not None and len(sets) < planned_sets:
+        return hold(f"{len(sets)} of {planned_sets} planned sets done: same weight next time")
     if all(s.reps >= goal.reps.max for s in sets):
         nxt = stack.up(weight)
         if nxt == weight:
-            return LegDecision(leg, weight, weight, goal.reps.max, Action.HOLD,
-                               [f"Every rep passed at the top of the stack ({_kg(weight)})"], fail_shares=shares)
+            return hold(f"Every rep passed at the top of the stack ({_kg(weight)})", reps=goal.reps.max)
         return LegDecision(leg, weight, nxt, goal.reps.min, Action.INCREASE,
-                           [f"Every rep of every set passed with {goal.reps.max} reps: "
-                            f"go up to {_kg(nxt)} for {goal.reps.min} reps"], fail_shares=shares)
+                           f"Every rep of every set passed with {goal.reps.max} reps", notes, fail_shares=shares)
     best = min(s.reps for s in sets)
-    target = min(goal.reps.max, max(goal.reps.min, best + 1))
-    return LegDecision(leg, weight, weight, target, Action.HOLD,
-                       [f"Every rep passed: keep {_kg(weight)} and aim for {target} reps"], fail_shares=shares)
+    return hold("Every rep passed", reps=min(goal.reps.max, max(goal.reps.min, best + 1)))
 
 
 def balance_legs(decisions: dict[Leg, LegDecision], weaker: Leg | None, stack: Stack,
-                 allow_gap: bool = False) -> dict[Leg, LegDecision]:
+                 allow_gap: bool = False, gap_flag: float = 0.15) -> dict[Leg, LegDecision]:
     """Train both sides evenly: the stronger leg aims for the weaker leg's reps, the legs stay within
-    one stack step of each other (unless the member's record allows a gap), and a gap over 15 % is
-    flagged for the trainer."""
+    one stack step of each other (unless the member's record allows a gap), and a gap over `gap_flag`
+    of the heavier weight is flagged for the trainer."""
     if len(decisions) < 2:
         return decisions
     out = dict(decisions)
@@ -181,7 +234,7 @@ def balance_legs(decisions: dict[Leg, LegDecision], weaker: Leg | None, stack: S
     w, s = out[weaker], out[strong]
     if s.next_target_reps != w.next_target_reps:
         s = replace(s, next_target_reps=w.next_target_reps,
-                    reasons=[*s.reasons, f"Match your {weaker.value} leg: {w.next_target_reps} reps"])
+                    notes=[*s.notes, f"{w.next_target_reps} reps to match your {weaker.value} leg"])
     out[strong] = s
     heavy, light = sorted((weaker, strong), key=lambda lg: out[lg].next_weight_kg, reverse=True)
     h, lt = out[heavy], out[light]
@@ -189,10 +242,10 @@ def balance_legs(decisions: dict[Leg, LegDecision], weaker: Leg | None, stack: S
         capped = stack.snap(lt.next_weight_kg + stack.step_kg)
         action = (Action.INCREASE if capped > h.current_weight_kg else
                   Action.DECREASE if capped < h.current_weight_kg else Action.HOLD)
-        out[heavy] = h = replace(h, next_weight_kg=capped, action=action, reasons=[
-            *h.reasons, f"Kept within one step of your {light.value} leg: {_kg(capped)}"])
+        out[heavy] = h = replace(h, next_weight_kg=capped, action=action, notes=[
+            *h.notes, f"Kept within one step of your {light.value} leg ({_kg(lt.next_weight_kg)})"])
     gap = h.next_weight_kg - lt.next_weight_kg
-    if h.next_weight_kg > 0 and gap / h.next_weight_kg > LEG_GAP_FLAG:
+    if h.next_weight_kg > 0 and gap / h.next_weight_kg > gap_flag:
         flag = (f"Leg gap {gap / h.next_weight_kg:.0%}: {heavy.value} {_kg(h.next_weight_kg)}, "
                 f"{light.value} {_kg(lt.next_weight_kg)}")
         for lg in legs:

@@ -28,15 +28,19 @@ INPUTS = ("session.started", "set.started", "camera.rep", "load.rep", "set.ended
 
 
 class ProgressionSettings(Settings):
-    stack_plate_kg: float = Field(default=2.5, gt=0, le=50, description="Plate size of the stations' stacks")
-    stack_addon_kg: float = Field(default=1.25, ge=0, le=25, description="Add-on weight, 0 when none")
-    stack_min_kg: float = Field(default=2.5, ge=0, le=50, description="Lightest selectable weight")
-    stack_max_kg: float = Field(default=100.0, gt=0, le=200, description="Heaviest selectable weight")
+    # The stack comes from each exercise's YAML; a site whose stations differ sets these to override it.
+    stack_plate_kg: float | None = Field(default=None, gt=0, le=50, description="Plate size of the stations' stacks")
+    stack_addon_kg: float | None = Field(default=None, ge=0, le=25, description="Add-on weight, 0 when none")
+    stack_min_kg: float | None = Field(default=None, ge=0, le=50, description="Lightest selectable weight")
+    stack_max_kg: float | None = Field(default=None, gt=0, le=200, description="Heaviest selectable weight")
     worker: int = Field(default=0, ge=0, le=99, description="Worker number when several share the site")
     shared: bool = Field(default=False, description="Share the site's events with other workers ($share)")
 
-    def stack(self) -> Stack:
-        return Stack(self.stack_plate_kg, self.stack_addon_kg, self.stack_min_kg, self.stack_max_kg)
+    def stack(self) -> Stack | None:
+        """The site's override of the exercises' stacks, None when the operator set none."""
+        given = {k: v for k, v in (("plate_kg", self.stack_plate_kg), ("addon_kg", self.stack_addon_kg),
+                                   ("min_kg", self.stack_min_kg), ("max_kg", self.stack_max_kg)) if v is not None}
+        return Stack(**given) if given else None
 
 
 # Events whose handling reads nothing but their own station's state: a batch of them is folded in

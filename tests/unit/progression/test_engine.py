@@ -12,6 +12,9 @@ from shared.catalogue import default_catalogue
 from shared.store import MemoryRepo
 
 EX = "hamstring-curl-kickback"
+# A clean rep as the camera measures it: a 100° curl with the thigh, hips and torso still.
+CLEAN_METRICS = {"peak_knee_flexion_deg": 100.0, "thigh_excursion_deg": 3.0, "pelvis_rotation_deg": 2.0,
+                 "torso_change_deg": 1.0}
 
 
 class Station:
@@ -34,15 +37,22 @@ class Station:
         assert isinstance(out[0].data, c.MemberProfile)  # type: ignore[attr-defined]
         return out[0].data  # type: ignore[attr-defined,no-any-return]
 
-    def cam(self, t: float, faults: tuple[c.Fault, ...] = (), leg: c.Leg = c.Leg.LEFT, idx: int = 1):
+    def cam(self, t: float, faults: tuple[c.Fault, ...] = (), leg: c.Leg = c.Leg.LEFT, idx: int = 1,
+            metrics: dict[str, float] | None = None):
+        """A camera rep measured as `faults` would look (thigh swung 25°, hips opened 20°, 0.6 s return)."""
+        m = dict(CLEAN_METRICS if metrics is None else metrics)
+        if c.Fault.SWING in faults:
+            m["thigh_excursion_deg"] = 25.0
+        if c.Fault.HIP_ROTATION in faults:
+            m["pelvis_rotation_deg"] = 20.0
+        ecc = 0.6 if c.Fault.FAST_ECCENTRIC in faults else 2.0
         return self.send("camera.rep", c.CameraRep(leg=leg, rep_index=idx, start_t=t, end_t=t + 3.5,
-                                                   concentric_s=1.0, top_hold_s=0.5, eccentric_s=2.0,
-                                                   faults=list(faults)))
+                                                   concentric_s=1.0, top_hold_s=0.5, eccentric_s=ecc, metrics=m))
 
     def load(self, t: float, faults: tuple[c.Fault, ...] = (), idx: int = 1):
         return self.send("load.rep", c.LoadRep(rep_index=idx, start_t=t, end_t=t + 3.4, concentric_s=1.0,
                                                eccentric_s=2.0, peak_force_n=150, load_kg=12.4,
-                                               faults=list(faults)))
+                                               metrics={"start_tension_n": 120.0}, faults=list(faults)))
 
 
 def verdicts(out: list[c.Envelope]) -> list[c.RepVerdict]:
@@ -64,7 +74,8 @@ def test_camera_then_load_of_one_movement_is_one_rep_refined() -> None:
     assert (v3.rep_index, v3.sensors, v3.revision) == (2, [c.Sensor.LOAD], 0)
     summary = s.send("set.ended", c.SetEnded(session_id="s1", set_index=1, leg=c.Leg.LEFT, weight_kg=12.5,
                                              target_reps=8))[0].data  # type: ignore[attr-defined]
-    assert (summary.reps, summary.passed_reps) == (2, 1)
+    # The load cell alone could not check the thigh or the hips: that rep is unverified, not passed.
+    assert (summary.reps, summary.passed_reps, summary.unverified_reps) == (2, 0, 1)
     assert summary.faults_per_rep == [[c.Fault.JERK], []]
 
 
@@ -128,7 +139,7 @@ def test_swinging_reps_hold_the_weight_with_the_reason() -> None:
                        reps=10, weight=12.5)
     left = recs[0]
     assert left.action == c.Action.HOLD and left.next_weight_kg == 12.5
-    assert left.reasons[0] == "3 reps swung the thigh: keep 12.5 kg"
+    assert left.reasons[0] == "3 reps swung the thigh: keep 12.5 kg for 10 reps"
 
 
 def test_replay_command_prints_what_the_live_service_would_publish(tmp_path: Path) -> None:
@@ -211,3 +222,108 @@ def test_a_station_clock_that_jumps_back_mid_session_keeps_reps_in_the_set_under
     loose = verdicts(at("camera.rep", rep.model_copy(update={"start_t": 300.0, "end_t": 303.0}),
                         back + timedelta(seconds=40)))[0]
     assert loose.set_index is None
+
+
+def _replay(tmp_path: Path, log: list[c.Envelope], env: dict[str, str] | None = None) -> list[dict]:
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(e.to_json().decode() for e in log) + "\n")
+    import os
+    p = subprocess.run([sys.executable, "-m", "services.progression", "replay", str(path)], capture_output=True,
+                       text=True, timeout=60, env={**os.environ, **(env or {})})
+    assert p.returncode == 0, p.stderr
+    return [json.loads(x) for x in p.stdout.splitlines()]
+
+
+def _one_leg_session(s: Station, camera_in_set2: bool, reps: int = 10) -> None:
+    """Three clean sets of `reps` on the left leg, both sensors; set 2 without the camera unless asked."""
+    s.send("session.started", c.SessionStarted(session_id="s1", member_id="guest-1", exercise=EX, goal=s.goal,
+                                               leg_order=[c.Leg.LEFT], planned_sets=3))
+    t = 100.0
+    for k in (1, 2, 3):
+        s.send("set.started", c.SetStarted(session_id="s1", set_index=k, leg=c.Leg.LEFT, weight_kg=12.5,
+                                           target_reps=reps))
+        for r in range(1, reps + 1):
+            t += 5
+            if k != 2 or camera_in_set2:
+                s.cam(t, idx=r)
+            s.load(t + 0.1, idx=r)
+        s.send("set.ended", c.SetEnded(session_id="s1", set_index=k, leg=c.Leg.LEFT, weight_kg=12.5,
+                                       target_reps=reps))
+    s.send("session.ended", c.SessionEnded(session_id="s1", member_id="guest-1"))
+
+
+def test_replayed_session_with_a_set_seen_only_by_the_load_cell_holds_with_the_reason(tmp_path: Path) -> None:
+    seen, unseen = Station(), Station()
+    _one_leg_session(seen, camera_in_set2=True)
+    _one_leg_session(unseen, camera_in_set2=False)
+    rec_seen = [o for o in _replay(tmp_path, seen.log) if o["type"] == "recommendation"][0]["data"]
+    out = _replay(tmp_path, unseen.log)
+    rec = [o for o in out if o["type"] == "recommendation"][0]["data"]
+    assert rec_seen["action"] == "increase" and rec_seen["next_weight_kg"] == 13.75
+    assert rec["action"] == "hold" and rec["next_weight_kg"] == 12.5
+    assert rec["reasons"][0].startswith("10 reps in set 2 could not be checked (thigh still: the camera did not see")
+    assert "same weight next time" in rec["reasons"][0]
+    # Each rep of set 2 says which checks were not made, and why; the summary counts them as unverified.
+    v = [o["data"] for o in out if o["type"] == "rep.verdict" and o["data"]["set_index"] == 2][-1]
+    assert v["passed"] is False and v["verified"] is False and v["faults"] == []
+    unchecked = {ch["check"]: ch["why"] for ch in v["checks"] if ch["outcome"] == "not_checked"}
+    assert unchecked["swing"] == unchecked["hip_rotation"] == "the camera did not see this rep"
+    s2 = [o["data"] for o in out if o["type"] == "set.summary" and o["data"]["set_index"] == 2][-1]
+    assert (s2["passed_reps"], s2["unverified_reps"]) == (0, 10)
+
+
+def test_a_second_exercise_file_with_other_thresholds_changes_the_verdicts(tmp_path: Path) -> None:
+    """Rules are data: a copy of the exercise with a 2° swing limit, dropped in GYM_CATALOGUE_DIR, fails
+    the same measured reps that the built-in 15° limit passes, with no code change."""
+    import yaml
+
+    from shared.catalogue import BUILTIN_DIR
+
+    data = yaml.safe_load((BUILTIN_DIR / f"{EX}.yaml").read_text())
+    data["id"] = "strict-curl"
+    data["rules"]["swing_thigh_deg"]["value"] = 2.0
+    folder = tmp_path / "exercises"
+    folder.mkdir()
+    (folder / "strict-curl.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    logs = {}
+    for ex_id in (EX, "strict-curl"):
+        s = Station()
+        s.send("session.started", c.SessionStarted(session_id="s1", member_id="guest-1", exercise=ex_id,
+                                                   goal="strength_control", leg_order=[c.Leg.LEFT]))
+        s.send("set.started", c.SetStarted(session_id="s1", set_index=1, leg=c.Leg.LEFT, weight_kg=12.5,
+                                           target_reps=8))
+        s.cam(10.0)  # the thigh moved 3°
+        logs[ex_id] = s.log
+    env = {"GYM_CATALOGUE_DIR": str(folder)}
+    built_in = [o["data"] for o in _replay(tmp_path, logs[EX], env) if o["type"] == "rep.verdict"][0]
+    strict = [o["data"] for o in _replay(tmp_path, logs["strict-curl"], env) if o["type"] == "rep.verdict"][0]
+    assert built_in["passed"] is True and built_in["faults"] == []
+    assert strict["passed"] is False and strict["faults"] == ["swing"]
+    swing = next(ch for ch in strict["checks"] if ch["check"] == "swing")
+    assert (swing["value"], swing["limit"]) == (3.0, 2.0)
+
+
+def test_a_members_range_of_motion_is_recorded_from_their_first_clean_reps_and_then_judges_range() -> None:
+    s = Station(goal="strength_control")
+    prof = s.enrol()
+    mid = prof.member.member_id  # type: ignore[union-attr]
+    s.send("session.started", c.SessionStarted(session_id="s1", member_id=mid, exercise=EX, goal=s.goal,
+                                               leg_order=[c.Leg.LEFT]))
+    s.send("set.started", c.SetStarted(session_id="s1", set_index=1, leg=c.Leg.LEFT, weight_kg=5, target_reps=6))
+    for r, peak in enumerate((96.0, 104.0, 100.0, 130.0), start=1):
+        s.cam(10.0 * r, idx=r, metrics={**CLEAN_METRICS, "peak_knee_flexion_deg": peak})
+    s.send("session.ended", c.SessionEnded(session_id="s1", member_id=mid))
+    member = s.repo.member(mid)
+    assert member is not None and member.rom_deg == {c.Leg.LEFT: 100.0}  # median of the first three
+    # Next session: 72° passes the 70° floor but is short of three quarters of this member's 100°.
+    s.send("session.started", c.SessionStarted(session_id="s2", member_id=mid, exercise=EX, goal=s.goal,
+                                               leg_order=[c.Leg.LEFT]))
+    s.send("set.started", c.SetStarted(session_id="s2", set_index=1, leg=c.Leg.LEFT, weight_kg=5, target_reps=6))
+    v = verdicts(s.cam(500.0, metrics={**CLEAN_METRICS, "peak_knee_flexion_deg": 72.0}))[0]
+    assert v.faults == [c.Fault.PARTIAL_RANGE]
+    rng = next(ch for ch in v.checks if ch.check is c.Check.RANGE)
+    assert (rng.value, rng.limit) == (72.0, 75.0)
+    # 130° with the thigh moving 9° (over half the 15° swing limit, under the limit): past the controlled range.
+    v = verdicts(s.cam(510.0, idx=2, metrics={**CLEAN_METRICS, "peak_knee_flexion_deg": 130.0,
+                                              "thigh_excursion_deg": 9.0}))[0]
+    assert v.faults == [c.Fault.OVERREACH]
