@@ -22,9 +22,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from services.procs import Child, service_env
 from shared.contract import (
+    CHECK_WORDS,
     FAULT_WORDS,
     ContractError,
     Envelope,
+    Outcome,
+    RepVerdict,
     RepVerdictEvent,
     SessionEndedEvent,
     parse_event,
@@ -34,7 +37,26 @@ from shared.servers import PrivateMosquitto, PrivateRedis, free_port, wait_port
 from shared.store import RedisStore, connect
 from shared.topics import all_events_filter
 
-QUIET = {"camera.pose", "load.trace"}  # high-rate streams: not narrated
+# High-rate streams, and the sensors' own reps (each rep is told once, as its verdict): not narrated.
+QUIET = {"camera.pose", "load.trace", "camera.rep", "load.rep", "set.ended"}
+# A rep's verdict is told once both sensors have judged it, or this long after its first verdict
+# (the camera and load cell close a rep within a second of each other).
+SETTLE_S = 1.5
+_MARK = {Outcome.PASSED: "✓", Outcome.FAILED: "✗", Outcome.NOT_CHECKED: "?"}
+
+
+def describe_verdict(v: RepVerdict) -> str:
+    """One rep as a member would read it: the outcome, then every check with its mark and measure."""
+    head = {"passed": "PASSED", "failed": "FAILED: " + ", ".join(FAULT_WORDS[f] for f in v.faults),
+            "unverified": "NOT VERIFIED (no fault seen, but not every blocking check could be made)"}[v.status]
+    parts = []
+    for ch in v.checks:
+        measure = f" {ch.value:g}/{ch.limit:g}" if ch.value is not None and ch.limit is not None else ""
+        why = f" ({ch.why})" if ch.outcome is Outcome.NOT_CHECKED and ch.why else ""
+        shown = measure if ch.outcome is Outcome.FAILED else ""
+        parts.append(f"{CHECK_WORDS[ch.check]} {_MARK[ch.outcome]}{shown}{why}")
+    checks = ("\n" + " " * 16 + "checks: " + "; ".join(parts)) if parts else ""
+    return f"rep {v.rep_index} ({v.leg.value} leg) {head} [seen by {'+'.join(v.sensors)}]{checks}"
 
 
 def describe(ev: Envelope) -> str:
@@ -43,24 +65,35 @@ def describe(ev: Envelope) -> str:
     if t == "station.status":
         return f"{d.service} is {d.state.value}" + (f" ({d.detail})" if d.detail else "")
     if t == "rep.verdict":
-        words = "PASSED" if d.passed else "FAILED: " + ", ".join(FAULT_WORDS[f] for f in d.faults)
-        return f"verdict rep {d.rep_index} ({d.leg.value} leg) {words} [judged by {'+'.join(d.sensors)}]"
-    if t == "camera.rep":
-        return (f"camera saw rep {d.rep_index}: curl {d.concentric_s:.1f}s, return {d.eccentric_s:.1f}s, "
-                f"knee {d.metrics.get('peak_knee_flexion_deg', 0):.0f}°"
-                + (f", faults {[f.value for f in d.faults]}" if d.faults else ""))
-    if t in ("set.started", "set.ended"):
-        return f"{t}: set {d.set_index}, {d.leg.value} leg, {d.weight_kg} kg, {d.target_reps} reps"
+        return describe_verdict(d)
+    if t == "set.started":
+        return f"set {d.set_index} started: {d.leg.value} leg, {d.weight_kg:g} kg, {d.target_reps} reps"
+    if t == "set.summary":
+        extra = f", {d.unverified_reps} not verified" if d.unverified_reps else ""
+        return (f"set {d.set_index} ({d.leg.value} leg) done: {d.passed_reps} of {d.reps} reps passed{extra}")
+    if t == "recommendation":
+        reasons = "".join("\n" + " " * 16 + "- " + r for r in d.reasons)
+        return (f"NEXT TIME, {d.leg.value} leg: {d.action.value} → {d.next_weight_kg:g} kg for "
+                f"{d.next_target_reps} reps{reasons}" + "".join("\n" + " " * 16 + "! " + f for f in d.flags))
     if t == "session.started":
-        return f"session started: {d.member_name or d.member_id}, goal {d.goal}"
+        sets = f", {d.planned_sets} sets per leg" if d.planned_sets else ""
+        return f"session started: {d.member_name or d.member_id}, goal {d.goal}{sets}"
+    if t == "session.ended":
+        return f"session ended ({d.reason})"
     return t
 
 
 class Narrator:
+    """Prints each event of the site as it happens; a rep once, when its verdict has settled."""
+
     def __init__(self, port: int, site: str) -> None:
-        self.verdicts: list[RepVerdictEvent] = []
+        self.verdicts: list[RepVerdictEvent] = []  # the settled verdict of each rep
         self.sessions_ended = 0
         self.t0 = time.monotonic()
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[object, ...], tuple[float, RepVerdictEvent]] = {}
+        self._stop = threading.Event()
+        threading.Thread(target=self._settle_loop, daemon=True, name="narrator-settle").start()
         self.c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id("demo-narrator"),
                              protocol=mqtt.MQTTv5)
         self.c.on_connect = lambda c, *_: c.subscribe(all_events_filter(site), qos=1)
@@ -76,13 +109,41 @@ class Narrator:
             return
         if ev.type in QUIET:  # type: ignore[attr-defined]
             return
-        if isinstance(ev, RepVerdictEvent):
-            self.verdicts.append(ev)
-        if isinstance(ev, SessionEndedEvent):
-            self.sessions_ended += 1
+        with self._lock:
+            if isinstance(ev, RepVerdictEvent):
+                v = ev.data
+                key = (ev.station_id, v.session_id, v.set_index, v.leg, v.rep_index, v.start_t if v.set_index is None
+                       else 0)
+                first = self._pending.get(key, (time.monotonic(), ev))[0]
+                self._pending[key] = (first, ev)
+                if len(v.sensors) > 1:
+                    self._flush([key])
+                return
+            if ev.type in ("set.summary", "session.ended", "recommendation"):  # type: ignore[attr-defined]
+                self._flush(list(self._pending))  # a set's reps are told before its summary
+            if isinstance(ev, SessionEndedEvent):
+                self.sessions_ended += 1
+            self._say(ev)
+
+    def _say(self, ev: Envelope) -> None:
         print(f"{time.monotonic() - self.t0:6.1f}s  {ev.station_id:<6} {describe(ev)}", flush=True)
 
+    def _flush(self, keys: list[tuple[object, ...]]) -> None:
+        for key in keys:
+            _, ev = self._pending.pop(key)
+            self.verdicts.append(ev)
+            self._say(ev)
+
+    def _settle_loop(self) -> None:
+        while not self._stop.wait(0.2):
+            now = time.monotonic()
+            with self._lock:
+                self._flush([k for k, (first, _) in self._pending.items() if now - first >= SETTLE_S])
+
     def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            self._flush(list(self._pending))
         self.c.loop_stop()
         self.c.disconnect()
 
@@ -154,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     n = len(narrator.verdicts) if narrator else 0
     passed = sum(1 for v in narrator.verdicts if v.data.passed) if narrator else 0
-    print(f"done: {n} verdicts ({passed} passed), {stored} stored in Redis; every process stopped")
+    print(f"done: {n} reps told ({passed} passed), {stored} verdicts stored in Redis; every process stopped")
     if args.once and n == 0:
         rc = 1
     return rc

@@ -121,7 +121,7 @@ class FormRules(_Strict):
     brief_pause_s: Limit = Field(description="Least top hold that is a pause, for goals without a squeeze time")
     kick_peak_ratio: Limit = Field(description="Cable tension over the static load that is a kick (jerk)")
     kick_concentric_s: Limit = Field(description="A curl faster than this is thrown, not curled (jerk)")
-    too_heavy_share: Limit = Field(description="Share of a session's reps with a too-heavy fault that lowers the weight")
+    too_heavy_share: Limit = Field(description="Share of a session's reps with a too-heavy fault that lowers weight")
     fail_share_for_decrease: Limit = Field(description="Share of failed reps, sessions running, that lowers the weight")
     sessions_for_decrease: Limit = Field(description="Sessions running for fail_share_for_decrease")
     leg_gap_flag: Limit = Field(description="Leg weight gap (share of the heavier) flagged for the trainer")
@@ -207,3 +207,26 @@ def default_catalogue() -> dict[str, Exercise]:
 
 
 DEFAULT_EXERCISE = "hamstring-curl-kickback"
+
+
+def rules_table(ex: Exercise) -> str:
+    """The exercise's rules as the YAML holds them, as a Markdown table (docs/PROGRESSION.md, docs/CAMERA.md)."""
+    rows = ["| rule | value | why |", "|---|---|---|"]
+    rows.append(f"| blocking faults | {', '.join(f.value for f in ex.progression.blocking_faults)} | "
+                f"the progression rule names them: {ex.progression.rule} |")
+    if ex.progression.too_heavy_faults:
+        rows.append(f"| too-heavy faults | {', '.join(f.value for f in ex.progression.too_heavy_faults)} | "
+                    f"{ex.progression.too_heavy_reason} |")
+    for name, limit in ex.rules:
+        rows.append(f"| `{name}` | {limit.value:g} | {' '.join(limit.reason.split())} |")
+    rows.append(f"| `beginner_start_kg` | {ex.beginner_start_kg:g} | {ex.beginner_start_reason} |")
+    s = ex.stack
+    rows.append(f"| `stack` | {s.plate_kg:g} kg plates + {s.addon_kg:g} kg add-on, {s.min_kg:g}–{s.max_kg:g} kg | "
+                "the station's stack: one step up or down is the smallest selectable change |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # python -m shared.catalogue [EXERCISE]: print the rule table
+    import sys
+
+    print(rules_table(default_catalogue()[sys.argv[1] if len(sys.argv) > 1 else DEFAULT_EXERCISE]))

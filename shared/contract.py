@@ -318,7 +318,8 @@ class SetSummary(Model):
     reps: int = Field(ge=0, le=1000, description="Reps done")
     passed_reps: int = Field(ge=0, le=1000, description="Reps that passed")
     faults_per_rep: list[list[Fault]] = Field(default_factory=list, description="Faults of each rep in order")
-    unverified_reps: int = Field(default=0, ge=0, le=1000, description="Reps with no fault but a blocking check not made")
+    unverified_reps: int = Field(
+        default=0, ge=0, le=1000, description="Reps with no fault but a blocking check not made")
     planned_sets: int | None = Field(default=None, ge=1, le=20, description="Sets per leg the member chose")
 
 

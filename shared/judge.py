@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from shared.catalogue import Exercise, FormRules, Goal
 from shared.contract import (
@@ -43,9 +44,25 @@ NO_CAMERA = "the camera did not see this rep"
 NO_LOAD = "the load cell did not report this rep"
 
 
+class Checked(NamedTuple):
+    """One check's outcome; the same fields as the contract's `RepCheck`, which `Judgement.checks` builds.
+
+    A plain tuple on the hot path (every rep event): the contract model is validated once, in bulk,
+    when the verdict is built.
+    """
+
+    check: Check
+    outcome: Outcome
+    blocking: bool
+    sensor: Sensor | None = None
+    value: float | None = None
+    limit: float | None = None
+    why: str = ""
+
+
 @dataclass(frozen=True)
 class Judgement:
-    checks: tuple[RepCheck, ...]
+    results: tuple[Checked, ...]
     faults: tuple[Fault, ...]  # sorted, each once
     verified: bool
 
@@ -54,11 +71,24 @@ class Judgement:
         return self.verified and not self.faults
 
     @property
-    def sensors(self) -> list[Sensor]:
-        return sorted({c.sensor for c in self.checks if c.sensor is not None})
+    def checks(self) -> list[RepCheck]:
+        return [RepCheck.model_validate(c._asdict()) for c in self.results]
 
-    def unchecked(self, blocking_only: bool = True) -> list[RepCheck]:
-        return [c for c in self.checks if c.outcome is Outcome.NOT_CHECKED and (c.blocking or not blocking_only)]
+    def checks_data(self) -> list[dict[str, Any]]:
+        """The checks as the contract's `RepCheck` fields, for a verdict validated in one step."""
+        return [c._asdict() for c in self.results]
+
+    @property
+    def sensors(self) -> list[Sensor]:
+        return sorted({c.sensor for c in self.results if c.sensor is not None})
+
+    def unchecked(self, blocking_only: bool = True) -> list[Checked]:
+        return [c for c in self.results if c.outcome is Outcome.NOT_CHECKED and (c.blocking or not blocking_only)]
+
+    def first_unchecked(self) -> str:
+        """The first blocking check not made and why ("hips square: the camera did not see this rep"), or ""."""
+        missing = self.unchecked()
+        return f"{CHECK_WORDS[missing[0].check]}: {missing[0].why}" if missing else ""
 
     def reasons(self) -> list[str]:
         """Plain words: each fault, then each blocking check that could not be made and why."""
@@ -68,18 +98,16 @@ class Judgement:
 
 
 def _check(check: Check, outcome: Outcome, blocking: frozenset[Fault], sensor: Sensor | None = None,
-           value: float | None = None, limit: float | None = None, why: str = "") -> RepCheck:
-    # Built from measured floats and the catalogue's limits only: no validation needed on this hot path.
-    return RepCheck.model_construct(check=check, outcome=outcome, blocking=CHECK_FAULT[check] in blocking,
-                                    sensor=sensor, value=None if value is None else round(value, 3),
-                                    limit=None if limit is None else round(limit, 3), why=why)
+           value: float | None = None, limit: float | None = None, why: str = "") -> Checked:
+    return Checked(check, outcome, CHECK_FAULT[check] in blocking, sensor,
+                   None if value is None else round(value, 3), None if limit is None else round(limit, 3), why)
 
 
-def _over(check: Check, value: float, limit: float, sensor: Sensor, blocking: frozenset[Fault]) -> RepCheck:
+def _over(check: Check, value: float, limit: float, sensor: Sensor, blocking: frozenset[Fault]) -> Checked:
     return _check(check, Outcome.FAILED if value > limit else Outcome.PASSED, blocking, sensor, value, limit)
 
 
-def _under(check: Check, value: float, limit: float, sensor: Sensor, blocking: frozenset[Fault]) -> RepCheck:
+def _under(check: Check, value: float, limit: float, sensor: Sensor, blocking: frozenset[Fault]) -> Checked:
     return _check(check, Outcome.FAILED if value < limit else Outcome.PASSED, blocking, sensor, value, limit)
 
 
@@ -92,7 +120,7 @@ def judge(exercise: Exercise, goal: Goal | None, camera: CameraRep | None, load:
     """
     r: FormRules = exercise.rules
     blocking = frozenset(exercise.progression.blocking_faults)
-    checks: list[RepCheck] = []
+    checks: list[Checked] = []
     add = checks.append
 
     # ---- what only the camera measures: thigh, pelvis, torso, the knee's range, the top hold
@@ -193,8 +221,9 @@ def judge(exercise: Exercise, goal: Goal | None, camera: CameraRep | None, load:
 
     # Faults a sensor reported itself count too (an older unit's, or one only it can see).
     reported = set(camera.faults if camera is not None else ()) | set(load.faults if load is not None else ())
-    checks = [c if c.outcome is Outcome.FAILED or CHECK_FAULT[c.check] not in reported
-              else c.model_copy(update={"outcome": Outcome.FAILED}) for c in checks]
+    if reported:
+        checks = [c if c.outcome is Outcome.FAILED or CHECK_FAULT[c.check] not in reported
+                  else c._replace(outcome=Outcome.FAILED) for c in checks]
     faults = {CHECK_FAULT[c.check] for c in checks if c.outcome is Outcome.FAILED} | reported
     verified = all(c.outcome is not Outcome.NOT_CHECKED for c in checks if c.blocking)
     return Judgement(tuple(checks), tuple(sorted(faults)), verified)

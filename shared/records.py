@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contract import CHECK_WORDS, CameraRep, Fault, IdMethod, Leg, LoadRep, MemberInfo, Outcome, RepVerdict
+from shared.contract import CameraRep, Fault, IdMethod, Leg, LoadRep, MemberInfo, RepVerdict
 
 
 class Record(BaseModel):
@@ -22,7 +22,8 @@ class RepRecord(Record):
     end_t: float
     camera: CameraRep | None = None
     load: LoadRep | None = None
-    verdict: RepVerdict | None = None
+    verdict: RepVerdict | None = None  # the latest verdict's outcome (its checks are in the published one)
+    unchecked: str = ""  # the first blocking check not made and why; "" when every one was made
     made: datetime | None = None  # when the first sensor's event was made (station clock, UTC)
 
 
@@ -42,21 +43,11 @@ class SetRecord(Record):
 
     def rep_unchecked(self) -> tuple[str, ...]:
         """Per rep: "" when every blocking check was made, else the first one that was not, and why."""
-        return tuple(_unchecked(r.verdict) for r in self.reps)
+        return tuple("not judged yet" if r.verdict is None else "" if r.verdict.verified else
+                     r.unchecked or "not checked" for r in self.reps)
 
     def unverified_reps(self) -> int:
         return sum(1 for r in self.reps if r.verdict is not None and r.verdict.status == "unverified")
-
-
-def _unchecked(v: RepVerdict | None) -> str:
-    if v is None:
-        return "not judged yet"
-    if v.verified:
-        return ""
-    missing = [c for c in v.checks if c.blocking and c.outcome is Outcome.NOT_CHECKED]
-    if not missing:
-        return "not checked"
-    return f"{CHECK_WORDS[missing[0].check]}: {missing[0].why}"
 
 
 class SessionRecord(Record):

@@ -149,7 +149,7 @@ class Engine:
             for s in fresh.sets:
                 for r in s.reps:
                     if r.verdict is not None:
-                        r.verdict = self._judge(r, fresh, s, r.verdict.revision)
+                        self._judge(r, fresh, s, r.verdict.revision)
         else:
             st.current_set = None
         st.session = fresh
@@ -177,8 +177,8 @@ class Engine:
         for r in claimed:
             r.rep_index = len(new.reps) + 1
             new.reps.append(r)
-            r.verdict = self._judge(r, st.session, new, (r.verdict.revision + 1) if r.verdict else 0)
-            repo.add_verdict(ev.station_id, out.add("rep.verdict", r.verdict), assigned=True)
+            v = self._judge(r, st.session, new, (r.verdict.revision + 1) if r.verdict else 0)
+            repo.add_verdict(ev.station_id, out.add("rep.verdict", v), assigned=True)
         repo.save_station(ev.station_id, st)
 
     def _set_ended(self, ev: SetEndedEvent, repo: Repo, out: _Out) -> None:
@@ -246,9 +246,9 @@ class Engine:
         setattr(rec, sensor, d)
         rec.start_t, rec.end_t = min(rec.start_t, d.start_t), max(rec.end_t, d.end_t)
         revision = 0 if rec.verdict is None else rec.verdict.revision + 1
-        rec.verdict = self._judge(rec, sess, target, revision)
+        v = self._judge(rec, sess, target, revision)
         repo.save_station(ev.station_id, st)
-        repo.add_verdict(ev.station_id, out.add("rep.verdict", rec.verdict), assigned=True)
+        repo.add_verdict(ev.station_id, out.add("rep.verdict", v), assigned=True)
         if target.ended and sess is not None:
             out.add("set.summary", self._summary(sess, target))  # the summary sent was short
 
@@ -277,22 +277,28 @@ class Engine:
                             end_t=d.end_t, made=ev.ts)
             st.loose = [*st.loose, rec][-LOOSE_KEPT:]
         setattr(rec, sensor, d)
-        rec.verdict = self._judge(rec, None, None, 0 if rec.verdict is None else rec.verdict.revision + 1)
+        v = self._judge(rec, None, None, 0 if rec.verdict is None else rec.verdict.revision + 1)
         repo.save_station(ev.station_id, st)
-        repo.add_verdict(ev.station_id, out.add("rep.verdict", rec.verdict), assigned=False)
+        repo.add_verdict(ev.station_id, out.add("rep.verdict", v), assigned=False)
 
     def _judge(self, rec: RepRecord, session: SessionRecord | None, s: SetRecord | None,
                revision: int = 0) -> RepVerdict:
-        """The one judge (`shared.judge`) on what the sensors measured, for the session's exercise and goal."""
+        """The one judge (`shared.judge`) on what the sensors measured, for the session's exercise and goal:
+        records the outcome on `rec` and returns the verdict to publish, with every check."""
         ex = self.exercise_of(session)
         leg = s.leg if s else rec.leg
         j = judge(ex, self.goal_of(session), rec.camera, rec.load, first_of_set=s is not None and rec.rep_index == 1,
                   rom_deg=session.rom_deg.get(leg) if session is not None else None)
-        return RepVerdict.model_construct(
-            session_id=session.session_id if session and s else None, set_index=s.set_index if s else None,
-            leg=leg, rep_index=rec.rep_index, start_t=rec.start_t, end_t=rec.end_t,
-            passed=j.passed, faults=list(j.faults), sensors=j.sensors, revision=min(revision, 10),
-            reasons=j.reasons()[:20], verified=j.verified, checks=list(j.checks))
+        fields = {"session_id": session.session_id if session and s else None,
+                  "set_index": s.set_index if s else None, "leg": leg, "rep_index": rec.rep_index,
+                  "start_t": rec.start_t, "end_t": rec.end_t, "passed": j.passed, "faults": j.faults,
+                  "sensors": j.sensors, "revision": min(revision, 10), "reasons": j.reasons()[:20],
+                  "verified": j.verified}
+        # The station's live state keeps the outcome and the first check not made; the checks themselves
+        # travel in the published verdict (and its history), not in the state every event rewrites.
+        rec.unchecked = j.first_unchecked()
+        rec.verdict = RepVerdict.model_validate(fields)
+        return RepVerdict.model_validate({**fields, "checks": j.checks_data()})
 
     # ------------------------------------------------------------ end of session
 

@@ -199,7 +199,7 @@ def decide_leg(leg: Leg, goal: Goal, stack: Stack, sets: Sequence[SetResult], pr
         return hold(f"{_reps(n)} {FAULT_WORDS[worst]}", FAULT_FIXES[worst], *others)
     unseen = [(s.set_index, why) for s in sets for why in s.unchecked if why]
     if unseen:
-        set_index, why = unseen[0]
+        why = unseen[0][1]
         in_sets = sorted({i for i, _ in unseen})
         where = f"set {in_sets[0]}" if len(in_sets) == 1 else "sets " + ", ".join(map(str, in_sets))
         return hold(f"{_reps(len(unseen))} in {where} could not be checked ({why}): same weight next time")
