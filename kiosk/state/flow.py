@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from kiosk.state.station import StationState
+from kiosk.state.station import StationState, Tally
 from shared.catalogue import Exercise, Goal
 from shared.contract import (
+    FAULT_WORDS,
     CameraPoseEvent,
     Envelope,
     IdMethod,
@@ -85,6 +86,7 @@ class Flow:
     pending: str | None = None  # correlation id of the lookup or enrol we wait for
     pending_token: tuple[IdMethod, str] | None = None
     goal: Goal | None = None
+    sets_per_leg: int = 0  # the member's choice within the goal's range; the same for both legs
     session_id: str | None = None
     plan: list[PlannedSet] = field(default_factory=list)
     set_pos: int = 0
@@ -173,11 +175,55 @@ class Flow:
     def choose_goal(self, goal_id: str) -> None:
         self.touch()
         self.goal = self.exercise.goal(goal_id)
-        self.plan = self._plan_for(self.goal)
+        self.sets_per_leg = self.default_sets(self.goal)
+        self.plan = self._plan_for(self.goal, self.sets_per_leg)
         self.set_pos = 0
         self._to(Page.SETUP)
 
-    def _plan_for(self, goal: Goal) -> list[PlannedSet]:
+    def default_sets(self, goal: Goal) -> int:
+        """The sets per leg the site planned for this member (the weaker leg's, listed first), when the
+        goal allows that many; else the goal's least."""
+        planned = self.profile.plan[0].sets if self.profile and self.profile.plan else None
+        return planned if planned is not None and goal.sets.min <= planned <= goal.sets.max else goal.sets.min
+
+    @property
+    def sets_choosable(self) -> bool:
+        """The set count can change on the setup page, before the session's first set only: once a set
+        is under way the plan the site was told (`planned_sets`) stands."""
+        return self.page == Page.SETUP and self.session_id is None and self.goal is not None
+
+    @property
+    def can_add_set(self) -> bool:
+        return self.sets_choosable and self.goal is not None and self.sets_per_leg < self.goal.sets.max
+
+    @property
+    def can_remove_set(self) -> bool:
+        return self.sets_choosable and self.goal is not None and self.sets_per_leg > self.goal.sets.min
+
+    def change_sets(self, delta: int) -> None:
+        """The member's + or − on the setup page: one set more or fewer per leg, within the goal's range."""
+        self.touch()
+        if not self.sets_choosable or self.goal is None:
+            return
+        n = min(self.goal.sets.max, max(self.goal.sets.min, self.sets_per_leg + delta))
+        if n != self.sets_per_leg:
+            self.sets_per_leg = n
+            self.plan = self._plan_for(self.goal, n)
+            self.set_pos = 0
+            self.changed()
+
+    @property
+    def sets_note(self) -> str:
+        """The range the member chooses in and the default, e.g. 'Tempo focus: 2–4 sets per leg · planned for
+        you: 3'."""
+        g = self.goal
+        if g is None:
+            return ""
+        if g.sets.min == g.sets.max:
+            return f"{g.name}: {g.sets.min} sets per leg"
+        return f"{g.name}: {g.sets.min}–{g.sets.max} sets per leg · planned for you: {self.default_sets(g)}"
+
+    def _plan_for(self, goal: Goal, n: int) -> list[PlannedSet]:
         planned = {p.leg: p for p in (self.profile.plan if self.profile else [])}
         legs = list(planned) or [Leg.LEFT, Leg.RIGHT]  # the site lists the weaker leg first
         out = []
@@ -185,7 +231,7 @@ class Flow:
             p = planned.get(leg)
             weight = p.weight_kg if p else self.exercise.beginner_start_kg
             reps = p.target_reps if p and goal.reps.min <= p.target_reps <= goal.reps.max else goal.reps.min
-            n = goal.sets.min
+            # Both legs get the same number of sets: "Train both sides evenly" (the seed's tip).
             out += [PlannedSet(leg, i, n, weight, reps) for i in range(1, n + 1)]
         return out
 
@@ -203,7 +249,8 @@ class Flow:
             legs = list(dict.fromkeys(p.leg for p in self.plan))
             self.outbox("session.started", SessionStarted(
                 session_id=self.session_id, member_id=self.member.member_id, member_name=self.member.name,
-                exercise=self.exercise.id, goal=self.goal.id, leg_order=legs))
+                exercise=self.exercise.id, goal=self.goal.id, leg_order=legs,
+                planned_sets=self.sets_per_leg))
         cur = self.current
         self.station = StationState(broker_online=self.station.broker_online)
         self.outbox("set.started", SetStarted(session_id=self.session_id, set_index=cur.index, leg=cur.leg,
@@ -250,6 +297,31 @@ class Flow:
     def _to(self, page: Page) -> None:
         self.page = page
         self.changed()
+
+    # ------------------------------------------------------------ how it went (set summaries from the site)
+
+    @property
+    def legs(self) -> list[Leg]:
+        return list(dict.fromkeys(p.leg for p in self.plan)) or [Leg.LEFT, Leg.RIGHT]
+
+    def tally(self, leg: Leg) -> Tally:
+        """A leg's reps so far by outcome: passed, failed, not checked."""
+        return Tally.of_summaries(s for s in self.summaries if s.leg == leg)
+
+    @property
+    def last_set_tally(self) -> Tally | None:
+        return Tally.of_summaries(self.summaries[-1:]) if self.summaries else None
+
+    def fault_text(self, leg: Leg) -> str:
+        """'2× swung the thigh, 1× dropped the return', most frequent first, or 'no faults'."""
+        counts: dict[str, int] = {}
+        for s in self.summaries:
+            if s.leg == leg:
+                for rep in s.faults_per_rep:
+                    for fl in rep:
+                        counts[FAULT_WORDS[fl]] = counts.get(FAULT_WORDS[fl], 0) + 1
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])  # stable: ties keep their first-seen order
+        return ", ".join(f"{n}× {w}" for w, n in ranked) or "no faults"
 
     # ------------------------------------------------------------ time
 

@@ -6,6 +6,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QMainWindow, QVBoxLayout, QWidget
 
 from kiosk.state.station import StationState, verdict_text
+from kiosk.ui.window import STATUS_COLOURS
 
 STYLE = """
 QWidget { background: #101418; color: #f2f4f5; font-family: 'DejaVu Sans'; font-size: 28px; }
@@ -44,9 +45,9 @@ class StationWindow(QMainWindow):
         s = self.state
         self.banner.setVisible(not s.broker_online)
         self.count.setText(str(s.reps))
-        self.summary.setText(f"{s.passed} of {s.reps} reps passed" if s.reps else "Waiting for your first rep")
+        self.summary.setText(s.tally.text if s.reps else "Waiting for your first rep")
         self.list.clear()
         for v in reversed(s.verdicts):
             item = QListWidgetItem(verdict_text(v))
-            item.setForeground(Qt.GlobalColor.green if v.passed else Qt.GlobalColor.yellow)
+            item.setForeground(STATUS_COLOURS[v.status])  # passed, failed and not checked each their own
             self.list.addItem(item)

@@ -27,11 +27,15 @@ from PyQt6.QtWidgets import (
 )
 
 from kiosk.state.flow import BadgeReader, Flow, Page
-from kiosk.state.station import verdict_text
-from shared.contract import FAULT_FIXES, FAULT_WORDS, Fault, IdMethod, Leg
+from kiosk.state.station import SYMBOLS, Status, Tally, verdict_text
+from shared.contract import IdMethod, Leg
 
 STYLESHEET = (Path(__file__).with_name("style.qss")).read_text()
-PASS_COLOUR, FAIL_COLOUR = QColor("#3DDC84"), QColor("#FFB000")  # the stylesheet's pass and accent colours
+# The stylesheet's pass, accent and not-checked colours: a rep that could not be checked is neither green
+# nor amber, so a member never reads it as a good rep or as a fault.
+PASS_COLOUR, FAIL_COLOUR, UNVERIFIED_COLOUR = QColor("#3DDC84"), QColor("#FFB000"), QColor("#8AB4F8")
+STATUS_COLOURS: dict[Status, QColor] = {"passed": PASS_COLOUR, "failed": FAIL_COLOUR,
+                                        "unverified": UNVERIFIED_COLOUR}
 PAGES = [Page.ATTRACT, Page.WELCOME, Page.SETUP, Page.EXECUTION, Page.REST, Page.SUMMARY]
 INFO_INDEX, OPERATOR_INDEX = len(PAGES), len(PAGES) + 1
 
@@ -66,6 +70,20 @@ def clear(layout: QLayout) -> None:
 
 def kg(x: float) -> str:
     return f"{x:g} kg"
+
+
+def tally_html(t: Tally) -> str:
+    """The tally as it reads on screen: the plain sentence when every rep was checked; otherwise each
+    outcome in its own colour and symbol, so 'not checked' stands apart from passed and failed."""
+    if not t.unverified:
+        return t.text
+    parts = [f"<span style='color:{STATUS_COLOURS[st].name()}'>{SYMBOLS[st]} {words}</span>" for st, words in t.parts()]
+    return ", ".join(parts) + f" of {t.reps}"
+
+
+def unverified_html(t: Tally) -> str:
+    note = t.unverified_note
+    return f"<br><span style='color:{UNVERIFIED_COLOUR.name()}'>{SYMBOLS['unverified']} {note}</span>" if note else ""
 
 
 class KioskWindow(QMainWindow):
@@ -251,13 +269,36 @@ class KioskWindow(QMainWindow):
             steps.addWidget(label(f"{i + 1}", "h2", wrap=False), i, 0, Qt.AlignmentFlag.AlignTop)
             steps.addWidget(label(f"<b>{s.title}.</b> {s.text}"), i, 1)
         lay.addLayout(steps)
+        steps.setColumnStretch(1, 1)  # the steps' text takes the width, so each fits on a line or two
         lay.addWidget(label(ex.starting_position_note, "card"))
         lay.addStretch(1)
+        lay.addLayout(self._sets_chooser())
         self.start_btn = button("", "primary")
         self.start_btn.setMinimumHeight(120)
         self.start_btn.clicked.connect(self.flow.start_training)
         lay.addWidget(self.start_btn)
         return w
+
+    def _sets_chooser(self) -> QHBoxLayout:
+        """Sets per leg: − and + as large as a fingertip (120 px, 21 mm on the panel) around the count."""
+        row = QHBoxLayout()
+        words = QVBoxLayout()
+        words.addWidget(label("Sets per leg", "h2"))
+        self.sets_note = label("", "muted")
+        words.addWidget(self.sets_note)
+        row.addLayout(words, 1)
+        self.fewer_sets = button("−", "step")
+        self.fewer_sets.setAccessibleName("One set fewer")
+        self.fewer_sets.clicked.connect(lambda: self.flow.change_sets(-1))
+        self.sets_value = label("", "big", wrap=False)
+        self.sets_value.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.sets_value.setMinimumWidth(140)
+        self.more_sets = button("+", "step")
+        self.more_sets.setAccessibleName("One set more")
+        self.more_sets.clicked.connect(lambda: self.flow.change_sets(+1))
+        for wdg in (self.fewer_sets, self.sets_value, self.more_sets):
+            row.addWidget(wdg)
+        return row
 
     def _execution(self) -> QWidget:
         w, lay = self._page()
@@ -441,6 +482,10 @@ class KioskWindow(QMainWindow):
             self._refresh_welcome()
         elif page == Page.SETUP and f.current:
             c = f.current
+            self.sets_value.setText(str(f.sets_per_leg))
+            self.sets_note.setText(f.sets_note)
+            self.fewer_sets.setEnabled(f.can_remove_set)
+            self.more_sets.setEnabled(f.can_add_set)
             self.start_btn.setText(f"I'm ready — start set {c.index} of {c.of}: {c.leg.value} leg, "
                                    f"{kg(c.weight_kg)}, {c.target_reps} reps")
         elif page == Page.EXECUTION:
@@ -450,8 +495,8 @@ class KioskWindow(QMainWindow):
             self.rest_left.setText(f"{int(f.rest_left_s)} s")
             self.rest_next.setText(f"Next: {c.leg.value} leg, set {c.index} of {c.of}, "
                                    f"{kg(c.weight_kg)} × {c.target_reps}")
-            last = f.summaries[-1] if f.summaries else None
-            self.rest_last.setText(f"Last set: {last.passed_reps} of {last.reps} reps passed" if last else "")
+            last = f.last_set_tally
+            self.rest_last.setText(f"Last set: {tally_html(last)}{unverified_html(last)}" if last else "")
         elif page == Page.SUMMARY:
             self._refresh_summary()
         if f.operator_open:
@@ -491,44 +536,31 @@ class KioskWindow(QMainWindow):
                                    f"{kg(c.weight_kg)}")
             self.target.setText(f"of {c.target_reps} reps")
         self.count.setText(str(s.reps))
-        self.summary.setText(f"{s.passed} of {s.reps} reps passed" if s.reps else "Curl when you are ready")
+        self.summary.setText(tally_html(s.tally) if s.reps else "Curl when you are ready")
         tempo = f.goal.tempo if f.goal else None
         self.tempo.setVisible(tempo is not None)
         self.tempo_label.setVisible(tempo is not None)
-        cue = f.cues[0] if f.cues else ""
-        last = s.verdicts[-1] if s.verdicts else None
-        if not cue and last and not last.passed:
-            cue = FAULT_FIXES[Fault(last.faults[0])]
-        self.cue.setText(cue)
+        self.cue.setText(f.cues[0] if f.cues else s.last_cue)  # the camera's live cue first
         self.list.clear()
         for v in reversed(s.verdicts):
             item = QListWidgetItem(verdict_text(v))
-            item.setForeground(PASS_COLOUR if v.passed else FAIL_COLOUR)
+            item.setForeground(STATUS_COLOURS[v.status])
             self.list.addItem(item)
 
     def _refresh_summary(self) -> None:
         f = self.flow
         clear(self.summary_box)
-        legs = list(dict.fromkeys(p.leg for p in f.plan)) or [Leg.LEFT, Leg.RIGHT]
-        for leg in legs:
-            sums = [s for s in f.summaries if s.leg == leg]
-            if not sums:
+        for leg in f.legs:
+            if not any(s.leg == leg for s in f.summaries):
                 continue
-            reps = sum(s.reps for s in sums)
-            passed = sum(s.passed_reps for s in sums)
-            faults: dict[str, int] = {}
-            for s in sums:
-                for rep in s.faults_per_rep:
-                    for fl in rep:
-                        faults[FAULT_WORDS[Fault(fl)]] = faults.get(FAULT_WORDS[Fault(fl)], 0) + 1
-            fault_text = ", ".join(f"{n}× {w}" for w, n in faults.items()) or "no faults"
+            t = f.tally(leg)
             rec = next((r for r in f.recommendations if r.leg == leg), None)
             nxt = "<br>Working out your next weight…"
             if rec:
                 nxt = (f"<br><b>Next time: {kg(rec.next_weight_kg)} × {rec.next_target_reps}</b> "
                        f"({rec.action.value})<br>" + "<br>".join(rec.reasons))
-            self.summary_box.addWidget(label(f"<b>{leg.value.capitalize()} leg</b>: {passed} of {reps} reps passed "
-                                             f"— {fault_text}{nxt}", "card"))
+            self.summary_box.addWidget(label(f"<b>{leg.value.capitalize()} leg</b>: {tally_html(t)} "
+                                             f"— {f.fault_text(leg)}{unverified_html(t)}{nxt}", "card"))
 
     # ------------------------------------------------------------ badge reader
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.state.flow import INACTIVITY_S, BadgeReader, Flow, Page
+from kiosk.state.station import CUE_IN_VIEW, CUE_UNCHECKED, StationState, Tally, coach_cue, verdict_text
 from shared import contract as c
 from shared.catalogue import default_catalogue
 
@@ -74,6 +75,114 @@ def test_the_plan_trains_the_weaker_leg_first_with_the_goals_sets(flow) -> None:
     started = sent[-2][1]
     assert isinstance(started, c.SessionStarted) and started.leg_order == [c.Leg.RIGHT, c.Leg.LEFT]
     assert f.page == Page.EXECUTION
+
+
+def test_the_member_chooses_the_set_count_within_the_goals_range(flow) -> None:
+    f, sent = flow
+    f.identify(c.IdMethod.PIN, "1234")
+    profile(f, weaker=c.Leg.RIGHT)  # the site planned 3 sets
+    f.choose_goal("strength_control")  # 3–5 sets
+    assert f.sets_per_leg == 3 and f.can_add_set and not f.can_remove_set
+    assert "3–5 sets per leg" in f.sets_note and "planned for you: 3" in f.sets_note
+    f.change_sets(+1)
+    f.change_sets(+1)
+    f.change_sets(+1)  # past the goal's top: stays at 5
+    assert f.sets_per_leg == 5 and not f.can_add_set
+    f.change_sets(-1)
+    assert f.sets_per_leg == 4
+    assert [(p.leg, p.index, p.of) for p in f.plan] == [
+        *((c.Leg.RIGHT, i, 4) for i in range(1, 5)), *((c.Leg.LEFT, i, 4) for i in range(1, 5))]
+    f.start_training()
+    started = next(d for t, d in sent if t == "session.started")
+    assert isinstance(started, c.SessionStarted) and started.planned_sets == 4
+    # Once the first set is under way the plan the site was told stands.
+    assert not f.sets_choosable
+    f.change_sets(-1)
+    assert f.sets_per_leg == 4 and len(f.plan) == 8
+    n = 0
+    while f.current is not None:
+        f.start_training()
+        f.end_set()
+        n += 1
+    assert n == 8 and f.page == Page.SUMMARY
+
+
+def test_the_default_set_count_is_the_profiles_when_the_goal_allows_it(flow) -> None:
+    f, _ = flow
+    f.identify(c.IdMethod.PIN, "1234")
+    profile(f)  # 3 sets planned
+    f.choose_goal("warm_up")  # 2 sets exactly: 3 is out of range
+    assert f.sets_per_leg == 2 and not f.can_add_set and not f.can_remove_set
+    assert f.sets_note == "Warm-up or accessory work: 2 sets per leg"
+    f.change_sets(+1)
+    assert f.sets_per_leg == 2 and len(f.plan) == 4
+    f.choose_goal("tempo_focus")  # 2–4: the profile's 3 fits
+    assert f.sets_per_leg == 3 and {p.of for p in f.plan} == {3}
+
+
+def verdict_of(rep: int, status: str, session: str | None = "s-1") -> c.RepVerdict:
+    """A verdict as the progression service sends it: passed, failed (a fault), or unverified (a blocking
+    check not made: the camera did not see the rep)."""
+    unseen = [c.RepCheck(check=ck, outcome=c.Outcome.NOT_CHECKED, blocking=True,
+                         why="the camera did not see this rep") for ck in (c.Check.SWING, c.Check.HIP_ROTATION)]
+    return c.RepVerdict(
+        session_id=session, set_index=1, leg=c.Leg.RIGHT, rep_index=rep, start_t=rep * 5.0, end_t=rep * 5.0 + 4,
+        passed=status == "passed", faults=[c.Fault.OVERREACH] if status == "failed" else [],
+        sensors=[c.Sensor.LOAD], verified=status != "unverified", checks=unseen if status == "unverified" else [],
+        reasons=["thigh still not checked: the camera did not see this rep"] if status == "unverified" else [])
+
+
+def test_an_unverified_rep_is_counted_as_neither_passed_nor_failed() -> None:
+    st = StationState()
+    for i, status in enumerate(["passed", "unverified", "failed", "passed"], start=1):
+        st.on_verdict(verdict_of(i, status))
+    assert (st.reps, st.passed, st.failed, st.unverified) == (4, 2, 1, 1)
+    assert st.tally.text == "2 passed, 1 failed, 1 not checked of 4"
+    assert st.tally.parts() == [("passed", "2 passed"), ("failed", "1 failed"), ("unverified", "1 not checked")]
+    # A late sensor's refinement moves a rep from one count to another, never counts it twice.
+    st.on_verdict(verdict_of(2, "passed").model_copy(update={"revision": 1}))
+    assert (st.reps, st.passed, st.failed, st.unverified) == (4, 3, 1, 0)
+    assert st.tally.text == "3 of 4 reps passed"  # every rep checked: the sentence members already know
+
+
+def test_verdict_text_and_cue_for_each_outcome() -> None:
+    assert verdict_text(verdict_of(1, "passed")) == "Rep 1  ✓  good rep"
+    assert verdict_text(verdict_of(2, "failed")) == "Rep 2  ✗  curled past the controlled range"
+    assert verdict_text(verdict_of(3, "unverified")) == (
+        "Rep 3  ?  not checked: thigh still, hips square (the camera did not see this rep)")
+    # Without the checks (an older progression service), the reasons in words.
+    bare = verdict_of(4, "unverified").model_copy(update={"checks": []})
+    assert verdict_text(bare) == "Rep 4  ?  thigh still not checked: the camera did not see this rep"
+    assert coach_cue(verdict_of(2, "failed")) == c.FAULT_FIXES[c.Fault.OVERREACH]
+    assert coach_cue(verdict_of(3, "unverified")) == CUE_IN_VIEW
+    assert coach_cue(bare) == CUE_UNCHECKED
+    assert coach_cue(verdict_of(1, "passed")) == ""
+    # Every fault, the three new ones too, has words for the rep list and a fix for the cue.
+    for fault in c.Fault:
+        v = verdict_of(5, "failed").model_copy(update={"faults": [fault]})
+        assert c.FAULT_WORDS[fault] in verdict_text(v) and coach_cue(v) == c.FAULT_FIXES[fault]
+
+
+def test_rest_and_summary_count_unverified_reps_from_the_set_summaries(flow) -> None:
+    f, _ = flow
+    f.identify(c.IdMethod.PIN, "1234")
+    profile(f, weaker=c.Leg.RIGHT)
+    f.choose_goal("warm_up")
+    f.start_training()
+    f.end_set()
+    assert f.last_set_tally is None
+    for i, (passed, unverified, faults) in enumerate([(10, 2, []), (9, 1, [[c.Fault.SQUEEZE], [c.Fault.SWING],
+                                                                           [c.Fault.SWING]])], start=1):
+        f.apply(ev("set.summary", c.SetSummary(
+            session_id=f.session_id or "", set_index=i, leg=c.Leg.RIGHT, weight_kg=10, target_reps=12, reps=12,
+            passed_reps=passed, unverified_reps=unverified, faults_per_rep=faults, planned_sets=2)))
+    assert f.last_set_tally == Tally(12, 9, 1)
+    t = f.tally(c.Leg.RIGHT)
+    assert (t.reps, t.passed, t.failed, t.unverified) == (24, 19, 2, 3)
+    assert t.text == "19 passed, 2 failed, 3 not checked of 24"
+    assert t.unverified_note == "3 reps were not checked: they do not count toward more weight"
+    assert f.fault_text(c.Leg.RIGHT) == "2× swung the thigh, 1× missed the squeeze at the top"
+    assert f.tally(c.Leg.LEFT) == Tally() and f.fault_text(c.Leg.LEFT) == "no faults"
 
 
 def test_verdicts_count_only_for_the_set_under_way_and_a_refinement_replaces(flow) -> None:
