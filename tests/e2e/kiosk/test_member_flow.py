@@ -23,6 +23,9 @@ from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.e2e]
 
+# A controlled curl as the camera measures it: knee to 100°, pelvis and torso still (shared/judge.py's keys).
+CONTROLLED = {"peak_knee_flexion_deg": 100.0, "pelvis_rotation_deg": 2.0, "torso_change_deg": 2.0}
+
 
 @pytest.fixture
 def progression(service_env: dict[str, str], tmp_path: Path) -> Iterator[Child]:
@@ -94,8 +97,11 @@ def test_tap_in_enrol_train_two_legs_and_read_the_summary(
             for r in range(1, 13):
                 t += 5
                 swing = leg == c.Leg.LEFT and k == 2 and r in (3, 7)
+                # What the camera measures of a controlled rep (a swung one moves the thigh 25°); the fault
+                # it names itself is what an older camera reported.
                 camera.emit("camera.rep", c.CameraRep(
-                    leg=leg, rep_index=r, start_t=t, end_t=t + 3.5, concentric_s=1.0, eccentric_s=2.2,
+                    leg=leg, rep_index=r, start_t=t, end_t=t + 3.5, concentric_s=1.0, top_hold_s=0.5,
+                    eccentric_s=2.2, metrics={**CONTROLLED, "thigh_excursion_deg": 25.0 if swing else 3.0},
                     faults=[c.Fault.SWING] if swing else []))
             qtbot.waitUntil(lambda: win.count.text() == "12", timeout=10000)
             want = "10 of 12 reps passed" if (leg, k) == (c.Leg.LEFT, 2) else "12 of 12 reps passed"
