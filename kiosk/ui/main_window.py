@@ -35,6 +35,8 @@ class StationWindow(QMainWindow):
         self.summary = QLabel("")
         self.summary.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.list = QListWidget()
+        self.list.setWordWrap(True)  # what could not be checked, and why, wraps instead of scrolling
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for w in (self.banner, self.title, self.count, self.summary, self.list):
             lay.addWidget(w)
         self.setCentralWidget(root)

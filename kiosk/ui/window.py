@@ -55,6 +55,21 @@ def button(text: str, name: str = "") -> QPushButton:
     return b
 
 
+def wrapped_button(html: str, name: str) -> QPushButton:
+    """A button whose text wraps (a QPushButton's own text never does): the text is a label inside it that
+    lets every touch through to the button. `name` is what screen readers and tests find it by."""
+    b = QPushButton()
+    b.setObjectName("wrapped")
+    b.setAccessibleName(name)
+    inner = QVBoxLayout(b)
+    inner.setContentsMargins(16, 6, 16, 6)
+    text = label(html, "inbutton")
+    text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    text.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+    inner.addWidget(text)
+    return b
+
+
 def clear(layout: QLayout) -> None:
     while layout.count():
         item = layout.takeAt(0)
@@ -252,10 +267,13 @@ class KioskWindow(QMainWindow):
         grid = QGridLayout()
         for i, g in enumerate(self.flow.exercise.goals):
             sets = f"{g.sets.min}" if g.sets.min == g.sets.max else f"{g.sets.min}–{g.sets.max}"
-            b = button(f"{g.name}\n{sets} sets × {g.reps.min}–{g.reps.max} reps per leg\n{g.load} — {g.load_note}")
-            b.setMinimumHeight(170)
+            b = wrapped_button(f"<b>{g.name}</b><br>{sets} sets × {g.reps.min}–{g.reps.max} reps per leg<br>"
+                               f"<span style='color:#C3CBD4'>{g.load} — {g.load_note}</span>",
+                               f"{g.name}: {sets} sets × {g.reps.min}–{g.reps.max} reps per leg")
             b.clicked.connect(lambda _c, gid=g.id: self.flow.choose_goal(gid))
             grid.addWidget(b, i // 3, i % 3)
+        for col in range(3):
+            grid.setColumnStretch(col, 1)  # equal columns: a long goal name does not squeeze its neighbours
         lay.addLayout(grid)
         lay.addStretch(1)
         return w
@@ -264,14 +282,25 @@ class KioskWindow(QMainWindow):
         w, lay = self._page()
         ex = self.flow.exercise
         lay.addWidget(label("Set up", "h1"))
+        # The steps scroll rather than push the set count and the start button off the panel (an exercise
+        # with more steps, or a narrow window whose wrapped text would otherwise set the window's height).
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        body = QWidget()
+        b = QVBoxLayout(body)
+        b.setContentsMargins(0, 0, 0, 0)
         steps = QGridLayout()
+        steps.setHorizontalSpacing(24)
+        steps.setVerticalSpacing(22)
         for i, s in enumerate(ex.setup):
             steps.addWidget(label(f"{i + 1}", "h2", wrap=False), i, 0, Qt.AlignmentFlag.AlignTop)
             steps.addWidget(label(f"<b>{s.title}.</b> {s.text}"), i, 1)
-        lay.addLayout(steps)
         steps.setColumnStretch(1, 1)  # the steps' text takes the width, so each fits on a line or two
-        lay.addWidget(label(ex.starting_position_note, "card"))
-        lay.addStretch(1)
+        b.addLayout(steps)
+        b.addWidget(label(ex.starting_position_note, "card"))
+        b.addStretch(1)
+        scroll.setWidget(body)
+        lay.addWidget(scroll, 1)
         lay.addLayout(self._sets_chooser())
         self.start_btn = button("", "primary")
         self.start_btn.setMinimumHeight(120)
@@ -328,6 +357,10 @@ class KioskWindow(QMainWindow):
         right = QVBoxLayout()
         right.addWidget(label("Every rep", "h2"))
         self.list = QListWidget()
+        # A long line (what could not be checked, and why) wraps within the column instead of scrolling.
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         right.addWidget(self.list, 1)
         end = button("End set", "primary")
         end.clicked.connect(lambda: self.flow.end_set())

@@ -79,7 +79,8 @@ def test_tap_in_enrol_train_two_legs_and_read_the_summary(
     assert "First session" in win.last.text()
 
     # Pick the warm-up goal (2 sets × 12–15): a new member starts light, weaker (right) leg first.
-    goal_btn = next(b for b in win.stack.widget(1).findChildren(type(win.out_btn)) if b.text().startswith("Warm-up"))
+    goal_btn = next(b for b in win.stack.widget(1).findChildren(type(win.out_btn))
+                    if b.accessibleName().startswith("Warm-up"))
     qtbot.mouseClick(goal_btn, Qt.MouseButton.LeftButton)
     assert flow.page == Page.SETUP
     assert win.start_btn.text().startswith("I'm ready — start set 1 of 2: right leg, 5 kg, 12 reps")

@@ -102,3 +102,13 @@ def test_an_unverified_rep_has_its_own_colour_symbol_and_words(qtbot) -> None:
     flow.finish()
     cards = [w.text() for w in win.stack.widget(5).findChildren(QLabel) if "leg</b>" in w.text()]
     assert len(cards) == 1 and "? 1 not checked" in cards[0] and "1× missed the squeeze at the top" in cards[0]
+
+
+def test_the_window_fits_the_1080_panel_with_a_banner_shown(qtbot) -> None:
+    win, flow, _ = _window(qtbot)
+    flow.set_broker_online(False)  # the offline banner takes a line above every page
+    flow.choose_goal("hypertrophy")
+    qtbot.wait(10)
+    assert win.banner.isVisible()
+    # The stack is as tall as its tallest page: none may push the window past the panel.
+    assert win.minimumSizeHint().height() <= 1080 and win.height() == 1080
