@@ -28,6 +28,9 @@ def main(argv: list[str]) -> int:
     flow.set_broker_online(True)
 
     def shot(name: str) -> None:
+        # Twice: a label whose text just changed asks for a new layout, which posts a second round of
+        # layout requests (the staff page's status card was painted at its old height with one).
+        app.processEvents()
         app.processEvents()
         path = out / f"kiosk-{name}.png"
         win.grab().save(str(path))
@@ -53,11 +56,16 @@ def main(argv: list[str]) -> int:
     shot("3-setup")
     flow.start_training()
     sid = flow.session_id
-    for i, faults in enumerate([[], [], [c.Fault.FAST_ECCENTRIC], [], [c.Fault.SWING, c.Fault.HIP_ROTATION]],
-                               start=1):
+    # Rep 4: the camera lost Ana, so the hips and the thigh could not be checked: unverified, not failed.
+    unseen = [c.RepCheck(check=ck, outcome=c.Outcome.NOT_CHECKED, blocking=True, why="the camera did not see this rep")
+              for ck in (c.Check.SWING, c.Check.HIP_ROTATION)]
+    reps: list[list[c.Fault] | None] = [[], [], [c.Fault.FAST_ECCENTRIC], None, [c.Fault.SWING, c.Fault.HIP_ROTATION],
+                                        []]
+    for i, faults in enumerate(reps, start=1):
         ev("rep.verdict", c.RepVerdict(session_id=sid, set_index=1, leg=c.Leg.LEFT, rep_index=i, start_t=i * 6.0,
-                                       end_t=i * 6.0 + 5, passed=not faults, faults=faults,
-                                       sensors=[c.Sensor.CAMERA, c.Sensor.LOAD]))
+                                       end_t=i * 6.0 + 5, passed=faults == [], faults=faults or [],
+                                       sensors=[c.Sensor.LOAD] if faults is None else [c.Sensor.CAMERA, c.Sensor.LOAD],
+                                       verified=faults is not None, checks=unseen if faults is None else []))
     ev("camera.pose", c.CameraPose(t=40.0, leg=c.Leg.LEFT, knee_flexion_deg=95.0, cues=["Keep the thigh still"]))
     shot("4-execution")
     ev("kiosk.cue", c.KioskCue(message="Great control — slow the return a touch more", trainer="Sam"))
@@ -65,9 +73,8 @@ def main(argv: list[str]) -> int:
     flow.dismiss_cue()
     flow.end_set()
     ev("set.summary", c.SetSummary(session_id=sid or "s", set_index=1, leg=c.Leg.LEFT, weight_kg=12.5,
-                                   target_reps=10, reps=5, passed_reps=3,
-                                   faults_per_rep=[[], [], [c.Fault.FAST_ECCENTRIC], [],
-                                                   [c.Fault.SWING, c.Fault.HIP_ROTATION]]))
+                                   target_reps=10, reps=6, passed_reps=3, unverified_reps=1,
+                                   faults_per_rep=[f or [] for f in reps], planned_sets=flow.sets_per_leg))
     ev("station.status", c.StationStatus(service="camera", state=c.ServiceState.DEGRADED,
                                          detail="no person in view"))
     shot("6-rest-degraded")
@@ -78,7 +85,8 @@ def main(argv: list[str]) -> int:
     for leg, w in ((c.Leg.LEFT, 12.5), (c.Leg.RIGHT, 13.75)):
         ev("set.summary", c.SetSummary(session_id=sid or "s", set_index=2, leg=leg, weight_kg=w, target_reps=10,
                                        reps=10, passed_reps=10 if leg == c.Leg.RIGHT else 8,
-                                       faults_per_rep=[[c.Fault.SWING]] * (0 if leg == c.Leg.RIGHT else 2)))
+                                       faults_per_rep=[[c.Fault.SWING]] * (0 if leg == c.Leg.RIGHT else 2),
+                                       planned_sets=flow.sets_per_leg))
     ev("recommendation", c.Recommendation(
         session_id=sid or "s", member_id="m-ana", exercise="hamstring-curl-kickback", leg=c.Leg.LEFT,
         goal="tempo_focus", current_weight_kg=12.5, next_weight_kg=12.5, next_target_reps=10,
