@@ -40,6 +40,10 @@ TORSO = "torso_change_deg"
 CONCENTRIC_PEAK_N = "concentric_peak_n"
 START_TENSION_N = "start_tension_n"
 
+# Enum members bound once: reading `Outcome.PASSED` is a descriptor call, and a rep reads dozens.
+PASSED, FAILED, NOT_CHECKED = Outcome.PASSED, Outcome.FAILED, Outcome.NOT_CHECKED
+CAMERA, LOAD = Sensor.CAMERA, Sensor.LOAD
+
 NO_CAMERA = "the camera did not see this rep"
 NO_LOAD = "the load cell did not report this rep"
 
@@ -99,16 +103,17 @@ class Judgement:
 
 def _check(check: Check, outcome: Outcome, blocking: frozenset[Fault], sensor: Sensor | None = None,
            value: float | None = None, limit: float | None = None, why: str = "") -> Checked:
+    # Limits come from the catalogue as written; a measured value is shown to the millisecond or millidegree.
     return Checked(check, outcome, CHECK_FAULT[check] in blocking, sensor,
-                   None if value is None else round(value, 3), None if limit is None else round(limit, 3), why)
+                   None if value is None else round(value, 3), limit, why)
 
 
 def _over(check: Check, value: float, limit: float, sensor: Sensor, blocking: frozenset[Fault]) -> Checked:
-    return _check(check, Outcome.FAILED if value > limit else Outcome.PASSED, blocking, sensor, value, limit)
+    return _check(check, FAILED if value > limit else PASSED, blocking, sensor, value, limit)
 
 
 def _under(check: Check, value: float, limit: float, sensor: Sensor, blocking: frozenset[Fault]) -> Checked:
-    return _check(check, Outcome.FAILED if value < limit else Outcome.PASSED, blocking, sensor, value, limit)
+    return _check(check, FAILED if value < limit else PASSED, blocking, sensor, value, limit)
 
 
 def judge(exercise: Exercise, goal: Goal | None, camera: CameraRep | None, load: LoadRep | None,
@@ -128,11 +133,11 @@ def judge(exercise: Exercise, goal: Goal | None, camera: CameraRep | None, load:
 
     def camera_angle(check: Check, key: str, limit: float, what: str) -> None:
         if camera is None:
-            add(_check(check, Outcome.NOT_CHECKED, blocking, why=NO_CAMERA))
+            add(_check(check, NOT_CHECKED, blocking, why=NO_CAMERA))
         elif key not in cam_metrics:
-            add(_check(check, Outcome.NOT_CHECKED, blocking, Sensor.CAMERA, why=f"{what} not in view"))
+            add(_check(check, NOT_CHECKED, blocking, CAMERA, why=f"{what} not in view"))
         else:
-            add(_over(check, cam_metrics[key], limit, Sensor.CAMERA, blocking))
+            add(_over(check, cam_metrics[key], limit, CAMERA, blocking))
 
     camera_angle(Check.SWING, THIGH, r.swing_thigh_deg.value, "thigh")
     camera_angle(Check.HIP_ROTATION, PELVIS, r.hip_rotation_deg.value, "hips")
@@ -141,16 +146,16 @@ def judge(exercise: Exercise, goal: Goal | None, camera: CameraRep | None, load:
     peak = cam_metrics.get(PEAK_KNEE)
     if peak is None:
         why = NO_CAMERA if camera is None else "knee not in view"
-        add(_check(Check.RANGE, Outcome.NOT_CHECKED, blocking, why=why))
-        add(_check(Check.OVERREACH, Outcome.NOT_CHECKED, blocking, why=why))
+        add(_check(Check.RANGE, NOT_CHECKED, blocking, why=why))
+        add(_check(Check.OVERREACH, NOT_CHECKED, blocking, why=why))
     else:
-        floor = r.partial_range_share.value * rom_deg if rom_deg else r.partial_range_knee_deg.value
-        add(_under(Check.RANGE, peak, floor, Sensor.CAMERA, blocking))
+        floor = round(r.partial_range_share.value * rom_deg, 1) if rom_deg else r.partial_range_knee_deg.value
+        add(_under(Check.RANGE, peak, floor, CAMERA, blocking))
         controlled = (rom_deg or r.range_reference_deg.value) + r.overreach_margin_deg.value
         thigh, pelvis = cam_metrics.get(THIGH), cam_metrics.get(PELVIS)
         share = r.overreach_compensation_share.value
         if thigh is None and pelvis is None:
-            add(_check(Check.OVERREACH, Outcome.NOT_CHECKED, blocking, Sensor.CAMERA, peak, controlled,
+            add(_check(Check.OVERREACH, NOT_CHECKED, blocking, CAMERA, peak, controlled,
                        why="thigh and hips not in view"))
         else:
             # Past the controlled range AND paid for by the pelvis or the thigh: the seed's "stop the curl
@@ -158,46 +163,46 @@ def judge(exercise: Exercise, goal: Goal | None, camera: CameraRep | None, load:
             compensated = ((thigh is not None and thigh >= share * r.swing_thigh_deg.value)
                            or (pelvis is not None and pelvis >= share * r.hip_rotation_deg.value))
             failed = peak > controlled and compensated
-            add(_check(Check.OVERREACH, Outcome.FAILED if failed else Outcome.PASSED, blocking, Sensor.CAMERA,
+            add(_check(Check.OVERREACH, FAILED if failed else PASSED, blocking, CAMERA,
                        peak, controlled))
 
     # ---- phases: either sensor times them (the camera first: it sees the knee itself)
     timed = camera or load
-    timer = Sensor.CAMERA if camera is not None else Sensor.LOAD
+    timer = CAMERA if camera is not None else LOAD
     if timed is None:
-        add(_check(Check.ECCENTRIC, Outcome.NOT_CHECKED, blocking, why="no sensor saw this rep"))
+        add(_check(Check.ECCENTRIC, NOT_CHECKED, blocking, why="no sensor saw this rep"))
     else:
         add(_under(Check.ECCENTRIC, timed.eccentric_s, r.min_eccentric_s.value, timer, blocking))
 
     if camera is None:
-        add(_check(Check.SQUEEZE, Outcome.NOT_CHECKED, blocking, why=NO_CAMERA))
+        add(_check(Check.SQUEEZE, NOT_CHECKED, blocking, why=NO_CAMERA))
     else:
         hold, tol = camera.top_hold_s, r.squeeze_measurement_s.value
         asked = goal.top_squeeze_s if goal is not None else None
         if asked is not None:
             bad = hold < asked.min - tol or hold > asked.max + tol
-            add(_check(Check.SQUEEZE, Outcome.FAILED if bad else Outcome.PASSED, blocking, Sensor.CAMERA, hold,
+            add(_check(Check.SQUEEZE, FAILED if bad else PASSED, blocking, CAMERA, hold,
                        asked.min if hold < asked.min else asked.max))
         else:
-            add(_under(Check.SQUEEZE, hold, r.brief_pause_s.value, Sensor.CAMERA, blocking))
+            add(_under(Check.SQUEEZE, hold, r.brief_pause_s.value, CAMERA, blocking))
 
     if goal is not None and goal.tempo is not None:
         if timed is None:
-            add(_check(Check.TEMPO, Outcome.NOT_CHECKED, blocking, why="no sensor saw this rep"))
+            add(_check(Check.TEMPO, NOT_CHECKED, blocking, why="no sensor saw this rep"))
         else:
             tol = r.tempo_tolerance_s.value
             miss_c = timed.concentric_s - goal.tempo.concentric_s
             miss_e = timed.eccentric_s - goal.tempo.eccentric_s
             worst = miss_c if abs(miss_c) >= abs(miss_e) else miss_e
-            add(_check(Check.TEMPO, Outcome.FAILED if abs(worst) > tol else Outcome.PASSED, blocking, timer,
+            add(_check(Check.TEMPO, FAILED if abs(worst) > tol else PASSED, blocking, timer,
                        abs(worst), tol))
 
     # ---- what only the load cell measures: the cable's tension
     if load is None:
-        add(_check(Check.MOMENTUM, Outcome.NOT_CHECKED, blocking, why=NO_LOAD))
-        add(_check(Check.TENSION, Outcome.NOT_CHECKED, blocking, why=NO_LOAD))
+        add(_check(Check.MOMENTUM, NOT_CHECKED, blocking, why=NO_LOAD))
+        add(_check(Check.TENSION, NOT_CHECKED, blocking, why=NO_LOAD))
         if first_of_set:
-            add(_check(Check.START_TENSION, Outcome.NOT_CHECKED, blocking, why=NO_LOAD))
+            add(_check(Check.START_TENSION, NOT_CHECKED, blocking, why=NO_LOAD))
     else:
         static_n = load.load_kg * G
         peak_n = load.metrics.get(CONCENTRIC_PEAK_N, load.peak_force_n)
@@ -205,27 +210,27 @@ def judge(exercise: Exercise, goal: Goal | None, camera: CameraRep | None, load:
         # A kick shows as a tension peak far over the static load, or a curl thrown faster than any
         # controlled one: either is momentum.
         kicked = ratio > r.kick_peak_ratio.value or load.concentric_s < r.kick_concentric_s.value
-        add(_check(Check.MOMENTUM, Outcome.FAILED if kicked else Outcome.PASSED, blocking, Sensor.LOAD,
+        add(_check(Check.MOMENTUM, FAILED if kicked else PASSED, blocking, LOAD,
                    ratio, r.kick_peak_ratio.value))
-        add(_check(Check.TENSION, Outcome.FAILED if Fault.LOST_TENSION in load.faults else Outcome.PASSED,
-                   blocking, Sensor.LOAD))
+        add(_check(Check.TENSION, FAILED if Fault.LOST_TENSION in load.faults else PASSED,
+                   blocking, LOAD))
         if first_of_set:
             if Fault.SLACK_START in load.faults:
-                add(_check(Check.START_TENSION, Outcome.FAILED, blocking, Sensor.LOAD,
+                add(_check(Check.START_TENSION, FAILED, blocking, LOAD,
                            load.metrics.get(START_TENSION_N)))
             elif START_TENSION_N in load.metrics:
-                add(_check(Check.START_TENSION, Outcome.PASSED, blocking, Sensor.LOAD, load.metrics[START_TENSION_N]))
+                add(_check(Check.START_TENSION, PASSED, blocking, LOAD, load.metrics[START_TENSION_N]))
             else:
-                add(_check(Check.START_TENSION, Outcome.NOT_CHECKED, blocking, Sensor.LOAD,
+                add(_check(Check.START_TENSION, NOT_CHECKED, blocking, LOAD,
                            why="the load cell did not measure the cable before the first rep"))
 
     # Faults a sensor reported itself count too (an older unit's, or one only it can see).
     reported = set(camera.faults if camera is not None else ()) | set(load.faults if load is not None else ())
     if reported:
-        checks = [c if c.outcome is Outcome.FAILED or CHECK_FAULT[c.check] not in reported
-                  else c._replace(outcome=Outcome.FAILED) for c in checks]
-    faults = {CHECK_FAULT[c.check] for c in checks if c.outcome is Outcome.FAILED} | reported
-    verified = all(c.outcome is not Outcome.NOT_CHECKED for c in checks if c.blocking)
+        checks = [c if c.outcome is FAILED or CHECK_FAULT[c.check] not in reported
+                  else c._replace(outcome=FAILED) for c in checks]
+    faults = {CHECK_FAULT[c.check] for c in checks if c.outcome is FAILED} | reported
+    verified = all(c.outcome is not NOT_CHECKED for c in checks if c.blocking)
     return Judgement(tuple(checks), tuple(sorted(faults)), verified)
 
 

@@ -296,9 +296,10 @@ class Engine:
                   "verified": j.verified}
         # The station's live state keeps the outcome and the first check not made; the checks themselves
         # travel in the published verdict (and its history), not in the state every event rewrites.
+        verdict = RepVerdict.model_validate({**fields, "checks": j.checks_data()})
         rec.unchecked = j.first_unchecked()
-        rec.verdict = RepVerdict.model_validate(fields)
-        return RepVerdict.model_validate({**fields, "checks": j.checks_data()})
+        rec.verdict = verdict.model_copy(update={"checks": []})
+        return verdict
 
     # ------------------------------------------------------------ end of session
 
