@@ -35,9 +35,11 @@ DEMO_USERS = (("trainer", Role.TRAINER), ("operator", Role.OPERATOR))
 
 
 def sets_for(exercise: str, goal: str) -> int | None:
-    ex = default_catalogue().get(exercise)
+    """Sets per leg of a session whose member chose none: the goal's least, as the kiosk and the progression
+    service assume, so all three count the same "set k of n"."""
+    ex = default_catalogue().get(exercise)  # honours GYM_CATALOGUE_DIR: an exercise added as data counts too
     try:
-        return ex.goal(goal).sets.max if ex else None
+        return ex.goal(goal).sets.min if ex else None
     except KeyError:
         return None
 

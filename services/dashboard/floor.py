@@ -11,17 +11,20 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from shared.contract import (
+    CHECK_WORDS,
     FAULT_WORDS,
     CameraPoseEvent,
     CameraRep,
     CameraRepEvent,
     Envelope,
+    Fault,
     LoadRep,
     LoadRepEvent,
     LoadTraceEvent,
+    Outcome,
     RepVerdict,
     RepVerdictEvent,
     ServiceState,
@@ -48,7 +51,10 @@ TRACE_FIELDS = ("force_n", "last_seen")
 POSE_FIELDS = ("cues", "last_seen")
 
 SetsFor = Callable[[str, str], int | None]
-"""(exercise, goal) -> planned sets per leg, or None when unknown."""
+"""(exercise, goal) -> sets per leg of a session whose member chose none (the kiosk's default), or None."""
+
+Status = Literal["passed", "failed", "unverified"]
+"""A rep's verdict as the floor counts it (`RepVerdict.status`): unverified is neither passed nor failed."""
 
 
 @dataclass
@@ -82,7 +88,7 @@ class Tile:
     target_reps: int | None = None
     weight_kg: float | None = None
     set_open: bool = False
-    set_verdicts: dict[int, bool] = field(default_factory=dict)  # rep index -> passed, this set
+    set_verdicts: dict[int, Status] = field(default_factory=dict)  # rep index -> status, this set
     last_verdict: dict[str, Any] | None = None
     force_n: float | None = None
     cues: list[str] = field(default_factory=list)
@@ -104,9 +110,21 @@ class Tile:
     def reps(self) -> int:
         return len(self.set_verdicts)
 
+    def _count(self, status: Status) -> int:
+        return sum(1 for s in self.set_verdicts.values() if s == status)
+
+    @property
+    def passed_reps(self) -> int:
+        return self._count("passed")
+
     @property
     def failed_reps(self) -> int:
-        return sum(1 for ok in self.set_verdicts.values() if not ok)
+        return self._count("failed")
+
+    @property
+    def unverified_reps(self) -> int:
+        """Reps with no fault found but a blocking check not made (camera lost…): neither passed nor failed."""
+        return self._count("unverified")
 
     @property
     def alerts(self) -> list[str]:
@@ -144,9 +162,11 @@ class Tile:
             "alerts": self.alerts,
             "services": {k: v.to_json() for k, v in sorted(self.services.items())},
             "member_id": self.member_id, "member_name": self.member_name, "session_id": self.session_id,
-            "goal": self.goal, "leg": self.leg, "set_index": self.set_index, "sets_planned": self.sets_planned,
+            "exercise": self.exercise, "goal": self.goal, "leg": self.leg, "set_index": self.set_index,
+            "sets_planned": self.sets_planned,
             "set_open": self.set_open, "target_reps": self.target_reps, "weight_kg": self.weight_kg,
-            "reps": self.reps, "passed_reps": self.reps - self.failed_reps, "failed_reps": self.failed_reps,
+            "reps": self.reps, "passed_reps": self.passed_reps, "failed_reps": self.failed_reps,
+            "unverified_reps": self.unverified_reps,
             "last_verdict": self.last_verdict, "force_n": self.force_n, "cues": list(self.cues),
             "last_seen": self.last_seen.isoformat() if self.last_seen else None,
         }
@@ -166,10 +186,44 @@ class Change:
     fields: tuple[str, ...] | None = None
 
 
+def unchecked(v: RepVerdict) -> list[dict[str, Any]]:
+    """The blocking checks that could not be made, and why: what leaves a rep unverified."""
+    return [{"check": k.check.value, "words": CHECK_WORDS[k.check], "why": k.why,
+             "sensor": k.sensor.value if k.sensor else None}
+            for k in v.checks if k.blocking and k.outcome is Outcome.NOT_CHECKED]
+
+
 def verdict_json(v: RepVerdict) -> dict[str, Any]:
+    """A verdict as the floor and the station page show it; `status` is passed, failed or unverified."""
     return {"rep_index": v.rep_index, "leg": v.leg.value, "set_index": v.set_index, "passed": v.passed,
+            "status": v.status, "verified": v.verified, "unchecked": unchecked(v),
             "faults": [f.value for f in v.faults], "words": [FAULT_WORDS[f] for f in v.faults],
             "sensors": [s.value for s in v.sensors], "revision": v.revision}
+
+
+def rep_row(v: RepVerdict, session_id: str | None, start_t: float, end_t: float, metrics: dict[str, float],
+            ts: datetime | None) -> dict[str, Any]:
+    """A row of the station page's rep table: the verdict, every check's outcome, the sensors' figures."""
+    return {**verdict_json(v), "session_id": session_id, "start_t": start_t, "end_t": end_t,
+            "reasons": list(v.reasons), "checks": [k.model_dump(mode="json") for k in v.checks],
+            "metrics": metrics, "ts": ts.isoformat() if ts else None}
+
+
+def summary_statuses(faults_per_rep: list[list[Fault]], unverified: int,
+                     known: dict[int, Status]) -> dict[int, Status]:
+    """Each rep's status from a set summary, which counts unverified reps but does not say which.
+
+    A rep with a fault failed. Of the others, the summary's count of unverified ones wins: the reps
+    whose own verdict said unverified first, then reps whose verdict never arrived, then the latest others
+    (a revision we missed).
+    """
+    out: dict[int, Status] = {i + 1: "failed" if faults else "passed" for i, faults in enumerate(faults_per_rep)}
+    clean = [i for i, s in out.items() if s == "passed"]
+    order = ([i for i in clean if known.get(i) == "unverified"] + [i for i in clean if i not in known]
+             + [i for i in reversed(clean) if known.get(i) == "passed"])
+    for i in order[:unverified]:
+        out[i] = "unverified"
+    return out
 
 
 def rep_metrics(camera: CameraRep | None, load: LoadRep | None) -> dict[str, float]:
@@ -225,7 +279,8 @@ class FloorState:
             d = ev.data
             t.member_id, t.member_name, t.session_id = d.member_id, d.member_name, d.session_id
             t.exercise, t.goal, t.leg = d.exercise, d.goal, d.leg_order[0].value
-            t.sets_planned = self._sets_for(d.exercise, d.goal)
+            # The member's own choice; a kiosk that sent none trains the goal's least (its default).
+            t.sets_planned = d.planned_sets or self._sets_for(d.exercise, d.goal)
             t.set_index, t.target_reps, t.weight_kg, t.set_open = None, None, None, False
             t.set_verdicts = {}
         elif isinstance(ev, SessionEndedEvent):
@@ -249,7 +304,8 @@ class FloorState:
             sm = ev.data
             if t.set_index == sm.set_index and t.leg == sm.leg.value:
                 # The summary is authoritative: it also counts reps whose verdicts we missed.
-                t.set_verdicts = {i + 1: not faults for i, faults in enumerate(sm.faults_per_rep)}
+                t.set_verdicts = summary_statuses(sm.faults_per_rep, sm.unverified_reps, t.set_verdicts)
+                t.sets_planned = sm.planned_sets or t.sets_planned
         elif isinstance(ev, RepVerdictEvent):
             return self._verdict(ev)
         elif isinstance(ev, CameraRepEvent | LoadRepEvent):
@@ -279,12 +335,11 @@ class FloorState:
         v = ev.data
         t.last_verdict = verdict_json(v)
         if v.set_index is not None and v.set_index == t.set_index and v.leg.value == t.leg:
-            t.set_verdicts[v.rep_index] = v.passed  # a revision replaces the first verdict
+            t.set_verdicts[v.rep_index] = v.status  # a revision replaces the first verdict
         t.last_seen = ev.ts
         camera = self._match(ev.station_id, v, CameraRep)
         load = self._match(ev.station_id, v, LoadRep)
-        row = {**verdict_json(v), "session_id": v.session_id, "start_t": v.start_t, "end_t": v.end_t,
-               "reasons": list(v.reasons), "metrics": rep_metrics(camera, load), "ts": ev.ts.isoformat()}
+        row = rep_row(v, v.session_id, v.start_t, v.end_t, rep_metrics(camera, load), ev.ts)
         rows = self.rep_rows.setdefault(ev.station_id, deque(maxlen=REP_ROWS))
         key = (row["session_id"], row["set_index"], row["leg"], row["rep_index"])
         for i, old in enumerate(rows):
@@ -314,19 +369,18 @@ class FloorState:
         t = self.tile(station_id)
         t.member_id, t.member_name, t.session_id = s.member_id, s.member_name, s.session_id
         t.exercise, t.goal, t.leg = s.exercise, s.goal, s.leg_order[0].value
-        t.sets_planned = self._sets_for(s.exercise, s.goal)
+        # Read defensively: records written before planned_sets existed have none.
+        t.sets_planned = getattr(s, "planned_sets", None) or self._sets_for(s.exercise, s.goal)
         if state.current_set is not None and state.current_set < len(s.sets):
             cur = s.sets[state.current_set]
             t.leg, t.set_index, t.weight_kg, t.target_reps = cur.leg.value, cur.set_index, cur.weight_kg, \
                 cur.target_reps
             t.set_open = not cur.ended
-            t.set_verdicts = {r.rep_index: r.verdict.passed for r in cur.reps if r.verdict}
+            t.set_verdicts = {r.rep_index: r.verdict.status for r in cur.reps if r.verdict}
         rows = self.rep_rows.setdefault(station_id, deque(maxlen=REP_ROWS))
         for st in s.sets:
             for r in st.reps:
                 if r.verdict:
-                    rows.append({**verdict_json(r.verdict), "session_id": s.session_id, "start_t": r.start_t,
-                                 "end_t": r.end_t, "reasons": list(r.verdict.reasons),
-                                 "metrics": rep_metrics(r.camera, r.load),
-                                 "ts": r.made.isoformat() if r.made else None})
+                    rows.append(rep_row(r.verdict, s.session_id, r.start_t, r.end_t, rep_metrics(r.camera, r.load),
+                                        r.made))
                     t.last_verdict = verdict_json(r.verdict)

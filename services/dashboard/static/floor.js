@@ -9,13 +9,17 @@ function tileHtml(t) {
     ? `${esc(t.leg)} leg · set ${t.set_index}${t.sets_planned ? " of " + t.sets_planned : ""}` +
       (t.weight_kg != null ? ` · ${t.weight_kg} kg` : "") + (t.set_open ? "" : " · set done")
     : (t.member_id ? "choosing the weight" : "");
-  const reps = t.set_index
-    ? `${t.reps}${t.target_reps ? "/" + t.target_reps : ""} reps · <span class="${t.failed_reps ? "fail" : "pass"}">${t.failed_reps} failed</span>`
+  const reps = t.set_index ? `${t.reps}${t.target_reps ? "/" + t.target_reps : ""} reps` : "";
+  // passed, failed and not checked counted apart: a rep the camera could not judge is not a failure
+  const counts = t.set_index
+    ? `<span class="pass">${t.passed_reps ?? 0} passed</span><span class="${t.failed_reps ? "fail" : "muted"}">${t.failed_reps} failed</span>` +
+      (t.unverified_reps ? `<span class="unverified">${t.unverified_reps} not checked</span>` : "")
     : "";
   return `<header><span class="sid">${esc(t.station_id)}</span><span class="badge ${t.state}">${t.state}</span></header>
     <div class="member">${t.member_id ? esc(t.member_name || t.member_id) : '<span class="muted">free</span>'}</div>
     <div class="line">${setLine}</div>
     <div class="line">${reps}${t.force_n != null && t.member_id ? ` · ${Math.round(t.force_n)} N` : ""}</div>
+    ${counts ? `<div class="line counts">${counts}</div>` : ""}
     <div class="verdict">${t.member_id || t.last_verdict ? verdictHtml(t.last_verdict) : ""}</div>
     ${t.cues.length ? `<div class="cues">${esc(t.cues.join(" · "))}</div>` : ""}
     ${t.alerts.length ? `<div class="alerts">⚠ ${esc(t.alerts.join(" · "))}</div>` : ""}`;

@@ -38,9 +38,20 @@ function relTimes() {
     if (el.dataset.ts) { el.title = el.dataset.ts; el.textContent = ago(el.dataset.ts); }
   });
 }
+// A rep's three states, each with its own colour and label: unverified (no fault found, but a blocking
+// check such as "hips square" could not be made) is neither passed nor failed.
+const STATUS = {passed: ["pass", "✓", "passed"], failed: ["fail", "✗", "failed"],
+                unverified: ["unverified", "?", "not checked"]};
+function statusOf(v) { return STATUS[v.status] ? v.status : (v.passed ? "passed" : "failed"); }
+function uncheckedText(v, withWhy) {
+  const u = v.unchecked || [];
+  if (!u.length) return "a blocking check was not made";
+  return u.map((k) => esc(k.words) + (withWhy && k.why ? ` (${esc(k.why)})` : "")).join(", ");
+}
 function verdictHtml(v) {
   if (!v) return '<span class="muted">no rep yet</span>';
-  return v.passed
-    ? `<span class="pass">✓ Rep ${v.rep_index} (${esc(v.leg)}) passed</span>`
-    : `<span class="fail">✗ Rep ${v.rep_index} (${esc(v.leg)}): ${esc(v.words.join(", "))}</span>`;
+  const st = statusOf(v), [cls, mark] = STATUS[st], head = `${mark} Rep ${v.rep_index} (${esc(v.leg)})`;
+  if (st === "passed") return `<span class="${cls}">${head} passed</span>`;
+  if (st === "unverified") return `<span class="${cls}" title="${uncheckedText(v, true)}">${head} not checked: ${uncheckedText(v, false)}</span>`;
+  return `<span class="${cls}">${head}: ${esc(v.words.join(", "))}</span>`;
 }

@@ -43,9 +43,14 @@ function putRep(r) {
   const m = r.metrics || {};
   const skip = new Set(["concentric_s", "eccentric_s", "peak_force_n", "load_kg", "top_hold_s", "peak_velocity"]);
   const other = Object.entries(m).filter(([k]) => !skip.has(k)).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}`).join(", ");
+  const st = statusOf(r), [cls, mark, label] = STATUS[st];
+  tr.className = "rep-" + st;
+  // An unverified rep says which blocking check was not made and why ("hips square (hips not in view)").
+  const faults = [esc(r.words.join(", ")), (r.unchecked || []).length || st === "unverified"
+    ? `<span class="unverified">not checked: ${uncheckedText(r, true)}</span>` : ""].filter(Boolean).join("; ");
   tr.innerHTML = `<td>${M(r.set_index)}</td><td>${esc(r.leg)}</td><td>${r.rep_index}</td>` +
-    `<td class="${r.passed ? "pass" : "fail"}">${r.passed ? "✓ passed" : "✗ failed"}${r.revision ? " (revised)" : ""}</td>` +
-    `<td>${esc(r.words.join(", ")) || "—"}</td><td>${M(m.concentric_s)}</td><td>${M(m.eccentric_s)}</td>` +
+    `<td class="${cls} verdict">${mark} ${label}${r.revision ? " (revised)" : ""}</td>` +
+    `<td>${faults || "—"}</td><td>${M(m.concentric_s)}</td><td>${M(m.eccentric_s)}</td>` +
     `<td>${M(m.peak_force_n)}</td><td>${M(m.load_kg)}</td><td class="metrics">${esc(other)}</td>`;
   while (repsEl.children.length > 40) { const last = repsEl.lastElementChild; rows.forEach((v, k) => { if (v === last) rows.delete(k); }); last.remove(); }
 }
