@@ -24,13 +24,24 @@ class SessionPoint:
     weight: dict[str, float] = field(default_factory=dict)  # leg -> heaviest set weight
     reps: int = 0
     passed: int = 0
+    failed: int = 0
+    unverified: int = 0  # no fault found, but a blocking check not made: neither passed nor failed
     sets: int = 0
+    planned_sets: int | None = None  # sets per leg the member chose, when the session recorded it
     end_reason: str = ""
+    exercise: str = ""
 
     @property
     def quality(self) -> float | None:
-        """Share of reps that passed, or None for a session without judged reps."""
+        """Share of reps that passed, or None for a session without judged reps.
+
+        An unverified rep counts as not passed, as it does for the weight (it never earns more); the
+        share of them is shown beside it, so a camera that lost the member is not read as poor form."""
         return self.passed / self.reps if self.reps else None
+
+    @property
+    def unverified_share(self) -> float | None:
+        return self.unverified / self.reps if self.reps else None
 
     @property
     def gap_kg(self) -> float | None:
@@ -45,15 +56,25 @@ class SessionPoint:
 
     def to_json(self) -> dict[str, Any]:
         return {"session_id": self.session_id, "started": self.started.isoformat(), "goal": self.goal,
-                "weight_kg": dict(self.weight), "reps": self.reps, "passed_reps": self.passed,
-                "sets": self.sets, "quality": self.quality, "gap_kg": self.gap_kg, "gap_flag": self.gap_flag,
-                "end_reason": self.end_reason}
+                "exercise": self.exercise, "weight_kg": dict(self.weight), "reps": self.reps,
+                "passed_reps": self.passed, "failed_reps": self.failed, "unverified_reps": self.unverified,
+                "sets": self.sets, "planned_sets": self.planned_sets, "quality": self.quality,
+                "gap_kg": self.gap_kg, "gap_flag": self.gap_flag, "end_reason": self.end_reason}
+
+
+def rom_words(rom_deg: dict[Leg, float]) -> str:
+    """"left 104°, right 98°"; empty when no leg's range is recorded yet."""
+    if not rom_deg:
+        return ""
+    return ", ".join(f"{leg.value} {rom_deg[leg]:.0f}°" if leg in rom_deg else f"{leg.value} not recorded yet"
+                     for leg in Leg)
 
 
 def session_points(history: list[SessionRecord]) -> list[SessionPoint]:
     out = []
     for s in sorted(history, key=lambda h: h.started):
-        p = SessionPoint(s.session_id, s.started, s.goal, end_reason=s.end_reason)
+        p = SessionPoint(s.session_id, s.started, s.goal, end_reason=s.end_reason, exercise=s.exercise,
+                         planned_sets=getattr(s, "planned_sets", None))  # absent from records before it
         for st in s.sets:
             leg = st.leg.value
             p.weight[leg] = max(p.weight.get(leg, 0.0), st.weight_kg)
@@ -61,7 +82,10 @@ def session_points(history: list[SessionRecord]) -> list[SessionPoint]:
             for r in st.reps:
                 if r.verdict is not None:
                     p.reps += 1
-                    p.passed += r.verdict.passed
+                    status = r.verdict.status
+                    p.passed += status == "passed"
+                    p.failed += status == "failed"
+                    p.unverified += status == "unverified"
         out.append(p)
     return out
 
@@ -119,6 +143,11 @@ def member_charts(points: list[SessionPoint]) -> dict[str, Chart]:
     weight = line_chart(xs, {leg.value: [p.weight.get(leg.value) for p in points] for leg in Leg}, unit=" kg",
                         y_min=0.0)
     gap = line_chart(xs, {"gap": [p.gap_kg for p in points]}, unit=" kg", y_min=0.0)
-    quality = line_chart(xs, {"passed": [None if p.quality is None else round(100 * p.quality, 1) for p in points]},
-                         unit="%", y_min=0.0, y_max=100.0)
+    def pct(v: float | None) -> float | None:
+        return None if v is None else round(100 * v, 1)
+
+    shares = {"passed": [pct(p.quality) for p in points]}
+    if any(p.unverified for p in points):  # a line at 0 % would only crowd the chart
+        shares["not checked"] = [pct(p.unverified_share) for p in points]
+    quality = line_chart(xs, shares, unit="%", y_min=0.0, y_max=100.0)
     return {"weight": weight, "gap": gap, "quality": quality}

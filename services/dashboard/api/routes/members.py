@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from services.dashboard.api.deps import Csrf, CurrentTrainer, StoreDep
-from services.dashboard.history import member_charts, session_points
+from services.dashboard.history import member_charts, rom_words, session_points
 from services.dashboard.templating import render
 from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
 from shared.contract import IdMethod, Leg, MemberInfo
@@ -24,8 +24,20 @@ MemberId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 
 def goal_names() -> dict[str, str]:
-    ex = default_catalogue()[DEFAULT_EXERCISE]
-    return {g.id: g.name for g in ex.goals}
+    """Every goal of the catalogue (the default exercise's first) by id, with its name; the catalogue
+    includes the exercises added as data (GYM_CATALOGUE_DIR)."""
+    out: dict[str, str] = {}
+    for ex in sorted(default_catalogue().values(), key=lambda e: e.id != DEFAULT_EXERCISE):
+        for g in ex.goals:
+            out.setdefault(g.id, g.name)
+    return out
+
+
+def goal_label(exercise: str, goal: str) -> str:
+    """A session's goal as a trainer reads it, with the exercise's name when it is not the default one."""
+    ex = default_catalogue().get(exercise)
+    name = next((g.name for g in ex.goals if g.id == goal), goal) if ex else goal_names().get(goal, goal)
+    return name if ex is None or ex.id == DEFAULT_EXERCISE else f"{ex.name} · {name}"
 
 
 class MemberIn(BaseModel):
@@ -59,12 +71,16 @@ class MemberOut(BaseModel):
     goal: str | None
     badge: str | None
     created: datetime | None
+    rom_deg: dict[Leg, float] = Field(
+        default_factory=dict, description="The member's own controlled range of motion per leg (peak knee bend, "
+        "degrees): the median of their first clean reps; a leg is missing until it is recorded")
 
 
 def member_out(rec: MemberRecord) -> MemberOut:
     badge = next((t for m, t in rec.tokens if m == IdMethod.BADGE), None)
+    rom = getattr(rec, "rom_deg", None) or {}  # records written before the range was kept have none
     return MemberOut(member_id=rec.info.member_id, name=rec.info.name, weaker_leg=rec.info.weaker_leg,
-                     goal=rec.info.goal, badge=badge, created=rec.created)
+                     goal=rec.info.goal, badge=badge, created=rec.created, rom_deg=dict(rom))
 
 
 class BadgeTaken(ValueError):
@@ -82,8 +98,12 @@ def save(store: RedisStore, data: MemberIn, old: MemberRecord | None) -> MemberR
     if data.badge:
         tokens.append((IdMethod.BADGE, data.badge))
     info = MemberInfo(member_id=member_id, name=data.name, weaker_leg=data.weaker_leg, goal=data.goal)
-    rec = MemberRecord(info=info, tokens=tokens, allow_leg_gap=old.allow_leg_gap if old else False,
-                       created=old.created if old else datetime.now(UTC))
+    if old is None:
+        rec = MemberRecord(info=info, tokens=tokens, created=datetime.now(UTC))
+    else:
+        # A copy keeps what a trainer does not edit here: the leg-gap permission, the range of motion the
+        # progression service recorded, and any field a newer service adds.
+        rec = old.model_copy(update={"info": info, "tokens": tokens})
     store.save_member(rec, old)
     return rec
 
@@ -136,8 +156,10 @@ async def create_member_form(request: Request, user: CurrentTrainer, store: Stor
 def member_page(request: Request, member_id: MemberId, user: CurrentTrainer, store: StoreDep) -> Response:
     rec = _member_or_404(store, member_id)
     points = session_points(store.history(member_id))
-    return render(request, "member.html", {"m": member_out(rec), "points": list(reversed(points)),
-                                           "charts": member_charts(points), "goals": goal_names()})
+    m = member_out(rec)
+    return render(request, "member.html", {"m": m, "rom": rom_words(m.rom_deg), "points": list(reversed(points)),
+                                           "charts": member_charts(points), "goals": goal_names(),
+                                           "goal_label": goal_label})
 
 
 @router.get("/members/{member_id}/edit", include_in_schema=False)
