@@ -55,25 +55,28 @@ class FakeStation:
         return bus.emit(etype, data)
 
     def session(self, member_id: str, name: str, goal: str, set_index: int, weight: float,
-                leg: c.Leg = c.Leg.LEFT) -> None:
+                leg: c.Leg = c.Leg.LEFT, planned_sets: int | None = None) -> None:
         self.emit("session.started", c.SessionStarted(session_id=f"{self.station}-s1", member_id=member_id,
                                                       member_name=name, exercise="hamstring-curl-kickback",
-                                                      goal=goal, leg_order=[leg]))
+                                                      goal=goal, leg_order=[leg], planned_sets=planned_sets))
         self.emit("set.started", c.SetStarted(session_id=f"{self.station}-s1", set_index=set_index, leg=leg,
                                               weight_kg=weight, target_reps=10))
 
-    def rep(self, i: int, faults: list[c.Fault], set_index: int = 1, leg: c.Leg = c.Leg.LEFT) -> None:
+    def rep(self, i: int, faults: list[c.Fault], set_index: int = 1, leg: c.Leg = c.Leg.LEFT,
+            not_checked: dict[c.Check, str] | None = None) -> None:
+        """One rep from both sensors and its verdict; `not_checked` names blocking checks the camera could
+        not make (and why), which leaves a rep without faults unverified."""
         start = 100.0 + 4 * i
+        metrics = {"peak_knee_flexion_deg": 118.0 + i, "thigh_excursion_deg": 6.0 + 5 * (c.Fault.SWING in faults)}
+        if not not_checked:
+            metrics["pelvis_rotation_deg"] = 4.0 + 10 * (c.Fault.HIP_ROTATION in faults)
         self.emit("camera.rep", c.CameraRep(leg=leg, rep_index=i, start_t=start, end_t=start + 4, concentric_s=1.1,
                                             eccentric_s=2.8 if c.Fault.FAST_ECCENTRIC not in faults else 1.2,
-                                            metrics={"peak_knee_flexion_deg": 118.0 + i,
-                                                     "thigh_excursion_deg": 6.0 + 5 * (c.Fault.SWING in faults)},
-                                            faults=faults))  # one connection keeps the three in order
+                                            metrics=metrics))  # one connection keeps the three in order
         self.emit("load.rep", c.LoadRep(leg=leg, rep_index=i, start_t=start + 0.05, end_t=start + 4,
                                         concentric_s=1.0, eccentric_s=2.7, peak_force_n=150 + i, load_kg=15.0))
-        self.emit("rep.verdict", c.RepVerdict(session_id=f"{self.station}-s1", set_index=set_index, leg=leg,
-                                              rep_index=i, start_t=start, end_t=start + 4, passed=not faults,
-                                              faults=faults, sensors=[c.Sensor.CAMERA, c.Sensor.LOAD]))
+        self.emit("rep.verdict", sample_verdict(f"{self.station}-s1", set_index, leg, i, start, faults,
+                                                not_checked or {}))
 
     def trace(self, seconds: float) -> None:
         t = 0.0
@@ -86,6 +89,24 @@ class FakeStation:
             b.stop(state, "connection lost" if state == c.ServiceState.OFFLINE else "clean exit")
 
 
+BLOCKING = (c.Check.SWING, c.Check.HIP_ROTATION, c.Check.ECCENTRIC)  # the seed's progression rule names these
+
+
+def sample_verdict(session_id: str | None, set_index: int | None, leg: c.Leg, i: int, start: float,
+                   faults: list[c.Fault], not_checked: dict[c.Check, str]) -> c.RepVerdict:
+    """A verdict as the judge makes it: each blocking check passed, failed or not checked (with why)."""
+    checks = [c.RepCheck(check=k, outcome=c.Outcome.NOT_CHECKED, blocking=k in BLOCKING, sensor=c.Sensor.CAMERA,
+                         why=why) for k, why in not_checked.items()]
+    checks += [c.RepCheck(check=k, outcome=c.Outcome.FAILED if c.CHECK_FAULT[k] in faults else c.Outcome.PASSED,
+                          blocking=True, sensor=c.Sensor.CAMERA) for k in BLOCKING if k not in not_checked]
+    unchecked = [k for k in checks if k.blocking and k.outcome is c.Outcome.NOT_CHECKED]
+    return c.RepVerdict(session_id=session_id, set_index=set_index, leg=leg, rep_index=i, start_t=start,
+                        end_t=start + 4, passed=not faults and not unchecked, faults=faults,
+                        sensors=[c.Sensor.CAMERA, c.Sensor.LOAD], verified=not unchecked, checks=checks,
+                        reasons=[c.FAULT_WORDS[f] for f in faults]
+                        + [f"{c.CHECK_WORDS[k.check]} not checked: {k.why}" for k in unchecked])
+
+
 def seed_members(redis_url: str) -> list[str]:
     """Three members with a few weeks of sessions, as the progression service keeps them."""
     store = RedisStore(connect(redis_url), "main")
@@ -94,17 +115,24 @@ def seed_members(redis_url: str) -> list[str]:
               ("m-raj", "Raj Patel", "B-1002", c.Leg.RIGHT, "strength_control", 17.5, 15.0),
               ("m-eva", "Eva Novak", "B-1003", None, "muscle_activation", 7.5, 7.5)]
     start = datetime.now(UTC) - timedelta(days=42)
+    # Raj's range of motion was recorded on his first clean reps; Ann's and Eva's not yet.
+    rom = {"m-raj": {c.Leg.LEFT: 104.0, c.Leg.RIGHT: 98.0}}
     for n, (mid, name, badge, weak, goal, w_left, w_right) in enumerate(people):
-        store.save_member(MemberRecord(info=c.MemberInfo(member_id=mid, name=name, weaker_leg=weak, goal=goal),
-                                       tokens=[(c.IdMethod.BADGE, badge)], created=start))
+        member = MemberRecord(info=c.MemberInfo(member_id=mid, name=name, weaker_leg=weak, goal=goal),
+                              tokens=[(c.IdMethod.BADGE, badge)], created=start)
+        if mid in rom and "rom_deg" in MemberRecord.model_fields:  # records before the range was kept lack it
+            member = member.model_copy(update={"rom_deg": rom[mid]})
+        store.save_member(member)
         for k in range(8):
             when = start + timedelta(days=5 * k + n, hours=18)
             sets = []
             for leg, base in ((c.Leg.LEFT, w_left), (c.Leg.RIGHT, w_right)):
                 weight = base + 1.25 * (k // 2) + (1.25 if leg != weak and k > 4 else 0)
-                reps = [RepRecord(rep_index=i, leg=leg, start_t=4.0 * i, end_t=4.0 * i + 4, verdict=c.RepVerdict(
-                    leg=leg, rep_index=i, start_t=4.0 * i, end_t=4.0 * i + 4, passed=(i + k + n) % (3 + k) != 0,
-                    sensors=[c.Sensor.CAMERA])) for i in range(1, 11)]
+                # a few reps swung; now and then the camera lost the hips for a rep (not checked)
+                reps = [RepRecord(rep_index=i, leg=leg, start_t=4.0 * i, end_t=4.0 * i + 4, verdict=sample_verdict(
+                    None, None, leg, i, 4.0 * i, [c.Fault.SWING] if (i + k + n) % (3 + k) == 0 else [],
+                    {c.Check.HIP_ROTATION: "hips not in view"} if (i + 2 * k + n) % 13 == 0 else {}))
+                    for i in range(1, 11)]
                 sets += [SetRecord(set_index=s, leg=leg, weight_kg=weight, target_reps=10, ended=True,
                                    end_reason="completed", reps=reps) for s in (1, 2, 3)]
             repo.add_session(SessionRecord(session_id=f"{mid}-{k}", member_id=mid, member_name=name,
@@ -126,9 +154,10 @@ def seed_floor(port: int) -> dict[str, FakeStation]:
              "st-05": ("m-tom", "Tom Berg", "tempo_focus", 1, 10.0), "st-06": ("m-lia", "Lia Wong", "hypertrophy",
              2, 12.5)}
     for sid, (mid, name, goal, k, w) in names.items():
-        st[sid].session(mid, name, goal, k, w)
-    for i in range(1, 7):
-        st["st-01"].rep(i, [], 2)
+        st[sid].session(mid, name, goal, k, w, planned_sets=4 if sid == "st-01" else None)  # the others: the least
+    for i in range(1, 7):  # Ann: one rep the camera lost her hips (not checked), one short squeeze
+        st["st-01"].rep(i, [c.Fault.SQUEEZE] if i == 5 else [], 2,
+                        not_checked={c.Check.HIP_ROTATION: "hips not in view"} if i == 4 else None)
     for i in range(1, 5):  # Raj swings and drops the return: stands out
         st["st-02"].rep(i, [c.Fault.SWING, c.Fault.FAST_ECCENTRIC] if i > 1 else [], 1)
     for i in range(1, 4):
@@ -154,11 +183,11 @@ def shoot(base: str, out: Path, password: str) -> list[Path]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
 
-        def snap(name: str) -> None:
+        def snap(name: str, full_page: bool = False) -> None:
             path = out / f"dashboard-{name}.png"
             for attempt in range(3):  # headless Chromium on a busy machine sometimes misses a capture
                 try:
-                    page.screenshot(path=str(path))
+                    page.screenshot(path=str(path), full_page=full_page)
                     break
                 except Exception:
                     if attempt == 2:
@@ -184,7 +213,7 @@ def shoot(base: str, out: Path, password: str) -> list[Path]:
         page.goto(f"{base}/members")
         snap("members")
         page.goto(f"{base}/members/m-raj")
-        snap("member")
+        snap("member", full_page=True)  # the sessions table (reps passed, failed, not checked) is below the charts
         page.goto(f"{base}/members/new")
         page.fill("input[name=name]", "Zoe")
         page.fill("input[name=badge]", "B-1001")  # taken: the form says so
