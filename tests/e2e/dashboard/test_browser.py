@@ -122,6 +122,34 @@ def test_trainer_signs_in_sees_a_verdict_within_a_second_plots_and_cues(
         st.stop()
 
 
+def test_a_rep_the_camera_could_not_judge_shows_as_not_checked_with_its_reason(
+        dashboard: str, page: Any, mosquitto: PrivateMosquitto) -> None:
+    st = FakeStation(mosquitto.port, "st-02", services=("kiosk", "camera", "loadcell"))
+    try:
+        sign_in(page, dashboard, "tina")
+        st.session("m2", "Raj Patel", "hypertrophy", 1, 15.0, planned_sets=4)
+        tile = ".tile[data-station=st-02]"
+        page.wait_for_selector(f"{tile} >> text=set 1 of 4")  # the member's choice, not the goal's least (3)
+        st.rep(1, [])
+        st.rep(2, [c.Fault.SWING])
+        st.rep(3, [], not_checked={c.Check.HIP_ROTATION: "hips not in view"})
+        page.wait_for_selector(f"{tile} .counts .unverified >> text=1 not checked", timeout=5000)
+        counts = page.inner_text(f"{tile} .counts")
+        assert "1 passed" in counts and "1 failed" in counts  # the unchecked rep is in neither count
+        assert "not checked: hips square" in page.inner_text(f"{tile} .verdict")
+
+        page.click(tile)
+        page.wait_for_url("**/stations/st-02")
+        page.wait_for_selector("#reps tr.rep-unverified")
+        row = page.inner_text("#reps tr.rep-unverified")
+        assert "? not checked" in row and "hips square (hips not in view)" in row
+        colours = page.evaluate("""() => [...document.querySelectorAll('#reps td.verdict')]
+            .map((td) => [td.textContent, getComputedStyle(td).color])""")
+        assert len({colour for _, colour in colours}) == 3, colours  # passed, failed, not checked: three colours
+    finally:
+        st.stop()
+
+
 def test_a_trainer_cannot_open_fleet_pages_an_operator_can_and_it_updates_live(
         dashboard: str, page: Any, mosquitto: PrivateMosquitto) -> None:
     sign_in(page, dashboard, "tina")

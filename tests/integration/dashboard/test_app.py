@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -12,10 +13,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from services.dashboard.__main__ import main as dashboard_main
 from shared import contract as c
+from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
 from shared.mqtt import MqttBus, unique_client_id
+from shared.records import MemberRecord, RepRecord, SessionRecord, SetRecord
 from shared.servers import PrivateMosquitto, PrivateRedis
 from shared.settings import Settings
-from shared.store import RedisStore, connect
+from shared.store import Keys, RedisRepo, RedisStore, connect
 from shared.topics import topic_filter
 from tests.conftest import wait_for
 from tests.integration.dashboard.conftest import PASSWORD, csrf_of
@@ -219,3 +222,90 @@ def test_user_add_command_creates_the_first_operator(redis_server: PrivateRedis,
     # the default secret is refused outside demo and test
     monkeypatch.setenv("GYM_DASHBOARD_SECRET_KEY", "change-me")
     assert dashboard_main(["user", "list"]) == 2
+
+
+HIPS_HIDDEN = c.RepCheck(check=c.Check.HIP_ROTATION, outcome=c.Outcome.NOT_CHECKED, blocking=True,
+                         sensor=c.Sensor.CAMERA, why="hips not in view")
+
+
+def unverified(rep: int = 1, session_id: str = "s1") -> c.RepVerdict:
+    return c.RepVerdict(session_id=session_id, set_index=1, leg=c.Leg.LEFT, rep_index=rep, start_t=rep * 4.0,
+                        end_t=rep * 4.0 + 3, passed=False, sensors=[c.Sensor.CAMERA], verified=False,
+                        checks=[HIPS_HIDDEN], reasons=["hips square not checked: hips not in view"])
+
+
+def test_an_unverified_rep_and_the_members_planned_sets_on_the_station_api_and_socket(
+        client: TestClient, sign_in, mosquitto: PrivateMosquitto) -> None:
+    sign_in("tina")
+    kiosk = station_bus(mosquitto.port, service="kiosk")
+    goal = default_catalogue()[DEFAULT_EXERCISE].goal("strength_control")
+    try:
+        kiosk.emit("session.started", c.SessionStarted(session_id="s1", member_id="m1", member_name="Ann",
+                                                       exercise=DEFAULT_EXERCISE, goal=goal.id,
+                                                       leg_order=[c.Leg.LEFT], planned_sets=goal.sets.min + 1))
+        kiosk.emit("set.started", c.SetStarted(session_id="s1", set_index=1, leg=c.Leg.LEFT, weight_kg=12.5,
+                                               target_reps=10))
+        wait_for(lambda: client.get("/api/v1/stations/st-01").status_code == 200, what="st-01 on the floor")
+        with client.websocket_connect("/ws/stations/st-01") as ws:
+            assert json.loads(ws.receive_text())["type"] == "snapshot"
+            kiosk.emit("rep.verdict", unverified(1))
+
+            def rep_item() -> dict | None:
+                msg = json.loads(ws.receive_text())
+                return next((it["rep"] for it in msg["items"] if it["kind"] == "rep"), None)
+
+            rep = wait_for(rep_item, what="the rep on the station socket")
+            assert (rep["status"], rep["verified"], rep["faults"]) == ("unverified", False, [])
+        detail = client.get("/api/v1/stations/st-01").json()
+        tile, (row,) = detail["station"], detail["reps"]
+        assert tile["sets_planned"] == goal.sets.min + 1  # the member's choice, not the goal's most
+        assert (tile["passed_reps"], tile["failed_reps"], tile["unverified_reps"]) == (0, 0, 1)
+        assert tile["last_verdict"]["status"] == "unverified"
+        assert row["status"] == "unverified" and row["unchecked"] == [
+            {"check": "hip_rotation", "words": "hips square", "why": "hips not in view", "sensor": "camera"}]
+        # a kiosk that sent no choice trains the goal's least sets: the dashboard counts the same
+        kiosk.emit("session.started", c.SessionStarted(session_id="s2", member_id="m2", exercise=DEFAULT_EXERCISE,
+                                                       goal=goal.id, leg_order=[c.Leg.LEFT]))
+        wait_for(lambda: client.get("/api/v1/stations/st-01").json()["station"]["session_id"] == "s2",
+                 what="the second session")
+        assert client.get("/api/v1/stations/st-01").json()["station"]["sets_planned"] == goal.sets.min
+    finally:
+        kiosk.stop()
+
+
+def test_a_members_range_of_motion_and_unverified_reps_on_the_member_page_and_api(
+        client: TestClient, sign_in, redis_server: PrivateRedis) -> None:
+    tok = sign_in("tina")
+    r = client.post("/api/v1/members", json={"name": "Raj Patel"}, headers={"x-csrf-token": tok})
+    assert r.status_code == 201 and r.json()["rom_deg"] == {}
+    mid = r.json()["member_id"]
+    page = client.get(f"/members/{mid}", headers={"accept": "text/html"}).text
+    assert "Range of motion not recorded yet" in page and "measured on the first clean reps" in page
+
+    store = RedisStore(connect(redis_server.url), "main")
+    repo = RedisRepo(store.r, Keys("main"))
+    reps = [RepRecord(rep_index=i, leg=c.Leg.LEFT, start_t=4.0 * i, end_t=4.0 * i + 3, verdict=v) for i, v in
+            enumerate([verdict(True, 1), verdict(False, 2, [c.Fault.SWING]), unverified(3)], start=1)]
+    repo.add_session(SessionRecord(session_id="s1", member_id=mid, exercise=DEFAULT_EXERCISE, goal="hypertrophy",
+                                   leg_order=[c.Leg.LEFT], started=datetime(2026, 3, 1, tzinfo=UTC),
+                                   sets=[SetRecord(set_index=1, leg=c.Leg.LEFT, weight_kg=15, target_reps=10,
+                                                   reps=reps)]))
+    with store.r.pipeline(transaction=True) as p:
+        repo.flush(p)
+        p.execute()
+    (s,) = client.get(f"/api/v1/members/{mid}").json()["sessions"]
+    assert (s["reps"], s["passed_reps"], s["failed_reps"], s["unverified_reps"]) == (3, 1, 1, 1)
+    page = client.get(f"/members/{mid}", headers={"accept": "text/html"}).text
+    assert "1 failed" in page and "1 not checked" in page
+
+    if "rom_deg" not in MemberRecord.model_fields:
+        pytest.skip("MemberRecord has no rom_deg yet (the progression change)")
+    rec = store.member(mid)
+    assert rec is not None
+    store.save_member(rec.model_copy(update={"rom_deg": {c.Leg.LEFT: 104.0, c.Leg.RIGHT: 98.0}}), rec)
+    assert client.get(f"/api/v1/members/{mid}").json()["member"]["rom_deg"] == {"left": 104.0, "right": 98.0}
+    page = client.get(f"/members/{mid}", headers={"accept": "text/html"}).text
+    assert "Range of motion: left 104°, right 98°" in page
+    # a trainer's edit keeps what the progression service measured
+    r = client.put(f"/api/v1/members/{mid}", json={"name": "Raj P."}, headers={"x-csrf-token": tok})
+    assert r.status_code == 200 and r.json()["rom_deg"] == {"left": 104.0, "right": 98.0}

@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
+from services.dashboard.api.routes.members import goal_label, goal_names
+from services.dashboard.app import sets_for
 from services.dashboard.config import DashboardSettings
 from services.dashboard.floor import STRUGGLE_FAILED_REPS, FloorState
-from services.dashboard.history import member_charts, session_points
+from services.dashboard.history import member_charts, rom_words, session_points
 from shared import contract as c
-from shared.records import RepRecord, SessionRecord, SetRecord
+from shared.catalogue import BUILTIN_DIR, DEFAULT_EXERCISE, default_catalogue
+from shared.records import RepRecord, SessionRecord, SetRecord, StationState
 
 
 def ev(etype: str, data: c.Model, station: str = "st-01") -> c.Envelope:
@@ -153,3 +157,134 @@ def test_settings_refuse_the_default_secret_outside_demo_and_test() -> None:
     ok = DashboardSettings(_env_file=None, environment="development", dashboard_secret_key="k" * 40)  # type: ignore[call-arg]
     assert ok.station_id == "site"
     assert DashboardSettings(_env_file=None, environment="demo").dashboard_secret_key  # type: ignore[call-arg]
+
+
+# ------------------------------------------------------------ unverified reps, planned sets, range of motion
+
+HIPS_HIDDEN = c.RepCheck(check=c.Check.HIP_ROTATION, outcome=c.Outcome.NOT_CHECKED, blocking=True,
+                         sensor=c.Sensor.CAMERA, why="hips not in view")
+
+
+def unverified_verdict(rep: int, set_index: int = 1) -> c.RepVerdict:
+    """No fault found, but the camera could not see the hips: the rep is neither passed nor failed."""
+    return c.RepVerdict(
+        session_id="s1", set_index=set_index, leg=c.Leg.LEFT, rep_index=rep, start_t=10.0 * rep,
+        end_t=10.0 * rep + 3, passed=False, faults=[], sensors=[c.Sensor.CAMERA, c.Sensor.LOAD], verified=False,
+        checks=[HIPS_HIDDEN, c.RepCheck(check=c.Check.SWING, outcome=c.Outcome.PASSED, blocking=True,
+                                        sensor=c.Sensor.CAMERA, value=4.0, limit=15.0)],
+        reasons=["hips square not checked: hips not in view"])
+
+
+def unverified(rep: int, set_index: int = 1) -> c.Envelope:
+    return ev("rep.verdict", unverified_verdict(rep, set_index))
+
+
+def test_an_unverified_rep_counts_neither_as_passed_nor_failed() -> None:
+    floor = FloorState()
+    started_set(floor)
+    floor.apply(verdict(1, True))
+    floor.apply(verdict(2, False))
+    for i in (3, 4, 5):
+        floor.apply(unverified(i))
+    t = floor.tiles["st-01"]
+    j = t.to_json()
+    assert (j["reps"], j["passed_reps"], j["failed_reps"], j["unverified_reps"]) == (5, 1, 1, 3)
+    assert not t.attention and t.alerts == []  # three reps the camera could not judge are not a struggling member
+    assert j["last_verdict"]["status"] == "unverified" and j["last_verdict"]["verified"] is False
+    assert j["last_verdict"]["unchecked"] == [{"check": "hip_rotation", "words": "hips square",
+                                               "why": "hips not in view", "sensor": "camera"}]
+
+
+def test_a_rep_row_says_which_blocking_check_was_not_made_and_why() -> None:
+    floor = FloorState()
+    started_set(floor)
+    ch = floor.apply(unverified(1))
+    assert ch is not None and ch.rep is not None
+    row = ch.rep
+    assert (row["status"], row["verified"], row["passed"], row["faults"]) == ("unverified", False, False, [])
+    assert [(k["check"], k["why"]) for k in row["unchecked"]] == [("hip_rotation", "hips not in view")]
+    assert {k["check"]: k["outcome"] for k in row["checks"]} == {"hip_rotation": "not_checked", "swing": "passed"}
+    # a later verdict that made the check replaces it, as any revision does
+    floor.apply(verdict(1, True, revision=1))
+    assert floor.rows("st-01")[0]["status"] == "passed" and floor.tiles["st-01"].unverified_reps == 0
+
+
+def test_a_set_summary_keeps_unverified_reps_apart() -> None:
+    floor = FloorState()
+    started_set(floor)
+    floor.apply(unverified(2))
+    floor.apply(ev("set.summary", c.SetSummary(session_id="s1", set_index=1, leg=c.Leg.LEFT, weight_kg=15,
+                                               target_reps=10, reps=5, passed_reps=2, unverified_reps=2,
+                                               faults_per_rep=[[], [], [c.Fault.SWING], [], []])))
+    t = floor.tiles["st-01"]
+    assert (t.reps, t.passed_reps, t.failed_reps, t.unverified_reps) == (5, 2, 1, 2)
+    assert t.set_verdicts[2] == "unverified"  # the one whose own verdict said so, then one we never saw
+
+
+def test_sets_planned_come_from_the_members_choice_else_the_goals_least() -> None:
+    floor = FloorState(sets_for=lambda ex, goal: 3)
+    floor.apply(ev("session.started", c.SessionStarted(session_id="s1", member_id="m1", exercise="ex",
+                                                       goal="hypertrophy", leg_order=[c.Leg.LEFT], planned_sets=4)))
+    assert floor.tiles["st-01"].to_json()["sets_planned"] == 4
+    floor.apply(ev("session.started", c.SessionStarted(session_id="s2", member_id="m2", exercise="ex",
+                                                       goal="hypertrophy", leg_order=[c.Leg.LEFT])))
+    assert floor.tiles["st-01"].sets_planned == 3
+
+
+def test_the_dashboard_plans_the_goals_least_sets_as_the_kiosk_does() -> None:
+    ex = default_catalogue()[DEFAULT_EXERCISE]
+    goal = ex.goal("hypertrophy")
+    assert goal.sets.min < goal.sets.max  # else this test proves nothing
+    assert sets_for(DEFAULT_EXERCISE, "hypertrophy") == goal.sets.min
+    assert sets_for(DEFAULT_EXERCISE, "no-such-goal") is None and sets_for("no-such-exercise", "x") is None
+
+
+def test_seeded_tile_takes_the_recorded_planned_sets_and_statuses() -> None:
+    rec = SessionRecord(session_id="s1", member_id="m1", exercise=DEFAULT_EXERCISE, goal="hypertrophy",
+                        leg_order=[c.Leg.LEFT], started=datetime(2026, 3, 1, tzinfo=UTC), sets=[
+                            SetRecord(set_index=1, leg=c.Leg.LEFT, weight_kg=15, target_reps=10, reps=[
+                                RepRecord(rep_index=1, leg=c.Leg.LEFT, start_t=10, end_t=13,
+                                          verdict=unverified_verdict(1))])])
+    floor = FloorState(sets_for=sets_for)
+    floor.seed("st-01", StationState(session=rec, current_set=0))
+    t = floor.tiles["st-01"]
+    assert t.sets_planned == 3 and t.unverified_reps == 1 and t.failed_reps == 0
+    assert floor.rows("st-01")[0]["unchecked"][0]["why"] == "hips not in view"
+    if "planned_sets" not in SessionRecord.model_fields:
+        pytest.skip("SessionRecord has no planned_sets yet (the progression change)")
+    floor = FloorState(sets_for=sets_for)
+    floor.seed("st-01", StationState(session=rec.model_copy(update={"planned_sets": 4}), current_set=0))
+    assert floor.tiles["st-01"].sets_planned == 4
+
+
+def test_history_counts_unverified_reps_apart_and_charts_them() -> None:
+    s = _session(1, 10, 15, [True, True])
+    s.sets[0].reps[1].verdict = unverified_verdict(2)
+    s.sets[1].reps[1].verdict = c.RepVerdict(leg=c.Leg.RIGHT, rep_index=2, start_t=1, end_t=2, passed=False,
+                                             faults=[c.Fault.SWING], sensors=[c.Sensor.CAMERA])
+    (p,) = session_points([s])
+    j = p.to_json()
+    assert (j["reps"], j["passed_reps"], j["failed_reps"], j["unverified_reps"]) == (4, 2, 1, 1)
+    assert p.quality == 0.5 and p.unverified_share == 0.25
+    charts = member_charts([p])
+    assert set(charts["quality"].series) == {"passed", "not checked"}
+    assert set(member_charts(session_points([_session(2, 10, 15, [True])]))["quality"].series) == {"passed"}
+
+
+def test_range_of_motion_in_words() -> None:
+    assert rom_words({c.Leg.LEFT: 104.4, c.Leg.RIGHT: 97.6}) == "left 104°, right 98°"
+    assert rom_words({c.Leg.RIGHT: 98.0}) == "left not recorded yet, right 98°"
+    assert rom_words({}) == ""
+
+
+def test_an_exercise_added_as_data_plans_its_sets_and_names_its_goals(tmp_path, monkeypatch) -> None:
+    data = yaml.safe_load((BUILTIN_DIR / f"{DEFAULT_EXERCISE}.yaml").read_text(encoding="utf-8"))
+    data.update(id="cable-glute-kickback", name="Cable Glute Kickback")
+    data["goals"] = [{"id": "glute_power", "name": "Glute power", "sets": {"min": 4, "max": 6},
+                      "reps": {"min": 5, "max": 8}, "load": "heavy"}]
+    (tmp_path / "cable-glute-kickback.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    monkeypatch.setenv("GYM_CATALOGUE_DIR", str(tmp_path))
+    assert sets_for("cable-glute-kickback", "glute_power") == 4
+    assert goal_names()["glute_power"] == "Glute power" and goal_names()["hypertrophy"] == "Hypertrophy"
+    assert goal_label("cable-glute-kickback", "glute_power") == "Cable Glute Kickback · Glute power"
+    assert goal_label(DEFAULT_EXERCISE, "hypertrophy") == "Hypertrophy"
