@@ -36,6 +36,9 @@ THROUGHPUT_EVENTS = 10_000
 LATENCY_SECONDS = 20.0
 REP_EVERY_S = 3.0  # a controlled rep with its rest takes about 3 s
 TARGET_PER_S = 2000
+# What the camera measures of a clean rep (knee bend, thigh, hips, torso): every check of the judge is made.
+CAMERA_METRICS = {"peak_knee_flexion_deg": 100.0, "thigh_excursion_deg": 3.0, "pelvis_rotation_deg": 2.0,
+                  "torso_change_deg": 1.0}
 TARGET_P99_MS = 20.0
 
 
@@ -88,7 +91,8 @@ def start_sets(pub: Client, set_index: int) -> None:
 
 def cam(st: str, t: float, idx: int) -> c.Envelope:
     return c.make_event("camera.rep", "main", st, c.CameraRep(leg=c.Leg.LEFT, rep_index=idx, start_t=t,
-                                                              end_t=t + 2.5, concentric_s=1.0, eccentric_s=1.5))
+                                                              end_t=t + 2.5, concentric_s=1.0, top_hold_s=0.5,
+                                                              eccentric_s=1.5, metrics=CAMERA_METRICS))
 
 
 def load(st: str, t: float, idx: int) -> c.Envelope:

@@ -25,6 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from bench._site import site_with_worker
 from bench.baselines import mqtt_round_trip, percentile
+from bench.progression import CAMERA_METRICS
 from shared import contract as c
 from shared.mqtt import unique_client_id
 from shared.topics import spec, topic_filter, topic_for
@@ -92,7 +93,8 @@ class Station(threading.Thread):
                         self.streams(REP_EVERY_S - 0.5)
                         start = self.t - 2.5
                         self.send("camera.rep", c.CameraRep(leg=leg, rep_index=r, start_t=start, end_t=start + 2.4,
-                                                            concentric_s=1.0, eccentric_s=1.4))
+                                                            concentric_s=1.0, top_hold_s=0.5, eccentric_s=1.4,
+                                                            metrics=CAMERA_METRICS))
                         self.streams(0.2)
                         self.sent_at[(sid, leg.value, set_index, r)] = self.send("load.rep", c.LoadRep(
                             rep_index=r, start_t=start + 0.05, end_t=start + 2.35, concentric_s=1.0,

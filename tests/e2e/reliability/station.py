@@ -25,7 +25,7 @@ from services.procs import Child
 from services.progression.engine import Engine
 from services.progression.service import ProgressionSettings
 from services.simulator.clock import STEP_FILE_ENV
-from services.simulator.script import SCRIPTS, SetPlan, Timeline
+from services.simulator.script import SCRIPTS, RepPlan, SetPlan, Timeline
 from shared import contract as c
 from shared.catalogue import load_catalogue
 from shared.mqtt import unique_client_id
@@ -96,11 +96,17 @@ def reference() -> Outcome:
             send("camera.rep", c.CameraRep(
                 leg=p.leg, rep_index=r.index, start_t=1000 + r.start_t, end_t=1000 + r.end_t,
                 concentric_s=r.plan.concentric_s, top_hold_s=r.plan.top_hold_s, eccentric_s=r.plan.eccentric_s,
-                faults=sorted(r.plan.faults)), r.end_t)
+                metrics=measured(r.plan)), r.end_t)
         clock += p.duration_s
         send("set.ended", c.SetEnded(**common), clock)
     send("session.ended", c.SessionEnded(session_id=sid, member_id=MEMBER, reason="completed"), clock)
     return outcome(out)
+
+
+def measured(plan: RepPlan) -> dict[str, float]:
+    """The camera's measurements of a planned rep, as the camera service reports them."""
+    return {"peak_knee_flexion_deg": plan.peak_knee_deg, "thigh_excursion_deg": plan.swing_deg,
+            "pelvis_rotation_deg": plan.pelvis_deg, "torso_change_deg": plan.arch_deg}
 
 
 def outcome(events: list[c.Envelope]) -> Outcome:

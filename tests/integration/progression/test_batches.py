@@ -20,6 +20,7 @@ from shared.servers import PrivateMosquitto
 from shared.store import MemoryRepo
 from shared.topics import topic_filter, topic_for
 from tests.conftest import wait_for
+from tests.measured import camera_metrics
 from tests.unit.progression.test_engine import EX
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -46,8 +47,8 @@ def backlog() -> list[c.Envelope]:
                 for n, st in enumerate(STATIONS):
                     faults = [c.Fault.SWING] if (n + r + s) % 7 == 0 else []
                     evs.append(c.make_event("camera.rep", "main", st, c.CameraRep(
-                        leg=leg, rep_index=r, start_t=t, end_t=t + 3.5, concentric_s=1, eccentric_s=2.2,
-                        faults=faults)))
+                        leg=leg, rep_index=r, start_t=t, end_t=t + 3.5, concentric_s=1, top_hold_s=0.5,
+                        eccentric_s=2.2, metrics=camera_metrics(faults))))
                     if not (n == 2 and r == 4):  # one station's load cell misses a rep: judged by the camera
                         evs.append(c.make_event("load.rep", "main", st, c.LoadRep(
                             rep_index=r, start_t=t + 0.1, end_t=t + 3.4, concentric_s=1, eccentric_s=2.1,

@@ -12,6 +12,7 @@ from shared import contract as c
 from shared.servers import PrivateMosquitto, PrivateRedis
 from shared.store import RedisStore, connect
 from tests.conftest import wait_for
+from tests.measured import camera_metrics
 from tests.unit.progression.test_engine import EX
 from tests.wire import StationClient
 
@@ -73,8 +74,8 @@ def scripted_session(port: int) -> Kiosk:
             for r in range(1, 7):
                 t += 5
                 k.bus.emit("camera.rep", c.CameraRep(leg=leg, rep_index=r, start_t=t, end_t=t + 3.5,
-                                                     concentric_s=1, eccentric_s=2.2,
-                                                     faults=list(faults.get((leg, s, r), ()))))
+                                                     concentric_s=1, top_hold_s=0.5, eccentric_s=2.2,
+                                                     metrics=camera_metrics(faults.get((leg, s, r), ()))))
                 k.bus.emit("load.rep", c.LoadRep(rep_index=r, start_t=t + 0.1, end_t=t + 3.4, concentric_s=1,
                                                  eccentric_s=2.1, peak_force_n=120, load_kg=10))
                 n += 1
@@ -118,7 +119,7 @@ def test_workers_sharing_the_site_give_the_same_results_as_the_engine(workers, m
     assert summaries == [(c.Leg.LEFT, 1, 6, 5), (c.Leg.LEFT, 2, 6, 6), (c.Leg.RIGHT, 1, 6, 6),
                          (c.Leg.RIGHT, 2, 6, 5)]
     assert [r[1] for r in recs] == [c.Action.HOLD, c.Action.HOLD]
-    assert recs[0][4][0] == "1 rep swung the thigh: keep 10 kg"
+    assert recs[0][4][0] == "1 rep swung the thigh: keep 10 kg for 6 reps"
     k.bus.stop()
 
 
