@@ -127,6 +127,20 @@ class FormRules(_Strict):
     leg_gap_flag: Limit = Field(description="Leg weight gap (share of the heavier) flagged for the trainer")
     calibration_reps: Limit = Field(description="Clean reps of a member's first session that record their range")
 
+    @model_validator(mode="after")
+    def _coherent(self) -> FormRules:
+        shares = ("partial_range_share", "overreach_compensation_share", "too_heavy_share",
+                  "fail_share_for_decrease", "leg_gap_flag")
+        for name in shares:
+            if not 0 < getattr(self, name).value <= 1:
+                raise ValueError(f"{name} is a share: between 0 and 1")
+        for name in ("sessions_for_decrease", "calibration_reps"):
+            if getattr(self, name).value < 1 or getattr(self, name).value != int(getattr(self, name).value):
+                raise ValueError(f"{name} counts: a whole number of at least 1")
+        if self.kick_peak_ratio.value <= 1:
+            raise ValueError("kick_peak_ratio compares the peak with the static load: above 1")
+        return self
+
 
 class StackSpec(_Strict):
     """The station's weight stack for this exercise: plates plus an optional add-on weight."""
@@ -164,6 +178,10 @@ class Exercise(_Strict):
         ids = [g.id for g in self.goals]
         if len(ids) != len(set(ids)):
             raise ValueError("goal ids must be unique")
+        if not set(self.progression.too_heavy_faults) <= set(self.progression.blocking_faults):
+            raise ValueError("too_heavy_faults must be blocking faults: a weight too heavy never earns more")
+        if not self.stack.min_kg <= self.beginner_start_kg <= self.stack.max_kg:
+            raise ValueError("beginner_start_kg must be a weight the stack can select")
         return self
 
     def goal(self, goal_id: str) -> Goal:

@@ -118,3 +118,25 @@ def test_checks_become_the_contracts_rep_checks() -> None:
 def test_docs_show_the_rule_table_as_the_yaml_holds_it() -> None:
     doc = (Path(__file__).resolve().parents[3] / "docs" / "PROGRESSION.md").read_text()
     assert rules_table(EX) in doc, "docs/PROGRESSION.md is out of date: paste `python -m shared.catalogue`"
+
+
+@pytest.mark.parametrize(("path", "value", "message"), [
+    (("rules", "too_heavy_share", "value"), 1.5, "share"),
+    (("rules", "calibration_reps", "value"), 2.5, "whole number"),
+    (("rules", "kick_peak_ratio", "value"), 0.9, "above 1"),
+    (("progression", "too_heavy_faults"), ["back_arch"], "blocking"),
+    (("rules", "swing_thigh_deg", "reason"), "because", "at least 20"),
+])
+def test_the_catalogue_refuses_incoherent_rules(path, value, message) -> None:
+    import yaml
+    from pydantic import ValidationError
+
+    from shared.catalogue import BUILTIN_DIR, Exercise
+
+    data = yaml.safe_load((BUILTIN_DIR / f"{DEFAULT_EXERCISE}.yaml").read_text())
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    with pytest.raises(ValidationError, match=message):
+        Exercise.model_validate(data)
