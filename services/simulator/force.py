@@ -5,9 +5,11 @@ heel's path along the cable, taken from `knee_flexion_at`, so a rep's phases are
 same in both sensors. The cable tension is the stack's weight and inertia plus the
 pulleys' friction, F = m(g + a) + f·sign(v), with amplifier noise, sampled at 80 Hz.
 
-Two load-cell faults are played from the plan's ground truth:
-- `jerk`: a kicked rep, its curl done in 0.3–0.45 s, so the stack is thrown up;
-- `lost_tension`: the stack set down on its pins in the rest before the rep.
+Three faults the load cell sees are played from the plan's ground truth:
+- `jerk`: a kicked rep, its curl done in 0.45–0.65 s, so the stack is thrown up;
+- `lost_tension`: the stack set down on its pins in the rest before the rep;
+- `slack_start` (on a set's first rep): the member stood too close, so the stack sat on its pins
+  until the first curl took up the slack and lifted it.
 A cable cannot push: when the plan asks the stack to decelerate faster than gravity
 (the top of a kick, the start of a dropped return) the tension is clamped at zero;
 the stack's flight on a slack cable is not modelled.
@@ -99,11 +101,29 @@ def _two_phase(u: float, span: float, travel: float, share: float) -> float:
     return travel - v / (span - split) * (span - u) ** 2 / 2
 
 
-def travel_at(tl: Timeline, t: float, set_downs: list[tuple[float, float]]) -> float:
-    """Stack height above its hanging rest (m); -REST_HEIGHT_M is on the pins."""
+def slack_start(tl: Timeline) -> bool:
+    """The set's first rep starts from a slack cable, the stack on its pins (its plan has slack_start)."""
+    return bool(tl.reps) and Fault.SLACK_START in tl.reps[0].plan.faults
+
+
+def travel_at(tl: Timeline, t: float, set_downs: list[tuple[float, float]], slack: bool = False) -> float:
+    """Stack height above its hanging rest (m); -REST_HEIGHT_M is on the pins. `slack`: the set starts
+    with the stack on its pins, and the first curl takes up the slack as it lifts it."""
     for a, b in set_downs:
         if a <= t <= b:
             return -REST_HEIGHT_M * min(_bump(t - a, SET_DOWN_MOVE_S), _bump(b - t, SET_DOWN_MOVE_S))
+    x = _rep_travel(tl, t)
+    if slack:
+        first = tl.reps[0]
+        u = t - first.start_t
+        if u < 0:
+            return -REST_HEIGHT_M
+        if u < first.plan.concentric_s:  # on the pins as the curl starts, at the usual height at its top
+            x -= REST_HEIGHT_M * (1 - _bump(u, first.plan.concentric_s))
+    return x
+
+
+def _rep_travel(tl: Timeline, t: float) -> float:
     for rep in tl.reps:
         if not rep.start_t <= t <= rep.end_t:
             continue
@@ -130,6 +150,7 @@ class ForceSimulator:
         """(t, force_n) at `hz` over the whole set."""
         tl = Timeline(self.set_plan, self.t0)
         downs = _set_downs(tl)
+        slack = slack_start(tl)
         rng = random.Random(self.seed)
         st = self.station
         m, f = st.mass_kg, st.friction
@@ -137,7 +158,7 @@ class ForceSimulator:
         h = DIFF_STEP_S
         for i in range(int(self.set_plan.duration_s * self.hz)):
             t = self.t0 + i / self.hz
-            x0, x1, x2 = (travel_at(tl, t + d, downs) for d in (-h, 0.0, h))
+            x0, x1, x2 = (travel_at(tl, t + d, downs, slack) for d in (-h, 0.0, h))
             if x1 <= -REST_HEIGHT_M + 1e-5:
                 force = PRETENSION_N  # on the pins: the stack's weight is on the frame
             else:
@@ -160,7 +181,7 @@ def _rep_at(tl: Timeline, t: float) -> int:
 
 def varied_load_rep(rng: random.Random, faults: frozenset[Fault]) -> RepPlan:
     """A rep with human variation (the pose simulator's), kicked when `faults` holds jerk."""
-    body = faults - {Fault.JERK, Fault.LOST_TENSION}
+    body = faults - {Fault.JERK, Fault.LOST_TENSION, Fault.SLACK_START}
     plan = dataclasses.replace(varied_rep(rng, frozenset(body)), faults=faults)
     if Fault.JERK in faults:
         plan = dataclasses.replace(plan, concentric_s=round(rng.uniform(*KICK_CONCENTRIC_S), 3))
@@ -168,12 +189,16 @@ def varied_load_rep(rng: random.Random, faults: frozenset[Fault]) -> RepPlan:
 
 
 def varied_load_set(rng: random.Random, leg: Leg = Leg.LEFT, n: int | None = None,
-                    jerk_share: float = 0.15, lost_share: float = 0.15, eccentric_share: float = 0.1) -> SetPlan:
-    """A set of `n` reps (8–12 by default) with kicked reps, set-downs and dropped returns as ground truth."""
+                    jerk_share: float = 0.15, lost_share: float = 0.15, eccentric_share: float = 0.1,
+                    slack_share: float = 0.25) -> SetPlan:
+    """A set of `n` reps (8–12 by default) with kicked reps, set-downs, dropped returns and (`slack_share`
+    of the sets) a slack start as ground truth."""
     count = n if n is not None else rng.randint(8, 12)
     reps: list[RepPlan] = []
     for i in range(count):
         faults: set[Fault] = set()
+        if i == 0 and rng.random() < slack_share:  # "before the first rep": only ever the first
+            faults.add(Fault.SLACK_START)
         if rng.random() < jerk_share:
             faults.add(Fault.JERK)
         if i > 0 and rng.random() < lost_share:  # "between reps": never before the first
@@ -199,4 +224,5 @@ def write_csv(path: Path, samples: Iterator[tuple[float, float]]) -> int:
     return n
 
 
-__all__ = ["HZ", "ForceSimulator", "Station", "random_station", "travel_at", "varied_load_set", "write_csv"]
+__all__ = ["HZ", "ForceSimulator", "Station", "random_station", "slack_start", "travel_at", "varied_load_set",
+           "write_csv"]

@@ -163,31 +163,45 @@ def _other(leg: Leg) -> str:
     return "right" if leg is Leg.LEFT else "left"
 
 
+# The goal each set of a corpus trains for, by its place in a run of eight (so every goal meets both legs
+# and both camera sides): a quarter on the tempo goal (2 s curl, 3 s return), a quarter on hypertrophy
+# (a 1–2 s squeeze at the top), the rest on a goal that asks for a brief pause at the top.
+TEMPO_GOAL = "tempo_focus"
+SQUEEZE_GOAL = "hypertrophy"
+PLAIN_GOAL = "strength_control"
+CORPUS_GOALS = {1: SQUEEZE_GOAL, 3: TEMPO_GOAL, 4: TEMPO_GOAL, 6: SQUEEZE_GOAL}
+
+
 @dataclass(frozen=True)
 class CorpusSet:
-    """One generated set and how it was filmed; `sim.set_plan` holds the ground truth."""
+    """One generated set, how it was filmed and the goal it was trained for; `sim.set_plan` holds the truth."""
 
     sim: PoseSimulator
-    tempo: bool
+    goal: str = PLAIN_GOAL
+
+    @property
+    def tempo(self) -> bool:
+        return self.goal == TEMPO_GOAL
 
 
 def corpus(seed: int, n_sets: int = 48, noise_scale: float = 1.0, dropout_scale: float = 1.0) -> list[CorpusSet]:
     """Sets covering both legs × both camera sides, with noise (0.5–2.5 px at 720p), dropouts (0–8 a
-    minute), body sizes, camera distances, tempos and a tempo goal in a quarter of them; from its own
-    seed, so a benchmark can be re-run exactly. The scales make a harsher corpus of the same sets."""
+    minute), body sizes, camera distances, tempos, a quarter on the tempo goal and a quarter on
+    hypertrophy's squeeze; from its own seed, so a benchmark can be re-run exactly. The scales make a
+    harsher corpus of the same sets."""
     rng = random.Random(seed)
     out = []
     for i in range(n_sets):
         leg = Leg.LEFT if i % 2 == 0 else Leg.RIGHT
-        tempo = i % 4 == 3
-        plan = varied_set(rng, leg, tempo=tempo)
+        goal = CORPUS_GOALS.get(i % 8, PLAIN_GOAL)
+        plan = varied_set(rng, leg, tempo=goal == TEMPO_GOAL, squeeze=goal == SQUEEZE_GOAL)
         sim = PoseSimulator(
             plan, fps=30.0, noise_px=rng.uniform(0.5, 2.5) * noise_scale, seed=rng.randrange(1 << 30),
             camera_on_left=(i // 2) % 2 == 0, body_scale=rng.uniform(0.85, 1.15),
             image_scale=rng.uniform(0.3, 0.4), dropouts_per_min=rng.uniform(0.0, 8.0) * dropout_scale,
             with_world=rng.random() < 0.75,
         )
-        out.append(CorpusSet(sim, tempo))
+        out.append(CorpusSet(sim, goal))
     return out
 
 

@@ -25,6 +25,21 @@ FAULT_ARCH_DEG = 18.0
 CLEAN_SWING_DEG = 4.0
 CLEAN_PELVIS_DEG = 3.0
 CLEAN_ARCH_DEG = 2.0
+# "Pause briefly at the top": a member who pauses holds the top for about half a second to a second;
+# one who misses the squeeze turns at the top without stopping (a bounce, 0–0.15 s).
+CLEAN_HOLD_S = (0.45, 1.2)
+BOUNCE_HOLD_S = (0.0, 0.15)
+# Hypertrophy, "with a 1–2 second squeeze at the top": a member following it holds 1.2–1.8 s (inside
+# the asked range, clear of its ends); one missing it bounces, or stays up well past it (2.6–3.2 s).
+HYPERTROPHY_SQUEEZE_S = (1.0, 2.0)
+HYPERTROPHY_HOLD_S = (1.2, 1.8)
+OVERLONG_HOLD_S = (2.6, 3.2)
+# The quickest curl a member still controls takes about a second (a kick is over in 0.5–0.8 s).
+CLEAN_CONCENTRIC_S = (1.1, 2.0)
+# A full curl brings the heel toward the glutes (88–112° of knee bend: past the partial line at 70°, short
+# of going further than a controlled range, ~110–125°); a partial one stops at 45–60°.
+CLEAN_PEAK_DEG = (88.0, 112.0)
+PARTIAL_PEAK_DEG = (45.0, 60.0)
 
 
 @dataclass(frozen=True)
@@ -120,30 +135,37 @@ def demo_set(leg: Leg = Leg.LEFT) -> SetPlan:
     ))
 
 
-# Faults a set can be generated with; tempo only in a tempo goal's set.
-BODY_FAULTS = (Fault.SWING, Fault.HIP_ROTATION, Fault.FAST_ECCENTRIC, Fault.PARTIAL_RANGE, Fault.BACK_ARCH)
+# Faults a set can be generated with (what the member's body does, so the camera sees it); tempo only
+# in a tempo goal's set.
+BODY_FAULTS = (Fault.SWING, Fault.HIP_ROTATION, Fault.FAST_ECCENTRIC, Fault.PARTIAL_RANGE, Fault.BACK_ARCH,
+               Fault.SQUEEZE)
 
 
-def varied_rep(rng: random.Random, faults: frozenset[Fault] = frozenset(), tempo: bool = False) -> RepPlan:
+def varied_rep(rng: random.Random, faults: frozenset[Fault] = frozenset(), tempo: bool = False,
+               squeeze: bool = False) -> RepPlan:
     """A rep with human variation in timing, range and fault size; `faults` is its ground truth.
 
-    Clean values keep clear of every limit (and fault values clearly past it), so the truth is not
-    a matter of a few hundredths of a second or degree.
+    `tempo`: the goal asks a 2 s curl and 3 s return; `squeeze`: it asks a 1–2 s squeeze at the top
+    (hypertrophy), otherwise a brief pause. Clean values keep clear of every limit (and fault values
+    clearly past it), so the truth is not a matter of a few hundredths of a second or degree.
     """
-    if tempo:
-        conc, ecc = rng.uniform(1.85, 2.15), rng.uniform(2.8, 3.2)
+    if tempo:  # pacing to the kiosk's guide: within 0.15 s of the beat
+        conc, ecc = rng.uniform(1.85, 2.15), rng.uniform(2.85, 3.15)
         if Fault.TEMPO in faults:
             if rng.random() < 0.5:
-                conc = rng.uniform(0.9, 1.2)  # rushed curl
+                conc = rng.uniform(1.0, 1.2)  # rushed curl (still a curl, not a kick)
             else:
                 ecc = rng.uniform(1.7, 2.1)  # quick (but not dropped) return
     else:
-        conc, ecc = rng.uniform(1.0, 2.0), rng.uniform(1.9, 3.5)
+        conc, ecc = rng.uniform(*CLEAN_CONCENTRIC_S), rng.uniform(1.9, 3.5)
     if Fault.FAST_ECCENTRIC in faults:
         ecc = rng.uniform(0.45, 0.8)
-    peak = rng.uniform(45.0, 60.0) if Fault.PARTIAL_RANGE in faults else rng.uniform(88.0, 120.0)
+    hold = rng.uniform(*(HYPERTROPHY_HOLD_S if squeeze else CLEAN_HOLD_S))
+    if Fault.SQUEEZE in faults:
+        hold = rng.uniform(*(OVERLONG_HOLD_S if squeeze and rng.random() < 0.5 else BOUNCE_HOLD_S))
+    peak = rng.uniform(*PARTIAL_PEAK_DEG) if Fault.PARTIAL_RANGE in faults else rng.uniform(*CLEAN_PEAK_DEG)
     return RepPlan(
-        concentric_s=round(conc, 3), top_hold_s=round(rng.uniform(0.2, 1.2), 3), eccentric_s=round(ecc, 3),
+        concentric_s=round(conc, 3), top_hold_s=round(hold, 3), eccentric_s=round(ecc, 3),
         rest_s=round(rng.uniform(0.6, 1.5), 3), peak_knee_deg=round(peak, 1), faults=faults,
         thigh_swing_deg=rng.uniform(22.0, 35.0) if Fault.SWING in faults else rng.uniform(0.0, 5.0),
         pelvis_rotation_deg=rng.uniform(20.0, 32.0) if Fault.HIP_ROTATION in faults else rng.uniform(0.0, 4.0),
@@ -152,8 +174,9 @@ def varied_rep(rng: random.Random, faults: frozenset[Fault] = frozenset(), tempo
 
 
 def varied_set(rng: random.Random, leg: Leg, n: int | None = None, tempo: bool = False,
-               fault_share: float = 0.4) -> SetPlan:
-    """A set of `n` reps (6–12 by default), `fault_share` of them with one or two faults."""
+               fault_share: float = 0.4, squeeze: bool = False) -> SetPlan:
+    """A set of `n` reps (6–12 by default), `fault_share` of them with one or two faults; `tempo` and
+    `squeeze` as for `varied_rep` (a tempo goal's set, a hypertrophy set)."""
     reps = []
     pool = BODY_FAULTS + ((Fault.TEMPO,) if tempo else ())
     for _ in range(n if n is not None else rng.randint(6, 12)):
@@ -162,15 +185,15 @@ def varied_set(rng: random.Random, leg: Leg, n: int | None = None, tempo: bool =
             faults.update(rng.sample(pool, 2 if rng.random() < 0.2 else 1))
         if tempo and Fault.FAST_ECCENTRIC in faults:
             faults.add(Fault.TEMPO)  # a dropped return also misses the 3 s beat
-        reps.append(varied_rep(rng, frozenset(faults), tempo))
+        reps.append(varied_rep(rng, frozenset(faults), tempo, squeeze))
     return SetPlan(leg=leg, reps=tuple(reps), lead_in_s=round(rng.uniform(1.0, 2.0), 2))
 
 
-# A short scripted session for the whole-station reliability tests: quick reps (a 0.8 s curl, a
-# controlled 2 s return, well above the 1.2 s dropped-return limit) and a 1 s rest, long enough for
-# each sensor to close a rep before the next begins. The left set ends on a dropped return (the seed's
-# "lower slowly" broken), so its leg cannot go up; the right set is clean.
-QUICK_REP = RepPlan(concentric_s=0.8, top_hold_s=0.2, eccentric_s=2.0, rest_s=1.0)
+# A short scripted session for the whole-station reliability tests: quick reps (a 1 s curl, the quickest
+# still controlled, a 0.5 s pause at the top, a controlled 2 s return, well above the 1.2 s dropped-return
+# limit) and a 1 s rest, long enough for each sensor to close a rep before the next begins. The left set
+# ends on a dropped return (the seed's "lower slowly" broken), so its leg cannot go up; the right set is clean.
+QUICK_REP = RepPlan(concentric_s=1.1, top_hold_s=0.5, eccentric_s=2.0, rest_s=1.0)
 QUICK_DROPPED = dataclasses.replace(QUICK_REP, eccentric_s=0.5, faults=frozenset({Fault.FAST_ECCENTRIC}))
 
 

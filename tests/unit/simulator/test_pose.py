@@ -52,8 +52,26 @@ def test_varied_sets_carry_their_truth() -> None:
     assert all(a.end_t < b.start_t for a, b in zip(tl.reps, tl.reps[1:], strict=False))
 
 
+def test_squeeze_truth_follows_the_goal() -> None:
+    import random
+
+    from services.simulator import script
+
+    for squeeze in (False, True):
+        plan = varied_set(random.Random(5), Leg.LEFT, n=60, squeeze=squeeze, fault_share=0.5)
+        holds = {f: [r.top_hold_s for r in plan.reps if (Fault.SQUEEZE in r.faults) is f] for f in (False, True)}
+        assert holds[True] and holds[False]
+        asked = script.HYPERTROPHY_SQUEEZE_S if squeeze else (script.CLEAN_HOLD_S[0], script.CLEAN_HOLD_S[1])
+        assert all(asked[0] < h < asked[1] for h in holds[False])  # a clean rep pauses as the goal asks
+        assert all(h <= script.BOUNCE_HOLD_S[1] or h >= script.OVERLONG_HOLD_S[0] for h in holds[True])
+        assert any(h >= script.OVERLONG_HOLD_S[0] for h in holds[True]) is squeeze  # too long only when one is asked
+
+
 def test_corpus_covers_both_legs_and_sides() -> None:
     cs = corpus(5, 8)
     assert {(c.sim.set_plan.leg, c.sim.camera_on_left) for c in cs} == {
         (Leg.LEFT, True), (Leg.RIGHT, True), (Leg.LEFT, False), (Leg.RIGHT, False)}
     assert corpus(5, 8)[3].sim.set_plan == cs[3].sim.set_plan  # reproducible from its seed
+    assert {c.goal for c in cs} == {"strength_control", "tempo_focus", "hypertrophy"}
+    assert {(c.goal, c.sim.set_plan.leg) for c in cs if c.goal != "strength_control"} == {
+        (g, leg) for g in ("tempo_focus", "hypertrophy") for leg in Leg}
