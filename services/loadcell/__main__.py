@@ -1,5 +1,8 @@
-"""python -m services.loadcell analyze --replay FILE.csv | run --source ... [--script NAME] | calibrate ...
-                          | simulate --out FILE.csv"""
+"""python -m services.loadcell analyze --replay FILE.csv [--goal G] | run --source ... [--script NAME]
+                          | calibrate ... | simulate --out FILE.csv
+
+`analyze` measures each rep of a force replay and prints what the one judge (shared/judge.py) makes of
+it on the load cell's evidence alone: the camera's checks (thigh, hips, range, squeeze) are not made there."""
 
 from __future__ import annotations
 
@@ -13,22 +16,23 @@ import threading
 import time
 from pathlib import Path
 
-from services.camera.rules import goal_tempo
 from services.loadcell.calibration import CalibrationError, load_calibration, save_calibration
-from services.loadcell.core import analyze
+from services.loadcell.core import analyze, judge_alone
 from services.loadcell.drivers import AdcDriver, SensorError, read_force_csv
 from services.loadcell.settings import LoadcellSettings
 from services.simulator.script import SCRIPTS
+from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
 from shared.contract import Envelope, Leg, SetStarted
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m services.loadcell", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
-    a = sub.add_parser("analyze", help="judge the reps of a force replay and print JSON")
+    a = sub.add_parser("analyze", help="measure the reps of a force replay, judge them and print JSON")
     a.add_argument("--replay", type=Path, required=True, help="CSV with header t,force_n")
     a.add_argument("--leg", choices=[x.value for x in Leg], default=None)
     a.add_argument("--goal", default=None, help="goal id (tempo goals judge tempo)")
+    a.add_argument("--exercise", default=DEFAULT_EXERCISE, help="exercise id in the catalogue")
     r = sub.add_parser("run", help="run the live service")
     r.add_argument("--source", default="sim", help="sim | serial:/dev/ttyUSB0 | hx711 | FILE.csv")
     r.add_argument("--script", choices=sorted(SCRIPTS), default="demo",
@@ -44,20 +48,29 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     if args.cmd == "analyze":
-        try:
-            reps = analyze(read_force_csv(args.replay), tempo=goal_tempo(args.goal))
-        except (OSError, ValueError, KeyError) as exc:
-            print(f"error: cannot analyse {args.replay}: {exc}", file=sys.stderr)
-            return 2
-        leg = Leg(args.leg) if args.leg else None
-        json.dump({"reps": [r.to_report(leg) for r in reps]}, sys.stdout, indent=1)
-        print()
-        return 0
+        return analyze_command(args.replay, Leg(args.leg) if args.leg else None, args.goal, args.exercise)
     if args.cmd == "simulate":
         return simulate(args.out, args.seed, args.reps)
     if args.cmd == "calibrate":
         return calibrate(args.source, args.station, args.known_mass_kg)
     return run(args.source, args.script)
+
+
+def analyze_command(path: Path, leg: Leg | None, goal_id: str | None, exercise_id: str = DEFAULT_EXERCISE) -> int:
+    try:
+        exercise = default_catalogue()[exercise_id]
+        goal = exercise.goal(goal_id) if goal_id is not None else None
+    except KeyError as exc:
+        print(f"error: unknown exercise or goal: {exc}", file=sys.stderr)
+        return 2
+    try:
+        reps = analyze(read_force_csv(path), limits=exercise.rules)
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot analyse {path}: {exc}", file=sys.stderr)
+        return 2
+    json.dump({"reps": [r.to_report(leg, judge_alone(exercise, goal, r, leg)) for r in reps]}, sys.stdout, indent=1)
+    print()
+    return 0
 
 
 def simulate(out: Path, seed: int, reps: int | None) -> int:

@@ -1,4 +1,4 @@
-"""From cable force to judged reps (pure: no I/O, no paho, no Qt).
+"""From cable force to measured reps (pure: no I/O, no paho, no Qt).
 
 The stack hangs on the cable, so the tension is its weight and inertia plus the pulleys'
 friction: F = m(g + a) + f·sign(v). Each sample is low-pass filtered; the static tension
@@ -7,6 +7,12 @@ friction model would move it (it sticks while |F − m·g| is within the frictio
 otherwise), with zero-velocity resets whenever the force is steady at the static level,
 and its travel is reset at the bottom between reps. Reps are segmented from that travel
 with hysteresis; friction is re-estimated after each rep from its impulse balance.
+
+The load cell measures and does not judge: a rep goes out with its phases, load, peak forces and
+travel (`metrics`) and only the faults no one else can see — the stack set down between reps
+(`lost_tension`) and a slack cable before the first rep of a set (`slack_start`). Kicks, dropped
+returns and tempo are the one judge's (`shared.judge`), from those measurements; `judge_alone` is what
+it makes of a rep on the load cell's evidence only, for the `analyze` command and the benchmark.
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from services.camera.rules import CameraRules
-from shared.catalogue import Tempo
+from shared.catalogue import DEFAULT_EXERCISE, Exercise, FormRules, Goal, default_catalogue
 from shared.contract import Fault, Leg, LoadRep
+from shared.judge import CONCENTRIC_PEAK_N, START_TENSION_N, Judgement, judge
 
 G = 9.80665
 # A move has ended when the stack is slower than 2 cm/s: well under any curl's speed (≥ 0.2 m/s).
@@ -46,12 +52,28 @@ OWN_FRICTION_RANGE = 2.0
 # Coming down at least a quarter of the peak before curling again ends a rep: a pause at the top is a
 # hold (a few centimetres of drift at most), a quarter of the travel back is a return.
 CURL_AGAIN_SHARE = 0.25
+# A turn down at the top that is still again within 0.6 s, near the top, was the curl settling: the
+# stillness itself takes 0.3 s to show, and the quickest return (a dropped one, ≥ 0.45 s) takes 0.75 s.
+SETTLE_S = 0.6
 # A rep corrects the static reference by at most 2 %: static friction holds a resting stack within
 # ~1 % of m·g, so a larger correction is a rep measured wrong, not a better reference.
 OFFSET_CAP_SHARE = 0.02
-# Reps whose impulse balance is not the stack's alone: a kick or a drop can slacken the cable, and a
-# lift off the pins adds the frame's share of the load to the curl.
-LEARN_EXCLUDES = frozenset({Fault.JERK, Fault.FAST_ECCENTRIC, Fault.LOST_TENSION})
+# Reps whose impulse balance is not the stack's alone: a lift off the pins adds the frame's share of
+# the load to the curl (and a kick or a drop, which can slacken the cable, is told by the exercise's
+# limits: see `LoadAnalyzer.unbalanced`).
+LEARN_EXCLUDES = frozenset({Fault.LOST_TENSION, Fault.SLACK_START})
+# While the stack is not weighed yet, the last 20 s are kept: after a slack start it is weighed at the
+# earliest at the first rep's top hold, at the latest at the rest after the second rep (a lead-in, two
+# reps and a rest take under 20 s), and everything kept is then measured with the weight known.
+PRELOAD_KEEP_S = 20.0
+# A steady tension that comes back after a move is the stack's weight: the move between pulled the force
+# more than twice the still band off it (a curl pulls m·a + f over m·g, a return m·a + f under it), while
+# a slow drift from one level to the next never leaves the band.
+MOVED_BANDS = 2.0
+# The tension before the first rep is remembered for 10 s: the rep starts where the stack was last still,
+# and is recognised once it has risen 8 cm, a second or two later.
+START_HISTORY_S = 10.0
+TRAVEL_M = "travel_m"
 
 
 @dataclass(frozen=True)
@@ -81,16 +103,17 @@ class LoadRules:
     end_travel_share: float = 0.6
     # No rep, even a kicked one with a dropped return, lasts under 0.6 s.
     min_rep_s: float = 0.6
-    # A kick: a controlled curl (≥ 1 s) accelerates the stack at under 0.3 g, so the cable pulls under
-    # ~1.45× the static load even with friction; a kick throws it at over 0.6 g, past 1.6×.
-    jerk_ratio: float = 1.6
-    # "Lower slowly": the same limit and reason as the camera (a return under 1.2 s is a dropped weight).
-    min_eccentric_s: float = field(default_factory=lambda: CameraRules().min_eccentric_s)
     # Set down: the tension falls under a fifth of the load for a quarter second: on its pins the stack
     # leaves only the strap and cable pulling (a few newtons), while a dropped return, let go at up to
-    # ~0.75 g, still pulls a quarter of the load or more.
+    # ~0.75 g, still pulls a quarter of the load or more. The same share tells a slack start (below).
     set_down_share: float = 0.2
     set_down_s: float = 0.25
+    # "Start with tension: keep the cable lightly loaded before the first rep": the tension just before the
+    # first rep of a set is its mean over the half second before the rep starts (long enough to average the
+    # amplifier's noise and a stack's sway, short enough to be where the member stood). A hanging stack
+    # pulls its whole weight (± static friction, a few %); on its pins only the strap and cable pull, a few
+    # newtons: under `set_down_share` of the load the stack sat on its pins — `slack_start`.
+    start_window_s: float = 0.5
     # Lifted off the pins once the cable carries most of the stack again.
     lift_off_share: float = 0.85
     # A set-down more than 6 s before the next rep is a pause between sets, not a rep that lost tension.
@@ -144,6 +167,13 @@ class StackTracker:
     _low_since: float | None = None
     _steady_since: float | None = None
     _steady_level: float = 0.0
+    friction_share: float | None = None  # friction as a share of the load, when known from an earlier set
+    # Before the stack is weighed: the raw samples kept, and the steady spells seen (see `_before_load`).
+    waiting: deque[tuple[float, float]] = field(default_factory=deque)  # to be taken again, the weight known
+    _pre: deque[tuple[float, float]] = field(default_factory=deque)
+    _slack: bool = False
+    _spell: float | None = None  # the level of the steady spell under way
+    _spells: list[list[float]] = field(default_factory=list)  # [level, largest departure since] of spells ended
 
     @property
     def friction(self) -> float:
@@ -173,14 +203,14 @@ class StackTracker:
         self._track_steady(t, steady, level)
 
         if self.load_n is None:
-            if steady and level > r.min_tension_n:
-                self.load_n = level
-            return [LoadSample(t, f, None, 0.0, 0.0, True, False)]
+            return self._before_load(t, force, f, steady, level)
         load = self.load_n
         if self._check_set_down(t, f, load):
             out = self._end_move(low_tail=True) if not self._still else []
             self._still, self.x = True, 0.0
-            return [*out, LoadSample(t, f, load, 0.0, 0.0, True, True)]
+            # On the pins since the tension fell (the move's samples after it were left out above).
+            landed = self._low_since if self._low_since is not None and out else t
+            return [*out, LoadSample(landed, f, load, 0.0, 0.0, True, True)]
         still_now = steady and abs(level - load) < max(self.band(load), STILL_FRICTION_SHARE * self.friction)
         if self._lifting:  # off the pins only once the cable carries the stack's whole weight again
             if f < load - self.band(load):
@@ -197,6 +227,66 @@ class StackTracker:
             return []
         self._still = True
         return self._end_move(low_tail=False)
+
+    def _before_load(self, t: float, force: float, f: float, steady: bool, level: float) -> list[LoadSample]:
+        """Until the stack is weighed, the raw samples wait (the last PRELOAD_KEEP_S of them); once it is,
+        they are handed back in `waiting`, to be taken again with the weight known, so a lift off the pins
+        (often the set's first rep) is measured like any other move.
+
+        The weight is the first steady tension above `min_tension_n` of a stack that hung from the start.
+        After a slack cable it is a steady tension that comes back after a move (a top hold and the rest
+        after its return, two rests around a rep): a stack lifted off its pins into a curl pulls a steady
+        m(g + a) + f at the curl's start for a moment, which one steady spell cannot tell from its weight,
+        and a slow return of a light stack a steady m·g − f for a while; neither comes back after a move
+        before the hold and the rest have.
+        """
+        r = self.rules
+        out: list[LoadSample] = []
+        if self._pre and t - self._pre[-1][0] > r.steady_s:  # a gap: nothing is carried across it
+            out, self._spell = self._unweighed(len(self._pre)), None
+            self._spells.clear()
+        self._pre.append((t, force))
+        while t - self._pre[0][0] > PRELOAD_KEEP_S:
+            out += self._unweighed(1)
+        if f < r.min_tension_n:  # slack, or on the pins: a lift starts afresh, with nothing to come back to
+            self._slack, self._spell = True, None
+            self._spells.clear()
+        weight = None
+        spells = self._spells
+        if steady and level > r.min_tension_n:
+            if self._spell is None or abs(level - self._spell) > self.band(level):
+                if self._spell is not None:  # drifted to a new level: a new spell, with no move between
+                    spells.append([self._spell, 0.0])
+                band = self.band(level)
+                came_back = any(abs(level - lv) < band and moved > MOVED_BANDS * band for lv, moved in spells)
+                if not self._slack or came_back:
+                    weight = level
+                self._spell = level
+        elif self._spell is not None:
+            spells.append([self._spell, 0.0])
+            self._spell = None
+        for sp in spells:  # how far the force has gone from each spell's level since it ended
+            sp[1] = max(sp[1], abs(f - sp[0]))
+        if weight is not None:
+            kept = list(self._pre)
+            self._restart()
+            self.load_n = weight
+            if self.friction_share is not None:
+                self.friction_n = self.friction_share * weight
+            self.waiting.extend(kept)
+        return out
+
+    def _unweighed(self, n: int) -> list[LoadSample]:
+        return [LoadSample(t, f, None, 0.0, 0.0, True, False) for t, f in (self._pre.popleft() for _ in range(n))]
+
+    def _restart(self) -> None:
+        """Forget the filter and the stack's state: the samples are about to be taken again from the first."""
+        self._f = self._t = self._low_since = self._steady_since = self._spell = None
+        self._win.clear()
+        self._pre.clear()
+        self._spells.clear()
+        self._move, self._still, self._lifting, self.set_down, self.x = [], True, False, False, 0.0
+        self._slack = False
 
     def _end_move(self, low_tail: bool) -> list[LoadSample]:
         """Integrate the move just ended (velocity zero at both ends) into samples."""
@@ -340,11 +430,18 @@ class RepMeasure:
     concentric_peak_n: float
     peak_velocity: float
     travel_m: float
-    faults: list[Fault]
+    faults: list[Fault]  # the load cell's own: lost_tension, slack_start
+    start_tension_n: float | None = None  # mean tension before the rep, measured for a set's first rep
 
     @property
     def time_under_tension_s(self) -> float:
         return self.end_t - self.start_t
+
+    def metrics(self) -> dict[str, float]:
+        m = {CONCENTRIC_PEAK_N: round(min(self.concentric_peak_n, 5000.0), 1), TRAVEL_M: round(self.travel_m, 3)}
+        if self.start_tension_n is not None:
+            m[START_TENSION_N] = round(min(self.start_tension_n, 5000.0), 1)
+        return m
 
     def to_event_data(self, leg: Leg | None, t_offset: float = 0.0) -> LoadRep:
         return LoadRep(
@@ -352,17 +449,25 @@ class RepMeasure:
             end_t=max(0.0, self.end_t + t_offset), concentric_s=round(min(self.concentric_s, 600.0), 3),
             eccentric_s=round(min(self.eccentric_s, 600.0), 3),
             peak_force_n=round(min(self.peak_force_n, 5000.0), 1), load_kg=round(min(self.load_kg, 200.0), 2),
-            peak_velocity=round(max(-20.0, min(self.peak_velocity, 20.0)), 3), faults=self.faults)
+            peak_velocity=round(max(-20.0, min(self.peak_velocity, 20.0)), 3), metrics=self.metrics(),
+            faults=self.faults)
 
-    def to_report(self, leg: Leg | None = None) -> dict[str, Any]:
-        return {
+    def to_report(self, leg: Leg | None = None, judgement: Judgement | None = None) -> dict[str, Any]:
+        """The rep's measurements and its faults: the judgement's when given (`passed` is "no fault found":
+        the camera's checks, not made here, are listed as not checked), else the load cell's own."""
+        faults = judgement.faults if judgement is not None else self.faults
+        out: dict[str, Any] = {
             "index": self.index, "leg": leg.value if leg else None, "start_t": round(self.start_t, 3),
             "end_t": round(self.end_t, 3), "concentric_s": round(self.concentric_s, 3),
             "eccentric_s": round(self.eccentric_s, 3), "load_kg": round(self.load_kg, 2),
             "peak_force_n": round(self.peak_force_n, 1), "peak_velocity": round(self.peak_velocity, 3),
-            "travel_m": round(self.travel_m, 3), "time_under_tension_s": round(self.time_under_tension_s, 3),
-            "faults": [f.value for f in self.faults], "passed": not self.faults,
+            "time_under_tension_s": round(self.time_under_tension_s, 3), **self.metrics(),
+            "faults": [f.value for f in faults], "passed": not faults,
         }
+        if judgement is not None:
+            out["verified"] = judgement.verified
+            out["not_checked"] = [c.check.value for c in judgement.unchecked(blocking_only=False)]
+        return out
 
 
 @dataclass
@@ -395,11 +500,17 @@ class RepSegmenter:
     _still_f: float = 0.0
     _stopped_low: bool = False
     last_balance: tuple[float, float] | None = None  # (friction, load offset) of the last rep, newtons
+    _before: deque[tuple[float, float]] = field(default_factory=deque)  # (t, force) until the first rep
+    _start_tension: float | None = None
 
     def update(self, s: LoadSample, dt: float) -> RepMeasure | None:
         if s.load_n is None:
             return None
         self._impulse += (s.force_n - s.load_n) * dt
+        if self.count == 0 and self.phase is Phase.REST:
+            self._before.append((s.t, s.force_n))
+            while s.t - self._before[0][0] > START_HISTORY_S:
+                self._before.popleft()
         if self.phase is Phase.REST:
             if s.set_down and self._prev_end is not None:
                 self._set_down_at = s.t
@@ -420,6 +531,11 @@ class RepSegmenter:
             self._still_t, self._since_still_peak, self._impulse = self._still_t, s.force_n, 0.0
             return rep
         if s.still:
+            if (self._descending and s.t - self._up_t < SETTLE_S
+                    and x >= (1 - CURL_AGAIN_SHARE) * self._peak_x):
+                # Still near the top right after turning down: a hold. The turn was the curl settling (a
+                # kick's overshoot), not the return, which starts when the stack leaves the hold.
+                self._descending = False
             self._still_t, self._still_x, self._still_f = s.t, x, s.force_n
             self._stopped_low = self._descending  # came down and stopped: a new curl would start a rep
         self._peak_x = max(self._peak_x, x)
@@ -439,6 +555,10 @@ class RepSegmenter:
     def _begin(self, s: LoadSample) -> None:
         self.phase = Phase.REP
         self._start, self._load = self._still_t, s.load_n or 0.0
+        if self.count == 0:  # the set's first rep: how taut was the cable just before it?
+            window = [f for t, f in self._before if self._start - self.rules.start_window_s <= t <= self._start]
+            self._start_tension = sum(window) / len(window) if window else None
+            self._before.clear()
         self._top_t, self._up_t, self._descending, self._stopped_low = None, s.t, False, False
         self._peak_x, self._peak_v = s.travel - self.base, s.velocity
         self._still_x, self._still_f = self._peak_x, s.force_n
@@ -459,10 +579,9 @@ class RepSegmenter:
             down = (self._impulse - self._impulse_desc) / ecc
             self.last_balance = ((up - down) / 2, (up + down) / 2)
         faults = []
-        if self._conc_f > r.jerk_ratio * self._load:
-            faults.append(Fault.JERK)
-        if ecc < r.min_eccentric_s:
-            faults.append(Fault.FAST_ECCENTRIC)
+        start_tension, self._start_tension = self._start_tension, None
+        if start_tension is not None and start_tension < r.set_down_share * self._load:
+            faults.append(Fault.SLACK_START)
         if (self._set_down_at is not None and self._prev_end is not None
                 and self._start - self._prev_end <= r.set_break_s):
             faults.append(Fault.LOST_TENSION)
@@ -474,7 +593,12 @@ class RepSegmenter:
         return RepMeasure(
             index=self.count, start_t=self._start, end_t=end_t, concentric_s=conc, eccentric_s=ecc,
             load_kg=self._load / G, peak_force_n=self._peak_f, concentric_peak_n=self._conc_f,
-            peak_velocity=self._peak_v, travel_m=self._peak_x, faults=faults)
+            peak_velocity=self._peak_v, travel_m=self._peak_x, faults=faults, start_tension_n=start_tension)
+
+
+def exercise_limits(exercise: str = DEFAULT_EXERCISE) -> FormRules:
+    """The exercise's judging limits from the catalogue (KeyError for an unknown exercise)."""
+    return default_catalogue()[exercise].rules
 
 
 @dataclass
@@ -482,13 +606,14 @@ class LoadAnalyzer:
     """Samples (t, force_n) in, measured reps out; one per stream (or per set)."""
 
     rules: LoadRules = field(default_factory=LoadRules)
+    # The exercise's limits, only to leave kicked and dropped reps out of the friction learning.
+    limits: FormRules = field(default_factory=exercise_limits)
     tracker: StackTracker = field(init=False)
     segmenter: RepSegmenter = field(init=False)
     last: LoadSample | None = None
     _sum: float = 0.0
     _n: int = 0
     _next_t: float = -math.inf
-    _friction_share: float | None = None
 
     def __post_init__(self) -> None:
         self.tracker = StackTracker(self.rules)
@@ -505,49 +630,57 @@ class LoadAnalyzer:
             return []
         mean, self._sum, self._n = self._sum / self._n, 0.0, 0
         self._next_t = t + 0.999 / ANALYSIS_HZ
+        out = self._take(self.tracker.update(t, mean))
+        waiting = self.tracker.waiting
+        while waiting:  # the stack was just weighed: the samples that waited for it, again
+            out += self._take(self.tracker.update(*waiting.popleft()))
+        return out
+
+    def _take(self, samples: list[LoadSample]) -> list[RepMeasure]:
         out = []
-        new_load = self.tracker.load_n is None
-        samples = self.tracker.update(t, mean)
-        if new_load and self.tracker.load_n is not None and self._friction_share is not None:
-            self.tracker.friction_n = self._friction_share * self.tracker.load_n
-        for s in samples:
+        for i, s in enumerate(samples):
             prev_t = self.last.t if self.last else s.t
             self.last = s
             rep = self.segmenter.update(s, min(max(s.t - prev_t, 0.0), 0.05))
             if self.segmenter.phase is Phase.REST and s.still and not s.set_down:
-                self.tracker.x = self.segmenter.base = 0.0  # travel reset: between reps a still stack is at the bottom
+                # Travel reset: between reps a still stack is at the bottom (the tracker's own travel only
+                # from its latest sample: the others of a batch are already behind it).
+                self.segmenter.base = 0.0
+                if i == len(samples) - 1:
+                    self.tracker.x = 0.0
             if rep is None:
                 continue
             balance = self.segmenter.last_balance
-            if balance is not None and not (LEARN_EXCLUDES & set(rep.faults)):
+            if balance is not None and not self.unbalanced(rep):
                 self.tracker.learn(*balance)
                 rep.load_kg = (self.segmenter.rep_reference + balance[1]) / G
             out.append(rep)
         return out
 
+    def unbalanced(self, rep: RepMeasure) -> bool:
+        """A rep whose impulse balance is not the stack's alone: off the pins, or kicked or dropped by the
+        exercise's limits (a kick or a drop can slacken the cable)."""
+        lim = self.limits
+        kicked = (rep.concentric_peak_n > lim.kick_peak_ratio.value * rep.load_kg * G
+                  or rep.concentric_s < lim.kick_concentric_s.value)
+        return kicked or rep.eccentric_s < lim.min_eccentric_s.value or bool(LEARN_EXCLUDES & set(rep.faults))
+
     def new_set(self) -> None:
         """Number reps from 1 again and weigh the stack afresh (the member may have moved the pin);
         the pulleys' friction learnt so far is kept, as a share of the load."""
         old = self.tracker
-        self.tracker = StackTracker(self.rules)
-        if old.load_n and old.friction_n is not None:
-            self._friction_share = old.friction_n / old.load_n
+        share = old.friction_n / old.load_n if old.load_n and old.friction_n is not None else old.friction_share
+        self.tracker = StackTracker(self.rules, friction_share=share)
         self.segmenter = RepSegmenter(self.rules)
         self.last = None
 
 
-def judge_tempo(rep: RepMeasure, tempo: Tempo) -> None:
-    """Add `tempo` when the rep's phases miss the goal's beat by more than the camera's tolerance."""
-    tol = CameraRules().tempo_tolerance_s
-    if abs(rep.concentric_s - tempo.concentric_s) > tol or abs(rep.eccentric_s - tempo.eccentric_s) > tol:
-        rep.faults.append(Fault.TEMPO)
+def judge_alone(exercise: Exercise, goal: Goal | None, rep: RepMeasure, leg: Leg | None = None) -> Judgement:
+    """The one judge on the load cell's evidence alone: the camera's checks (thigh, hips, range…) not made."""
+    return judge(exercise, goal, None, rep.to_event_data(leg), first_of_set=rep.index == 1)
 
 
 def analyze(samples: Iterable[tuple[float, float]], rules: LoadRules | None = None,
-            tempo: Tempo | None = None) -> list[RepMeasure]:
-    a = LoadAnalyzer(rules or LoadRules())
-    reps = [r for t, f in samples for r in a.feed(t, f)]
-    if tempo is not None:
-        for r in reps:
-            judge_tempo(r, tempo)
-    return reps
+            limits: FormRules | None = None) -> list[RepMeasure]:
+    a = LoadAnalyzer(rules or LoadRules(), limits or exercise_limits())
+    return [r for t, f in samples for r in a.feed(t, f)]

@@ -1,5 +1,9 @@
 """The live load-cell service: counts from a driver → newtons → load.trace batches, load.rep events,
-a degraded status while the sensor is unplugged, saturated or stuck; tare and calibrate on command."""
+a degraded status while the sensor is unplugged, saturated or stuck; tare and calibrate on command.
+
+It measures and does not judge: a `load.rep` carries the rep's phases, load, peak forces and travel,
+and only the faults no one else can see (`lost_tension`, `slack_start`); progression applies the one
+judge (`shared.judge`) to it."""
 
 from __future__ import annotations
 
@@ -142,8 +146,9 @@ class LoadcellService:
                         log.error("rep %d not sent, outside the contract: %s", rep.index, exc)
                         continue
                     self.bus.emit("load.rep", data)
-                    log.info("rep %d: %.1f kg, %s", data.rep_index, data.load_kg,
-                             [x.value for x in data.faults] or "clean")
+                    log.info("rep %d: %.1f kg, %.1f s up, %.1f s down, %s, %s", data.rep_index, data.load_kg,
+                             data.concentric_s, data.eccentric_s, data.metrics,
+                             [x.value for x in data.faults] or "no sensor fault")
         if ts[-1] - self._trace_t0 >= 1 / self.settings.trace_hz or len(self._trace) >= TRACE_MAX:
             self.flush_trace()
 

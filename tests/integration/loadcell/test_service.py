@@ -70,6 +70,9 @@ def test_reps_over_serial_then_degraded_when_unplugged(mosquitto: PrivateMosquit
                         timeout=30, what="three load.rep events")
         assert [r.rep_index for r in reps] == [1, 2, 3]
         assert all(abs(r.load_kg - 15.0) < 0.75 for r in reps)  # within 5 %
+        # Measurements, and no fault of its own: the stack hung lightly loaded before the first rep.
+        assert all(r.faults == [] and r.metrics["concentric_peak_n"] > 15.0 * 9.8 for r in reps)
+        assert reps[0].metrics["start_tension_n"] > 0.9 * 15.0 * 9.8 and "start_tension_n" not in reps[1].metrics
         traces = kiosk.of(c.LoadTraceEvent)
         assert traces and traces[0].hz == HZ and sum(len(t.force_n) for t in traces) > 500
         player.join(5)

@@ -1,4 +1,5 @@
-"""`python -m services.loadcell simulate | analyze | calibrate` in process (no server)."""
+"""`python -m services.loadcell simulate | analyze | calibrate` in process (no server); `analyze` prints what
+the one judge makes of each measured rep on the load cell's evidence alone."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from services.loadcell.__main__ import main
+from services.simulator.force import ForceSimulator, Station, write_csv
+from services.simulator.script import RepPlan, SetPlan
+from shared.contract import Fault, Leg
 
 
 def test_analyze_a_simulated_replay_finds_its_reps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -21,6 +25,26 @@ def test_analyze_a_simulated_replay_finds_its_reps(tmp_path: Path, capsys: pytes
     assert all(r["leg"] == "right" and abs(r["load_kg"] - truth["mass_kg"]) < 0.05 * truth["mass_kg"] for r in reps)
     assert {"index", "start_t", "end_t", "concentric_s", "eccentric_s", "peak_force_n", "peak_velocity",
             "time_under_tension_s", "passed"} <= set(reps[0])
+
+
+def test_analyze_with_a_tempo_goal_prints_tempo_and_a_slack_start(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    slack = RepPlan(concentric_s=2.0, top_hold_s=0.6, eccentric_s=3.0, faults=frozenset({Fault.SLACK_START}))
+    rushed = RepPlan(concentric_s=1.1, top_hold_s=0.6, eccentric_s=3.0)
+    on_beat = RepPlan(concentric_s=2.0, top_hold_s=0.6, eccentric_s=3.0)
+    csv = tmp_path / "tempo.csv"
+    write_csv(csv, ForceSimulator(SetPlan(leg=Leg.LEFT, reps=(slack, rushed, on_beat)), Station(mass_kg=16.0),
+                                  seed=4).samples())
+    assert main(["analyze", "--replay", str(csv), "--goal", "tempo_focus"]) == 0
+    reps = json.loads(capsys.readouterr().out)["reps"]
+    assert [r["faults"] for r in reps] == [["slack_start"], ["tempo"], []]
+    assert [r["passed"] for r in reps] == [False, False, True]  # the camera's checks, not made, fail nothing
+    assert reps[0]["start_tension_n"] < 0.2 * 16.0 * 9.8 and "start_tension_n" not in reps[1]
+    assert {"swing", "hip_rotation", "squeeze"} <= set(reps[2]["not_checked"]) and reps[2]["verified"] is False
+    assert main(["analyze", "--replay", str(csv)]) == 0  # no goal: no tempo
+    assert [r["faults"] for r in json.loads(capsys.readouterr().out)["reps"]] == [["slack_start"], [], []]
+    assert main(["analyze", "--replay", str(csv), "--goal", "levitation"]) == 2
+    assert "levitation" in capsys.readouterr().err
 
 
 def test_analyze_refuses_a_bad_replay_with_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
