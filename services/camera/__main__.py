@@ -1,7 +1,10 @@
-"""python -m services.camera analyze --replay FILE [--leg left|right] [--goal GOAL]
-                        | run [--source sim|REPLAY.jsonl|DEVICE|VIDEO|RTSP-URL] [--leg L] [--goal G] [--script NAME]
+"""python -m services.camera analyze --replay FILE [--leg left|right] [--goal GOAL] [--exercise ID]
+                        | run [--source sim|REPLAY.jsonl|DEVICE|VIDEO|RTSP-URL] [--leg L] [--exercise ID]
+                              [--script NAME]
                         | placement --source DEVICE|VIDEO|RTSP-URL|REPLAY.jsonl [--seconds S] [--snapshot PNG]
 
+`analyze` measures each rep of a replay and prints what the one judge (shared/judge.py) makes of it on
+the camera's evidence alone: the cable's checks (momentum, tension) are not made there.
 With --source sim the virtual member trains the session named by --script; SIGUSR1 pulls the virtual
 camera's cable (camera_lost frames) and SIGUSR2 plugs it back."""
 
@@ -17,10 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from services.camera.analysis import analyze
-from services.camera.rules import goal_tempo
+from services.camera.analysis import analyze, judge_alone
 from services.camera.sources import PoseSource, ReplayReader, ReplaySource, SimulatedMemberSource
 from services.simulator.script import SCRIPTS
+from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
 from shared.contract import Envelope, Leg, SetStarted
 from shared.settings import Settings
 
@@ -32,15 +35,17 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     legs = [x.value for x in Leg]
-    a = sub.add_parser("analyze", help="judge the reps of a pose replay and print JSON")
+    a = sub.add_parser("analyze", help="measure the reps of a pose replay, judge them and print JSON")
     a.add_argument("--replay", type=Path, required=True, help="pose JSON Lines file")
     a.add_argument("--leg", choices=legs, default="left")
-    a.add_argument("--goal", default=None, help="goal id (tempo goals judge tempo)")
+    a.add_argument("--goal", default=None, help="goal id (tempo goals judge tempo, hypertrophy its squeeze)")
+    a.add_argument("--exercise", default=DEFAULT_EXERCISE, help="exercise id in the catalogue")
     r = sub.add_parser("run", help="run the live service")
     r.add_argument("--source", default="sim",
                    help="'sim' (virtual member), a pose replay (.jsonl), a camera index, a video file or an RTSP URL")
     r.add_argument("--leg", choices=legs, default="left")
-    r.add_argument("--goal", default=None, help="goal until a session says otherwise")
+    r.add_argument("--exercise", default=DEFAULT_EXERCISE,
+                   help="exercise whose limits the live cues use, until a session says otherwise")
     r.add_argument("--speed", type=float, default=1.0, help="replay pace (2 = twice real time)")
     r.add_argument("--script", choices=sorted(SCRIPTS), default="demo",
                    help="with --source sim: the session the virtual member trains (the simulator's and load cell's)")
@@ -53,27 +58,32 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     if args.cmd == "analyze":
-        return analyze_command(args.replay, Leg(args.leg), args.goal)
+        return analyze_command(args.replay, Leg(args.leg), args.goal, args.exercise)
     if args.cmd == "placement":
         return placement_command(args.source, Leg(args.leg), args.seconds, args.snapshot)
-    return run(args.source, Leg(args.leg), args.goal, args.snapshot_dir, args.speed, args.script)
+    return run(args.source, Leg(args.leg), args.exercise, args.snapshot_dir, args.speed, args.script)
 
 
-def analyze_command(path: Path, leg: Leg, goal: str | None) -> int:
+def analyze_command(path: Path, leg: Leg, goal_id: str | None, exercise_id: str = DEFAULT_EXERCISE) -> int:
     try:
-        tempo = goal_tempo(goal)
+        exercise = default_catalogue()[exercise_id]
+    except KeyError:
+        print(f"error: unknown exercise {exercise_id!r}", file=sys.stderr)
+        return 2
+    try:
+        goal = exercise.goal(goal_id) if goal_id is not None else None
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
     reader = ReplayReader(path)
     try:
-        reps = analyze(reader, leg, tempo)
+        reps = analyze(reader, leg, exercise.rules)
     except OSError as exc:
         print(f"error: cannot read {path}: {exc}", file=sys.stderr)
         return 2
     for reason in reader.skipped[:20]:
         print(f"warning: skipped {reason}", file=sys.stderr)
-    out: dict[str, Any] = {"reps": [j.to_report() for j in reps]}
+    out: dict[str, Any] = {"reps": [m.to_report(judge_alone(exercise, goal, m, leg)) for m in reps]}
     if reader.skipped:
         out["skipped_lines"] = len(reader.skipped)
     json.dump(out, sys.stdout, indent=1)
@@ -118,13 +128,16 @@ def placement_command(spec: str, leg: Leg, seconds: float, snapshot: Path) -> in
     return 0 if result["ok"] else 1
 
 
-def run(source_arg: str, leg: Leg, goal: str | None, snapshot_dir: Path, speed: float = 1.0,
+def run(source_arg: str, leg: Leg, exercise: str, snapshot_dir: Path, speed: float = 1.0,
         script: str = "demo") -> int:
     from services.camera.service import CameraService
     from services.simulator.clock import install_from_env
     from services.simulator.script import scripted_set
     from shared.mqtt import MqttBus
 
+    if exercise not in default_catalogue():
+        print(f"error: unknown exercise {exercise!r}", file=sys.stderr)
+        return 2
     install_from_env()  # a simulated station's clock may be stepped by a test (no-op otherwise)
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s camera %(levelname)s %(message)s")
@@ -142,7 +155,7 @@ def run(source_arg: str, leg: Leg, goal: str | None, snapshot_dir: Path, speed: 
         # The virtual camera's cable: SIGUSR1 pulls it, SIGUSR2 plugs it back (fault tests).
         signal.signal(signal.SIGUSR1, lambda *_: sim.unplugged.set())
         signal.signal(signal.SIGUSR2, lambda *_: sim.unplugged.clear())
-    service = CameraService(bus, source, leg, goal=goal, snapshot_dir=snapshot_dir)
+    service = CameraService(bus, source, leg, exercise=exercise, snapshot_dir=snapshot_dir)
     stop = threading.Event()
 
     def on_signal(*_: object) -> None:

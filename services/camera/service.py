@@ -1,5 +1,9 @@
 """The live camera service: frames from a source → analyzer → camera.rep / camera.pose events,
-its health as station.status, and the installer's placement check on station.command."""
+its health as station.status, and the installer's placement check on station.command.
+
+It measures and does not judge: a `camera.rep` carries the rep's phases and angles and no fault;
+progression applies the one judge (`shared.judge`) to it. The exercise of the session only sets the
+limits the live cues warn at."""
 
 from __future__ import annotations
 
@@ -10,11 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from services.camera.analysis import PoseAnalyzer
+from services.camera.analysis import PoseAnalyzer, exercise_limits
 from services.camera.kinematics import measure
 from services.camera.placement import DEFAULT_SECONDS, PlacementCheck
-from services.camera.rules import goal_tempo
 from services.camera.sources import PoseSource
+from shared.catalogue import DEFAULT_EXERCISE
 from shared.clock import RepClock
 from shared.contract import (
     CameraPose,
@@ -45,11 +49,10 @@ Snapshotter = Callable[[Path, dict[str, Any], Any, list[str]], Path]
 
 
 class CameraService:
-    def __init__(self, bus: MqttBus, source: PoseSource, leg: Leg = Leg.LEFT, goal: str | None = None,
+    def __init__(self, bus: MqttBus, source: PoseSource, leg: Leg = Leg.LEFT, exercise: str = DEFAULT_EXERCISE,
                  snapshot_dir: Path | None = None) -> None:
         self.bus, self.source = bus, source
-        self.goal = goal
-        self.analyzer = PoseAnalyzer(leg, goal_tempo(goal))
+        self.analyzer = PoseAnalyzer(leg, exercise_limits(exercise))
         self.snapshot_dir = snapshot_dir or Path("var/camera")
         self.clock = RepClock()
         self._t0_mono: float | None = None  # the monotonic time of the source's t = 0, from its first frame
@@ -70,13 +73,12 @@ class CameraService:
         data = ev.data  # type: ignore[attr-defined]
         assert isinstance(data, SessionStarted)
         try:
-            tempo = goal_tempo(data.goal, data.exercise)
+            limits = exercise_limits(data.exercise)
         except KeyError:
-            log.warning("unknown exercise or goal %s/%s: tempo not judged", data.exercise, data.goal)
-            tempo = None
+            log.warning("unknown exercise %s: live cues keep the last exercise's limits", data.exercise)
+            return
         with self._lock:
-            self.goal = data.goal
-            self.analyzer = PoseAnalyzer(self.analyzer.leg, tempo)
+            self.analyzer = PoseAnalyzer(self.analyzer.leg, limits)
 
     def on_set_started(self, ev: Envelope) -> None:
         data = ev.data  # type: ignore[attr-defined]
@@ -85,7 +87,7 @@ class CameraService:
         with self._lock:
             if data.leg != self.analyzer.leg:
                 log.info("working leg is now %s", data.leg.value)
-                self.analyzer = PoseAnalyzer(data.leg, self.analyzer.tempo)
+                self.analyzer = PoseAnalyzer(data.leg, self.analyzer.limits)
 
     def on_command(self, ev: Envelope) -> None:
         cmd = ev.data  # type: ignore[attr-defined]
@@ -172,8 +174,8 @@ class CameraService:
         if lost:
             self.set_problem(f"camera lost: {lost}")
             if analyzer.segmenter.abandon():
-                # A rep the camera did not see whole is not judged by it: the load cell judges it alone.
-                log.warning("camera lost during a rep: the camera does not judge it")
+                # A rep the camera did not see whole is not measured by it: the load cell's evidence is all.
+                log.warning("camera lost during a rep: the camera does not report it")
             self._unseen_since = None
             self.publish_pose(t, analyzer, visible=False)
             return
@@ -181,13 +183,14 @@ class CameraService:
         if qr:
             log.info("QR code shown: publishing the tap-in")
             self.bus.emit("member.identified", MemberIdentified(method=IdMethod.QR, token=str(qr)[:128]))
-        judged = analyzer.feed(frame)
+        measured = analyzer.feed(frame)
         person = bool(frame.get("landmarks"))
         self.update_health(t, person, person and analyzer.last is not None and analyzer.last.knee is not None)
-        if judged:
-            data = judged.to_event_data(analyzer.leg, self.t_offset)
+        if measured:
+            data = measured.to_event_data(analyzer.leg, self.t_offset)
             self.bus.emit("camera.rep", data)
-            log.info("rep %d: %s", data.rep_index, [f.value for f in data.faults] or "clean")
+            log.info("rep %d: %.1f s up, %.1f s hold, %.1f s down, %s", data.rep_index, data.concentric_s,
+                     data.top_hold_s, data.eccentric_s, data.metrics)
         self.publish_pose(t, analyzer, visible=person)
 
     def update_health(self, t: float, person: bool, leg_seen: bool) -> None:

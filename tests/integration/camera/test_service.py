@@ -16,6 +16,7 @@ from services.procs import Child
 from services.procs import service_env as procs_env
 from services.simulator.pose import PoseSimulator
 from services.simulator.script import RepPlan, SetPlan
+from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
 from shared.contract import (
     CameraPose,
     CameraRep,
@@ -29,6 +30,7 @@ from shared.contract import (
     StationReply,
     StationStatus,
 )
+from shared.judge import judge
 from shared.mqtt import MqttBus
 from shared.servers import PrivateMosquitto
 from shared.settings import Settings
@@ -36,12 +38,13 @@ from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.integration]
 
-QUICK = RepPlan(concentric_s=0.8, top_hold_s=0.3, eccentric_s=2.0, rest_s=0.6)
-SWUNG = RepPlan(concentric_s=0.8, top_hold_s=0.3, eccentric_s=2.0, rest_s=0.6, faults=frozenset({Fault.SWING}))
-DROPPED = RepPlan(concentric_s=0.8, top_hold_s=0.3, eccentric_s=0.5, rest_s=0.6,
+QUICK = RepPlan(concentric_s=1.0, top_hold_s=0.5, eccentric_s=2.0, rest_s=0.6)
+SWUNG = RepPlan(concentric_s=1.0, top_hold_s=0.5, eccentric_s=2.0, rest_s=0.6, faults=frozenset({Fault.SWING}))
+DROPPED = RepPlan(concentric_s=1.0, top_hold_s=0.5, eccentric_s=0.5, rest_s=0.6,
                   faults=frozenset({Fault.FAST_ECCENTRIC}))
 PLAN = SetPlan(leg=Leg.RIGHT, reps=(QUICK, SWUNG, DROPPED, QUICK), lead_in_s=1.0, tail_s=1.0)
-SPEED = 3.0  # replay at 3x: the 16 s set in ~5 s; timing comes from the frames' own clock
+SPEED = 3.0  # replay at 3x: the 17 s set in ~6 s; timing comes from the frames' own clock
+EXERCISE = default_catalogue()[DEFAULT_EXERCISE]
 
 
 class Watcher:
@@ -92,7 +95,10 @@ def test_replay_is_judged_and_published_and_placement_is_answered(
         reps: list[CameraRep] = wait_for(lambda: (lambda r: r if len(r) >= 4 else None)(watcher.data(CameraRep)),
                                          timeout=30, what=f"4 camera.rep events\n{cam.tail()}")
         assert [r.rep_index for r in reps] == [1, 2, 3, 4]
-        assert [r.faults for r in reps] == [[], [Fault.SWING], [Fault.FAST_ECCENTRIC], []]
+        # The camera publishes measurements only; the one judge finds each rep's fault in them.
+        assert [r.faults for r in reps] == [[], [], [], []]
+        assert [list(judge(EXERCISE, EXERCISE.goal("strength_control"), r, None).faults) for r in reps] == [
+            [], [Fault.SWING], [Fault.FAST_ECCENTRIC], []]
         assert all(r.leg is Leg.RIGHT and r.end_t > r.start_t for r in reps)
         assert reps[1].metrics["thigh_excursion_deg"] > 15 > reps[0].metrics["thigh_excursion_deg"]
         assert reps[2].eccentric_s == pytest.approx(0.5, abs=0.15)
@@ -186,6 +192,6 @@ def test_working_leg_out_of_view_degrades_and_recovers_by_itself(
         wait_for(lambda: [s for s in watcher.data(StationStatus) if s.service == "camera"][-1].state
                  is ServiceState.ONLINE, timeout=10, what="back online")
         reps = wait_for(lambda: watcher.data(CameraRep), timeout=15, what="the rep after the leg came back")
-        assert [r.faults for r in reps] == [[]]
+        assert [r.faults for r in reps] == [[]] and not judge(EXERCISE, None, reps[0], None).faults
     finally:
         cam.stop()

@@ -1,4 +1,5 @@
-"""`python -m services.camera analyze`: the JSON report, both legs, a goal, and malformed lines."""
+"""`python -m services.camera analyze`: the JSON report (the one judge on the camera's evidence), both legs,
+a goal, and malformed lines."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from services.camera.__main__ import main
 from services.camera.sources import ReplayReader
-from services.simulator.script import demo_set
+from services.simulator.script import RepPlan, SetPlan, demo_set
 from shared.contract import Leg
 from tests.unit.camera.streams import frames
 
@@ -34,6 +35,21 @@ def test_analyze_prints_every_rep_with_its_verdict(leg: Leg, tmp_path: Path,
         assert isinstance(reps[0][key], float), key
 
 
+def test_analyze_with_a_tempo_goal_prints_tempo_faults(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    on_beat = RepPlan(concentric_s=2.0, top_hold_s=0.6, eccentric_s=3.0, rest_s=1.0)
+    rushed = RepPlan(concentric_s=1.0, top_hold_s=0.6, eccentric_s=3.0, rest_s=1.0)
+    plan = SetPlan(leg=Leg.RIGHT, reps=(on_beat, rushed, on_beat), lead_in_s=1.0, tail_s=1.0)
+    replay = write(tmp_path / "tempo.jsonl", [json.dumps(f) for f in frames(plan, noise_px=1.0)])
+    assert main(["analyze", "--replay", str(replay), "--leg", "right", "--goal", "tempo_focus"]) == 0
+    reps = json.loads(capsys.readouterr().out)["reps"]
+    assert [r["faults"] for r in reps] == [[], ["tempo"], []]
+    assert [r["passed"] for r in reps] == [True, False, True]
+    # What the camera cannot see is not checked, and does not fail a rep: the blocking checks were all made.
+    assert {"momentum", "tension", "start_tension"} <= set(reps[0]["not_checked"]) and reps[0]["verified"] is True
+    assert main(["analyze", "--replay", str(replay), "--leg", "right", "--goal", "strength_control"]) == 0
+    assert [r["faults"] for r in json.loads(capsys.readouterr().out)["reps"]] == [[], [], []]
+
+
 def test_malformed_lines_are_skipped_and_reported_not_fatal(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     good = [json.dumps(f) for f in frames(demo_set(Leg.LEFT))]
@@ -56,6 +72,8 @@ def test_missing_file_and_unknown_goal_are_clear_errors(tmp_path: Path, capsys: 
     replay = write(tmp_path / "x.jsonl", ['{"t": 0, "landmarks": {}}'])
     assert main(["analyze", "--replay", str(replay), "--goal", "levitation"]) == 2
     assert "levitation" in capsys.readouterr().err
+    assert main(["analyze", "--replay", str(replay), "--exercise", "juggling"]) == 2
+    assert "juggling" in capsys.readouterr().err
 
 
 def test_placement_command_judges_a_replay_and_saves_the_annotated_snapshot(
