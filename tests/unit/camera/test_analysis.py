@@ -7,12 +7,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from services.camera.analysis import CUE_THIGH, PoseAnalyzer, analyze, exercise_limits, judge_alone
 from services.simulator.script import RepPlan
-from shared.catalogue import DEFAULT_EXERCISE, Limit, default_catalogue
+from shared.catalogue import DEFAULT_EXERCISE, Limit, default_catalogue, rules_table
 from shared.contract import Check, Fault, Leg, Outcome
 from shared.judge import judge
 from tests.unit.camera.streams import CLEAN, FAULTED, frames, set_of
@@ -121,3 +122,8 @@ def test_the_camera_imports_no_other_service() -> None:
             "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('services.')}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "loadcell" not in out and "progression" not in out and "camera" in out, out
+
+
+def test_the_camera_doc_shows_the_rules_as_the_yaml_holds_them() -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "CAMERA.md").read_text()
+    assert rules_table(EXERCISE) in doc, "docs/CAMERA.md is out of date: paste `python -m shared.catalogue`"

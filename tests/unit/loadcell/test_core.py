@@ -6,13 +6,14 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from services.loadcell.core import LoadAnalyzer, RepMeasure, analyze, judge_alone
 from services.simulator.force import ForceSimulator, Station, varied_load_set
 from services.simulator.script import RepPlan, SetPlan, clean_set
-from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
+from shared.catalogue import DEFAULT_EXERCISE, default_catalogue, rules_table
 from shared.contract import Fault, Leg, LoadRep
 
 G = 9.80665
@@ -161,3 +162,8 @@ def test_a_pause_with_the_stack_down_longer_than_a_set_break_is_not_lost_tension
     plan = SetPlan(leg=Leg.LEFT, reps=(rest, RepPlan(faults=frozenset({Fault.LOST_TENSION})), RepPlan()))
     reps = analyze(ForceSimulator(plan, Station(mass_kg=14.0), seed=6).samples())
     assert len(reps) == 3 and all(r.faults == [] for r in reps)
+
+
+def test_the_load_cell_doc_shows_the_rules_as_the_yaml_holds_them() -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "LOADCELL.md").read_text()
+    assert rules_table(EXERCISE) in doc, "docs/LOADCELL.md is out of date: paste `python -m shared.catalogue`"
