@@ -22,6 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from services.procs import Child, service_env
 from shared.contract import (
+    CHECK_UNITS,
     CHECK_WORDS,
     FAULT_WORDS,
     ContractError,
@@ -51,9 +52,10 @@ def describe_verdict(v: RepVerdict) -> str:
             "unverified": "NOT VERIFIED (no fault seen, but not every blocking check could be made)"}[v.status]
     parts = []
     for ch in v.checks:
-        measure = f" {ch.value:g}/{ch.limit:g}" if ch.value is not None and ch.limit is not None else ""
+        unit = CHECK_UNITS[ch.check]
+        shown = (f" {ch.value:.3g}{unit}, limit {ch.limit:g}{unit}"
+                 if ch.outcome is Outcome.FAILED and ch.value is not None and ch.limit is not None else "")
         why = f" ({ch.why})" if ch.outcome is Outcome.NOT_CHECKED and ch.why else ""
-        shown = measure if ch.outcome is Outcome.FAILED else ""
         parts.append(f"{CHECK_WORDS[ch.check]} {_MARK[ch.outcome]}{shown}{why}")
     checks = ("\n" + " " * 16 + "checks: " + "; ".join(parts)) if parts else ""
     return f"rep {v.rep_index} ({v.leg.value} leg) {head} [seen by {'+'.join(v.sensors)}]{checks}"

@@ -131,6 +131,13 @@ CHECK_WORDS: dict[Check, str] = {
 }
 """What each check looks for, in a member's words ("hips square: not checked, hips not in view")."""
 
+CHECK_UNITS: dict[Check, str] = {
+    Check.SWING: "°", Check.HIP_ROTATION: "°", Check.BACK_ARCH: "°", Check.RANGE: "°", Check.OVERREACH: "°",
+    Check.ECCENTRIC: " s", Check.SQUEEZE: " s", Check.TEMPO: " s", Check.MOMENTUM: "× load",
+    Check.TENSION: "", Check.START_TENSION: " N",
+}
+"""The unit of a check's `value` and `limit` (the tempo check's value is its largest miss of the beat)."""
+
 
 class Outcome(Vocabulary):
     PASSED = "passed"
