@@ -77,7 +77,10 @@ class StationState(Record):
 
 class MemberRecord(Record):
     info: MemberInfo
-    tokens: list[tuple[IdMethod, str]] = Field(default_factory=list)
+    tokens: list[tuple[IdMethod, str]] = Field(
+        default_factory=list, description="How the member taps in: (method, reference), the reference being the "
+        "keyed hash 'hmac:<hex>' of the badge id, QR text or PIN (`shared.identity.token_ref`), never the token. "
+        "Records written before hold the clear token; the store replaces it when it reads or saves the record")
     allow_leg_gap: bool = Field(default=False, description="A trainer allowed the legs to differ")
     rom_deg: dict[Leg, float] = Field(
         default_factory=dict, description="The member's controlled range of motion per leg (peak knee bend, °), "

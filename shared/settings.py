@@ -9,6 +9,9 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.contract import Ident
+from shared.identity import MIN_KEY_LEN, TapLimits
+
+_TAP = TapLimits()
 
 DEFAULT_PASSWORD = "change-me"
 """A placeholder no deployment may run with outside development and the demo."""
@@ -42,6 +45,21 @@ class Settings(BaseSettings):
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL")
     catalogue_dir: Path | None = Field(default=None, description="Extra folder of exercise YAML files")
     log_level: str = Field(default="INFO", description="Python logging level")
+    # Members' identity (site services only: progression and the dashboard; a station never holds it).
+    token_key: SecretStr | None = Field(
+        default=None, min_length=MIN_KEY_LEN,
+        description="Site secret keying the hashes of members' badges, QR texts and PINs (`gymctl init` writes "
+                    "it); production refuses to run a site service without it",
+    )
+    tap_free_failures: int = Field(default=_TAP.free_failures, ge=0, le=100,
+                                   description="Unknown tap-ins a station or token may have before it waits")
+    tap_lock_failures: int = Field(default=_TAP.lock_failures, ge=1, le=1000,
+                                   description="Unknown tap-ins that lock a station or token until an operator unlocks")
+    tap_first_delay_s: float = Field(default=_TAP.first_delay_s, gt=0, le=60,
+                                     description="Wait after the first failure past the free ones; doubles each time")
+    tap_max_delay_s: float = Field(default=_TAP.max_delay_s, gt=0, le=3600, description="Longest wait")
+    tap_window_s: float = Field(default=_TAP.window_s, gt=0, le=7 * 24 * 3600,
+                                description="How long failures count, from the first")
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
@@ -49,4 +67,25 @@ class Settings(BaseSettings):
             pw = self.mqtt_password.get_secret_value() if self.mqtt_password else None
             if not self.mqtt_username or not pw or pw == DEFAULT_PASSWORD:
                 raise ValueError("production needs GYM_MQTT_USERNAME and a real GYM_MQTT_PASSWORD")
+        self.tap_limits()  # the throttle's numbers agree with each other
         return self
+
+    def site_token_key(self) -> bytes | None:
+        """The site secret for a site service that keeps members' tokens (progression, the dashboard).
+
+        Production refuses to run without it. Elsewhere None is allowed: the store then keeps a random
+        development key in Redis, shared by every process of the site (a per-process key would make the
+        dashboard's badges unknown to the progression service and forget every PIN at a restart); a key next
+        to the hashes it keys protects nothing against a copy of Redis, which is why production needs its own.
+        """
+        if self.token_key is None:
+            if self.environment == "production":
+                raise ValueError("production needs GYM_TOKEN_KEY, the site secret that keys members' badge, QR "
+                                 "and PIN hashes: `gymctl init` writes it into the site services' env files")
+            return None
+        return self.token_key.get_secret_value().encode()
+
+    def tap_limits(self) -> TapLimits:
+        return TapLimits(free_failures=self.tap_free_failures, lock_failures=self.tap_lock_failures,
+                         first_delay_s=self.tap_first_delay_s, max_delay_s=self.tap_max_delay_s,
+                         window_s=self.tap_window_s)

@@ -13,8 +13,12 @@ contract envelopes):
 | ``gym:{site}:station:{station}:archive:{session_id}`` | list (JSON `SetRecord`), TTL 2 days | a live session's older ended sets, out of the hot state until the session ends |
 | ``gym:{site}:station:{station}:unassigned`` | list (JSON envelopes) | verdicts of reps done outside any set, kept |
 | ``gym:{site}:members`` | set | every member id |
-| ``gym:{site}:member:{member_id}`` | string (JSON `MemberRecord`) | name, weaker leg, goal, badge/QR/PIN tokens |
-| ``gym:{site}:token:{method}:{token}`` | string | member id of a badge, QR text or PIN |
+| ``gym:{site}:member:{member_id}`` | string (JSON `MemberRecord`) | name, weaker leg, goal, badge/QR/PIN references (never the tokens) |
+| ``gym:{site}:token:{method}:hmac:{hex}`` | string | member id of a badge, QR text or PIN, by its keyed reference (`shared.identity.token_ref`); written before references were kept: ``…:{method}:{token}``, moved when read |
+| ``gym:{site}:tap:station:{station}`` / ``…:tap:token:{method}:{hex}`` | hash ``n``, ``first``, ``last``, ``next``, ``locked``; TTL the window, a week once locked | unknown tap-ins counted against a station and a token, the time before which the next try waits, the lock |
+| ``gym:{site}:tap-counted:{event_id}`` | string, TTL the window | a lookup or enrol counted once, however often it is delivered |
+| ``gym:{site}:tap-flagged`` | sorted set (scope by last failure) | stations and tokens that wait or are locked, for the dashboard |
+| ``gym:{site}:dev-token-key`` | string | outside production only, when no GYM_TOKEN_KEY is set: the site's random development key |
 | ``gym:{site}:progress:{member_id}:{exercise}:{leg}`` | string (JSON `ProgressRecord`) | next weight, reps, recent failure shares |
 | ``gym:{site}:history:{member_id}`` | list (JSON `SessionRecord`) | every finished session with every set and rep verdict, oldest first |
 
@@ -28,6 +32,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -38,6 +44,7 @@ import redis
 from redis.client import Pipeline
 
 from shared.contract import Envelope, IdMethod, Leg, RepVerdictEvent, parse_event
+from shared.identity import REF_PREFIX, TOKEN, TapFlag, TapGate, TapLimits, is_ref, token_ref
 from shared.records import MemberRecord, ProgressRecord, SessionRecord, SetRecord, StationState
 
 log = logging.getLogger(__name__)
@@ -86,8 +93,24 @@ class Keys:
     def member(self, member_id: str) -> str:
         return f"{self.p}:member:{member_id}"
 
-    def token(self, method: IdMethod, token: str) -> str:
-        return f"{self.p}:token:{method.value}:{token}"
+    def token(self, method: IdMethod, ref: str) -> str:
+        """The index entry of a token's reference (or, written before references were kept, of the token)."""
+        return f"{self.p}:token:{method.value}:{ref}"
+
+    def tokens_prefix(self) -> str:
+        return f"{self.p}:token:"
+
+    def tap(self, scope: str) -> str:
+        return f"{self.p}:tap:{scope}"
+
+    def tap_counted(self, event_id: str) -> str:
+        return f"{self.p}:tap-counted:{event_id}"
+
+    def tap_flagged(self) -> str:
+        return f"{self.p}:tap-flagged"
+
+    def dev_token_key(self) -> str:
+        return f"{self.p}:dev-token-key"
 
     def progress(self, member_id: str, exercise: str, leg: Leg) -> str:
         return f"{self.p}:progress:{member_id}:{exercise}:{leg.value}"
@@ -114,6 +137,126 @@ Reader = Any  # a redis.Redis or a watching Pipeline in immediate mode: both ans
 Command = list[str | int]
 
 
+# Count a failed tap-in (lookup or enrol) against each of its scopes, or only read them, in one step: of N
+# concurrent guesses from one station none slips past a wait that another one's failure started. Redis's own
+# clock, so workers on several hosts agree. A failure is counted once per event (its mark), however often
+# the event is delivered or re-run. KEYS: the flagged set, one hash per scope, then the event's mark.
+# ARGV: count (1/0), number of scopes, free failures, lock failures, first delay (ms), longest delay (ms),
+# window (ms), lock (ms), then the scopes' names. Returns {wait (ms), 1-based index of a locked scope or 0}.
+# Only reading, an event already counted passes: it is the same try again (its commit was retried), not a new one.
+_TAP_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local n_scopes, free, lock = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local first, cap, window, hold = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+if ARGV[1] == '0' and redis.call('EXISTS', KEYS[n_scopes + 2]) == 1 then return {0, 0} end
+if ARGV[1] == '1' and redis.call('SET', KEYS[n_scopes + 2], '1', 'NX', 'PX', window) then
+  for i = 1, n_scopes do
+    local k, name = KEYS[i + 1], ARGV[8 + i]
+    local n = redis.call('HINCRBY', k, 'n', 1)
+    if n == 1 then
+      redis.call('HSET', k, 'first', now)
+      redis.call('PEXPIRE', k, window)
+    end
+    redis.call('HSET', k, 'last', now)
+    if n >= lock then
+      if redis.call('HSETNX', k, 'locked', now) == 1 then redis.call('PEXPIRE', k, hold) end
+      redis.call('ZADD', KEYS[1], now, name)
+    elseif n > free then
+      redis.call('HSET', k, 'next', now + math.floor(math.min(cap, first * 2 ^ (n - free - 1))))
+      redis.call('ZADD', KEYS[1], now, name)
+    end
+  end
+end
+local wait, locked = 0, 0
+for i = 1, n_scopes do
+  local v = redis.call('HMGET', KEYS[i + 1], 'next', 'locked')
+  if v[2] and locked == 0 then locked = i end
+  if v[1] and tonumber(v[1]) - now > wait then wait = tonumber(v[1]) - now end
+end
+return {wait, locked}
+"""
+
+
+class MemberTokens:
+    """Members' tap-in tokens in Redis: their keyed references (`shared.identity`) and the throttle on trying
+    them (`TapLimits`), shared by every worker of the site and the dashboard.
+
+    `key` None (outside production only, `Settings.site_token_key`): the site's development key, made once at
+    random and kept in Redis so that every process of the site agrees on the references.
+    """
+
+    def __init__(self, client: redis.Redis[str], keys: Keys, key: bytes | None = None,
+                 limits: TapLimits | None = None) -> None:
+        self.r = client
+        self.k = keys
+        self._key = key
+        self.limits = limits or TapLimits()
+        self._tap = client.register_script(_TAP_LUA)
+
+    def key(self) -> bytes:
+        if self._key is None:
+            name = self.k.dev_token_key()
+            self.r.set(name, secrets.token_urlsafe(32), nx=True)
+            value = self.r.get(name)
+            if not value:
+                raise redis.ConnectionError("the development token key vanished as it was written")
+            log.warning("no GYM_TOKEN_KEY: members' tokens are keyed with the development key kept in Redis "
+                        "(refused in production)")
+            self._key = value.encode()
+        return self._key
+
+    def ref(self, method: IdMethod, token: str) -> str:
+        return token_ref(self.key(), method, token)
+
+    def gate(self, scopes: Sequence[str], event_id: str) -> TapGate:
+        """May the tap-in of event `event_id` be tried now (reads, counts nothing)."""
+        return self._run(scopes, event_id, count=False)
+
+    def failed(self, scopes: Sequence[str], event_id: str) -> TapGate:
+        """Count one failure of the event `event_id` against each scope (once); the gate after it."""
+        return self._run(scopes, event_id, count=True)
+
+    def _run(self, scopes: Sequence[str], event_id: str, count: bool) -> TapGate:
+        lim = self.limits
+        keys = [self.k.tap_flagged(), *(self.k.tap(s) for s in scopes), self.k.tap_counted(event_id)]
+        args: list[str | int] = [1 if count else 0, len(scopes), lim.free_failures,
+                                 lim.lock_failures, int(lim.first_delay_s * 1000), int(lim.max_delay_s * 1000),
+                                 int(lim.window_s * 1000), int(lim.lock_s * 1000), *scopes]
+        wait_ms, locked = self._tap(keys=keys, args=args)
+        kind = scopes[int(locked) - 1].split(":", 1)[0] if int(locked) else ""
+        return TapGate(wait_s=max(0, int(wait_ms)) / 1000, locked=kind)
+
+    def flags(self) -> list[TapFlag]:
+        """Stations and tokens that wait or are locked, the most recent failure first."""
+        sec, usec = self.r.time()
+        now_ms = sec * 1000 + usec // 1000
+        out: list[TapFlag] = []
+        stale: list[str] = []
+        for scope in self.r.zrevrange(self.k.tap_flagged(), 0, -1):
+            h = self.r.hgetall(self.k.tap(scope))
+            if not h:
+                stale.append(scope)  # its window ended or it was unlocked
+                continue
+            wait = max(0, int(h.get("next", 0)) - now_ms) / 1000
+            locked = "locked" in h
+            if not locked and wait <= 0 and int(h.get("n", 0)) <= self.limits.free_failures:
+                continue
+            out.append(TapFlag(scope=scope, failures=int(h.get("n", 0)), locked=locked, wait_s=wait,
+                               first_ts=int(h.get("first", 0)) / 1000, last_ts=int(h.get("last", 0)) / 1000))
+        if stale:
+            self.r.zrem(self.k.tap_flagged(), *stale)
+        return out
+
+    def unlock(self, scope: str) -> bool:
+        """An operator lifts a station's or a token's lock and forgets its failures."""
+        with self.r.pipeline(transaction=True) as p:
+            p.delete(self.k.tap(scope))
+            p.zrem(self.k.tap_flagged(), scope)
+            deleted, _ = p.execute()
+        return bool(deleted)
+
+
 class RedisRepo:
     """The progression engine's repository over Redis: reads now, writes kept as commands to commit at once.
 
@@ -121,9 +264,11 @@ class RedisRepo:
     appends its final value after the other writes.
     """
 
-    def __init__(self, reader: Reader, keys: Keys, states: dict[str, StationState] | None = None) -> None:
+    def __init__(self, reader: Reader, keys: Keys, states: dict[str, StationState] | None = None,
+                 tokens: MemberTokens | None = None) -> None:
         self.r = reader
         self.k = keys
+        self.tokens = tokens
         self.writes: list[Command] = []
         self._stations: dict[str, StationState] = dict(states or {})
         self._dirty: set[str] = set()
@@ -140,8 +285,40 @@ class RedisRepo:
         return MemberRecord.model_validate_json(raw) if raw else None
 
     def member_by_token(self, method: IdMethod, token: str) -> MemberRecord | None:
+        """The member of a badge id, QR text or PIN (given in clear: the reference is made here)."""
+        mid = self.r.get(self.k.token(method, self.token_ref(method, token)))
+        if mid:
+            return self.member(mid)
+        if is_ref(token):
+            return None  # a reference is not a token: whoever read one from a record may not sign in with it
+        # Written before references were kept: the index entry holds the token. The record moves to references
+        # (committed with the caller's writes) and the clear entry goes.
         mid = self.r.get(self.k.token(method, token))
-        return self.member(mid) if mid else None
+        rec = self.member(mid) if mid else None
+        if rec is None:
+            return None
+        if (method, token) not in rec.tokens:
+            rec = rec.model_copy(update={"tokens": [*rec.tokens, (method, token)]})
+        rec = self._with_refs(rec)
+        self._write_member(rec)
+        return rec
+
+    def token_ref(self, method: IdMethod, token: str) -> str:
+        if self.tokens is None:
+            raise RuntimeError("this repository was opened without the site's token key")
+        return self.tokens.ref(method, token)
+
+    def tap_gate(self, scopes: Sequence[str], event_id: str) -> TapGate:
+        if self.tokens is None:
+            raise RuntimeError("this repository was opened without the tap-in throttle")
+        return self.tokens.gate(scopes, event_id)
+
+    def tap_failed(self, scopes: Sequence[str], event_id: str) -> TapGate:
+        """Counted at once, not with the event's other writes: a failure must count even if the event's commit
+        is retried (the count is kept once per event id)."""
+        if self.tokens is None:
+            raise RuntimeError("this repository was opened without the tap-in throttle")
+        return self.tokens.failed(scopes, event_id)
 
     def progress(self, member_id: str, exercise: str, leg: Leg) -> ProgressRecord | None:
         raw = self.r.get(self.k.progress(member_id, exercise, leg))
@@ -164,10 +341,32 @@ class RedisRepo:
         return st, st.model_dump_json()
 
     def save_member(self, rec: MemberRecord) -> None:
+        """Write a member and its tokens' index entries; a token still in clear (a record written before
+        references were kept) is written as its reference, and its clear entry is deleted."""
+        self._write_member(self._with_refs(rec))
+
+    def _write_member(self, rec: MemberRecord) -> None:
         mid = rec.info.member_id
         self.writes.append(["SET", self.k.member(mid), rec.model_dump_json()])
         self.writes.append(["SADD", self.k.members(), mid])
         self.writes.extend(["SET", self.k.token(m, t), mid] for m, t in rec.tokens)
+
+    def _with_refs(self, rec: MemberRecord) -> MemberRecord:
+        if all(is_ref(t) for _, t in rec.tokens):
+            return rec
+        mid = rec.info.member_id
+        tokens: list[tuple[IdMethod, str]] = []
+        for m, t in rec.tokens:
+            if is_ref(t):
+                tokens.append((m, t))
+                continue
+            ref = self.token_ref(m, t)
+            holder = self.r.get(self.k.token(m, t)) or self.r.get(self.k.token(m, ref))
+            if holder not in (None, mid):
+                continue  # the token moved to another member since: theirs, not this stale record's
+            self.writes.append(["DEL", self.k.token(m, t)])
+            tokens.append((m, ref))
+        return rec.model_copy(update={"tokens": list(dict.fromkeys(tokens))})
 
     def save_progress(self, member_id: str, exercise: str, leg: Leg, rec: ProgressRecord) -> None:
         self.writes.append(["SET", self.k.progress(member_id, exercise, leg), rec.model_dump_json()])
@@ -259,9 +458,12 @@ def _known(raw: str | None) -> _Known:
 
 
 class RedisStore:
-    def __init__(self, client: redis.Redis[str], site_id: str) -> None:
+    def __init__(self, client: redis.Redis[str], site_id: str, token_key: bytes | None = None,
+                 tap_limits: TapLimits | None = None) -> None:
+        """`token_key`: the site secret (`Settings.site_token_key`); None outside production only."""
         self.r = client
         self.keys = Keys(site_id)
+        self.tokens = MemberTokens(client, self.keys, token_key, tap_limits)
         self._apply = client.register_script(_APPLY_BATCH_LUA)
         # The station states this worker itself committed last: the compare-and-set proves whether they
         # are still current, so they are neither read back nor parsed again before the next event.
@@ -304,7 +506,7 @@ class RedisStore:
                 if not todo:
                     continue
                 known = self._known[sid]
-                repo = RedisRepo(self.r, self.keys, {sid: known.state})
+                repo = RedisRepo(self.r, self.keys, {sid: known.state}, self.tokens)
                 outs = [work(e, repo) for e in todo]
                 saved = repo.saved_state(sid)
                 args += [self.keys.station_state(sid), known.digest, saved[1] if saved else "", len(todo)]
@@ -362,7 +564,7 @@ class RedisStore:
                         results.append((False, _outputs(done)))
                         break
                     known = self._known[station] = _known(raw)
-                repo = RedisRepo(self.r, self.keys, {station: known.state})
+                repo = RedisRepo(self.r, self.keys, {station: known.state}, self.tokens)
                 try:
                     outputs = fn(repo)
                     saved = repo.saved_state(station)
@@ -410,22 +612,78 @@ class RedisStore:
         return RedisRepo(self.r, self.keys).member(member_id)
 
     def member_by_token(self, method: IdMethod, token: str) -> MemberRecord | None:
-        return RedisRepo(self.r, self.keys).member_by_token(method, token)
+        """The member of a badge id, QR text or PIN given in clear (a record found by its clear token, written
+        before references were kept, is moved to references now)."""
+        repo = RedisRepo(self.r, self.keys, tokens=self.tokens)
+        rec = repo.member_by_token(method, token)
+        if repo.writes:
+            with self.r.pipeline(transaction=True) as p:
+                repo.flush(p)
+                p.execute()
+        return rec
 
     def members(self) -> list[MemberRecord]:
         return [m for m in (self.member(i) for i in self.member_ids()) if m is not None]
 
     def save_member(self, rec: MemberRecord, old: MemberRecord | None = None) -> None:
-        """Create or update a member (enrol/edit), moving its token index entries atomically."""
-        repo = RedisRepo(self.r, self.keys)
+        """Create or update a member (enrol/edit), moving its token index entries atomically.
+
+        The tokens of `rec` that `old` (the stored record) does not hold are new ones given in clear (a trainer
+        typed a badge id): each is kept as its reference, even one that looks like a reference. Those `old`
+        holds are kept as they are (a form shows a stored reference and sends it back unchanged).
+        """
+        repo = RedisRepo(self.r, self.keys, tokens=self.tokens)
+        kept = set(old.tokens) if old is not None else set()
+        tokens = [(m, t) if (m, t) in kept else (m, repo.token_ref(m, t)) for m, t in rec.tokens]
+        rec = rec.model_copy(update={"tokens": tokens})
         repo.save_member(rec)
         with self.r.pipeline(transaction=True) as p:
-            if old is not None:
-                for m, t in old.tokens:
-                    if (m, t) not in rec.tokens:
-                        p.delete(self.keys.token(m, t))
+            for m, t in kept:
+                if (m, t) not in rec.tokens:
+                    p.delete(self.keys.token(m, t))
             repo.flush(p)
             p.execute()
+
+    def migrate_clear_tokens(self) -> int:
+        """Move every token still kept in clear (records and index entries written before references were kept)
+        to its reference, once for the whole site; returns the members changed. Safe to run again, and while
+        the services run (a lookup meanwhile moves the member it finds in the same way)."""
+        changed: set[str] = set()
+        for mid in self.member_ids():
+            rec = self.member(mid)
+            if rec is not None and not all(is_ref(t) for _, t in rec.tokens):
+                self.save_member(rec, rec)
+                changed.add(mid)
+        prefix = self.keys.tokens_prefix()
+        for key in self.r.scan_iter(match=prefix + "*", count=1000):
+            method, _, token = key[len(prefix):].partition(":")
+            if is_ref(token):
+                continue
+            # An index entry whose record does not list it: the member keeps signing in with it, by reference.
+            holder = self.r.get(key)
+            rec = self.member(holder) if holder else None
+            if rec is not None and method in {m.value for m in IdMethod}:
+                m = IdMethod(method)
+                if self.r.get(self.keys.token(m, self.tokens.ref(m, token))) is None:
+                    self.member_by_token(m, token)
+                    changed.add(rec.info.member_id)
+            self.r.delete(key)  # moved, stale (its reference belongs to someone else) or of no member
+        return len(changed)
+
+    # ------------------------------------------------------------ the tap-in throttle, for the dashboard
+
+    def tap_flags(self) -> list[TapFlag]:
+        return self.tokens.flags()
+
+    def tap_holder(self, flag: TapFlag) -> MemberRecord | None:
+        """The member whose token a flag is about, when it is one's (a station's flag: None)."""
+        if flag.kind != TOKEN or flag.method not in {m.value for m in IdMethod}:
+            return None
+        mid = self.r.get(self.keys.token(IdMethod(flag.method), REF_PREFIX + flag.scope.rsplit(":", 1)[-1]))
+        return self.member(mid) if mid else None
+
+    def tap_unlock(self, scope: str) -> bool:
+        return self.tokens.unlock(scope)
 
     def progress(self, member_id: str, exercise: str, leg: Leg) -> ProgressRecord | None:
         return RedisRepo(self.r, self.keys).progress(member_id, exercise, leg)
@@ -438,10 +696,16 @@ class RedisStore:
 class MemoryRepo:
     """The same repository in memory: for `replay` and unit tests of the engine."""
 
-    def __init__(self) -> None:
+    def __init__(self, token_key: bytes | None = None, tap_limits: TapLimits | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.token_key = token_key or secrets.token_bytes(32)  # in memory: nothing outlives the process
+        self.tap_limits = tap_limits or TapLimits()
+        self.clock = clock
+        self.taps: dict[str, dict[str, float]] = {}
+        self.tap_counted: set[str] = set()
         self.stations: dict[str, StationState] = {}
         self.members: dict[str, MemberRecord] = {}
-        self.tokens: dict[tuple[IdMethod, str], str] = {}
+        self.tokens: dict[tuple[IdMethod, str], str] = {}  # (method, reference) -> member id
         self.progresses: dict[tuple[str, str, Leg], ProgressRecord] = {}
         self.histories: dict[str, list[SessionRecord]] = {}
         self.verdicts: dict[str, list[Envelope]] = {}
@@ -458,13 +722,47 @@ class MemoryRepo:
         return self.members.get(member_id)
 
     def member_by_token(self, method: IdMethod, token: str) -> MemberRecord | None:
-        mid = self.tokens.get((method, token))
+        mid = self.tokens.get((method, self.token_ref(method, token)))
         return self.members.get(mid) if mid else None
 
+    def token_ref(self, method: IdMethod, token: str) -> str:
+        return token_ref(self.token_key, method, token)
+
     def save_member(self, rec: MemberRecord) -> None:
+        tokens = [(m, t if is_ref(t) else self.token_ref(m, t)) for m, t in rec.tokens]
+        rec = rec.model_copy(update={"tokens": tokens})
         self.members[rec.info.member_id] = rec
         for m, t in rec.tokens:
             self.tokens[(m, t)] = rec.info.member_id
+
+    def tap_gate(self, scopes: Sequence[str], event_id: str) -> TapGate:
+        return self._tap(scopes, event_id, count=False)
+
+    def tap_failed(self, scopes: Sequence[str], event_id: str) -> TapGate:
+        return self._tap(scopes, event_id, count=True)
+
+    def _tap(self, scopes: Sequence[str], event_id: str, count: bool) -> TapGate:
+        """`MemberTokens`'s script, in memory, on this repository's clock."""
+        lim, now = self.tap_limits, self.clock()
+        for s in scopes:
+            e = self.taps.get(s)
+            if e is not None and now - e.get("locked", e["first"]) >= (lim.lock_s if "locked" in e else lim.window_s):
+                del self.taps[s]
+        if not count and event_id in self.tap_counted:
+            return TapGate()  # the same try again, not a new one
+        if count and event_id not in self.tap_counted:
+            self.tap_counted.add(event_id)
+            for s in scopes:
+                e = self.taps.setdefault(s, {"n": 0, "first": now})
+                e["n"] += 1
+                e["last"] = now
+                if e["n"] >= lim.lock_failures:
+                    e.setdefault("locked", now)
+                elif e["n"] > lim.free_failures:
+                    e["next"] = now + lim.delay_after(int(e["n"]))
+        wait = max((self.taps[s].get("next", 0.0) - now for s in scopes if s in self.taps), default=0.0)
+        locked = next((s.split(":", 1)[0] for s in scopes if "locked" in self.taps.get(s, {})), "")
+        return TapGate(wait_s=max(0.0, wait), locked=locked)
 
     def progress(self, member_id: str, exercise: str, leg: Leg) -> ProgressRecord | None:
         return self.progresses.get((member_id, exercise, leg))

@@ -44,6 +44,7 @@ from shared.contract import (
     StationReplyEvent,
     StationStatusEvent,
 )
+from shared.identity import pin_problem
 
 Outbox = Callable[[str, Model], None]
 
@@ -138,6 +139,11 @@ class Flow:
         if self.pending_token is None or not name.strip():
             return
         method, token = self.pending_token
+        problem = pin_problem(token) if method == IdMethod.PIN else None
+        if problem is not None:  # the site would refuse it as well: say why now, without the round trip
+            self.message = f"Choose another PIN: {problem}. Enter it on the keypad."
+            self.changed()
+            return
         self.pending = "q" + uuid.uuid4().hex[:12]
         self.message = "Creating your profile…"
         self.outbox("member.enrol", MemberEnrol(correlation_id=self.pending, method=method, token=token,

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from services.dashboard.api.deps import NotSignedIn
-from services.dashboard.api.routes import auth, fleet, floor, health, members, stations
+from services.dashboard.api.routes import auth, fleet, floor, health, lockouts, members, stations
 from services.dashboard.config import DashboardSettings
 from services.dashboard.floor import FloorState
 from services.dashboard.live import LiveFeed
@@ -109,7 +109,7 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
                               "the session's CSRF token in the X-CSRF-Token header.")
     app.state.settings = settings
     app.state.redis = redis
-    app.state.store = RedisStore(redis, settings.site_id)
+    app.state.store = RedisStore(redis, settings.site_id, settings.site_token_key())  # the badges' hash key
     app.state.users = UserStore(redis, settings.site_id)
     app.state.signin_limit = SignInLimiter(redis, settings.site_id, settings.dashboard_signin_max_failures,
                                            settings.dashboard_signin_max_failures_client,
@@ -118,7 +118,8 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
                        session_cookie="gym_dashboard", max_age=settings.dashboard_session_max_age_s,
                        same_site="lax", https_only=settings.dashboard_https_only)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
-    for r in (auth.router, floor.router, stations.router, members.router, fleet.router, health.router):
+    for r in (auth.router, floor.router, stations.router, members.router, fleet.router, health.router,
+              lockouts.router):
         app.include_router(r)
 
     @app.exception_handler(NotSignedIn)

@@ -26,6 +26,7 @@ from services.gymctl.site import (
     SiteConfig,
     SiteState,
     check_station_id,
+    read_env,
     render_acl,
     render_broker_conf,
     render_env,
@@ -52,13 +53,24 @@ def set_password(state: SiteState, user: str, password: str) -> None:
     subprocess.run([_passwd_tool(), "-b", str(state.passwd), user, password], check=True, capture_output=True)
 
 
-def write_account(state: SiteState, cfg: SiteConfig, name: str) -> Path:
+def new_token_key() -> str:
+    """The site secret keying members' badge, QR and PIN hashes (shared/identity.py): 256 random bits, made
+    here once per site and never defaulted; only the site services' env files (mode 0600) hold it."""
+    return secrets.token_urlsafe(32)
+
+
+def write_account(state: SiteState, cfg: SiteConfig, name: str, token_key: str = "") -> Path:
     password = secrets.token_urlsafe(PASSWORD_BYTES)
     set_password(state, name, password)
     path = state.env_file(name)
     key = secrets.token_urlsafe(32) if name == "dashboard" else ""  # 43 characters: above the dashboard's floor
-    path.write_text(render_env(cfg, name, password, key))
-    path.chmod(0o600)
+    if name in SERVICE_ACCOUNTS and not token_key and path.exists():
+        token_key = read_env(path).get("GYM_TOKEN_KEY", "")  # every stored token reference depends on it
+    # Created 0600, never readable by others even for an instant (write_text then chmod was, for a moment).
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(render_env(cfg, name, password, key, token_key=token_key))
     return path
 
 
@@ -72,8 +84,9 @@ def cmd_init(state: SiteState, args: argparse.Namespace) -> str:
     cfg = SiteConfig(site_id=check_station_id(args.site), broker_host=args.broker_host,
                      broker_port=args.broker_port, tls_port=args.tls_port, tls_ca=args.tls_ca)
     state.save(cfg)
+    token_key = new_token_key()
     for svc in SERVICE_ACCOUNTS:
-        write_account(state, cfg, svc)
+        write_account(state, cfg, svc, token_key)
     write_acl(state, cfg)
     return f"site {cfg.site_id} in {state.root}: accounts {', '.join(SERVICE_ACCOUNTS)}"
 

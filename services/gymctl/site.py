@@ -122,8 +122,9 @@ def render_broker_conf(state: SiteState, cfg: SiteConfig, *, bind: str = "", dat
     return "\n".join(lines) + "\n"
 
 
-def render_env(cfg: SiteConfig, name: str, password: str, secret_key: str = "") -> str:
-    """An account's env file; the dashboard's also carries the key that signs its session cookies."""
+def render_env(cfg: SiteConfig, name: str, password: str, secret_key: str = "", *, token_key: str = "") -> str:
+    """An account's env file; the dashboard's also carries the key that signs its session cookies, the site
+    services' the site secret keying members' token hashes."""
     tls = bool(cfg.tls_ca)
     station = "site" if name in SERVICE_ACCOUNTS else name
     return "\n".join([
@@ -137,6 +138,7 @@ def render_env(cfg: SiteConfig, name: str, password: str, secret_key: str = "") 
         f"GYM_MQTT_PASSWORD={password}",
         *([f"GYM_MQTT_TLS_CA={cfg.tls_ca}"] if tls else []),
         *([f"GYM_DASHBOARD_SECRET_KEY={secret_key}"] if secret_key else []),
+        *([f"GYM_TOKEN_KEY={token_key}"] if token_key else []),
         "",
     ])
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -46,6 +47,7 @@ from shared.contract import (
     SetSummary,
     make_event,
 )
+from shared.identity import TapGate, new_member_id, pin_problem, tap_scopes
 from shared.judge import PEAK_KNEE, judge
 from shared.records import (
     MemberRecord,
@@ -74,6 +76,9 @@ class Repo(Protocol):
     def save_station(self, station_id: str, state: StationState) -> None: ...
     def member(self, member_id: str) -> MemberRecord | None: ...
     def member_by_token(self, method: IdMethod, token: str) -> MemberRecord | None: ...
+    def token_ref(self, method: IdMethod, token: str) -> str: ...
+    def tap_gate(self, scopes: Sequence[str], event_id: str) -> TapGate: ...
+    def tap_failed(self, scopes: Sequence[str], event_id: str) -> TapGate: ...
     def save_member(self, rec: MemberRecord) -> None: ...
     def progress(self, member_id: str, exercise: str, leg: Leg) -> ProgressRecord | None: ...
     def save_progress(self, member_id: str, exercise: str, leg: Leg, rec: ProgressRecord) -> None: ...
@@ -379,24 +384,65 @@ class Engine:
     # ------------------------------------------------------------ members
 
     def _lookup(self, ev: MemberLookupEvent, repo: Repo, out: _Out) -> None:
+        """Who is this badge, QR text or PIN. Every lookup that finds nobody is counted against the station and
+        the token (`shared.identity.TapLimits`): past a few, the station waits longer each time, then is locked
+        until an operator unlocks it, so a station's account cannot sweep the PINs."""
         d = ev.data
-        rec = repo.member_by_token(d.method, d.token.strip())
+        token = d.token.strip()
+        scopes = tap_scopes(ev.station_id, d.method, repo.token_ref(d.method, token))
+        gate = repo.tap_gate(scopes, ev.event_id)
+        if not gate.open:
+            out.add("member.profile", MemberProfile(correlation_id=d.correlation_id, status="error",
+                                                    error=gate.words(d.method)))
+            return
+        rec = repo.member_by_token(d.method, token)
         if rec is None:
+            after = repo.tap_failed(scopes, ev.event_id)
+            error = f"no member with this {d.method.value}"
             out.add("member.profile", MemberProfile(correlation_id=d.correlation_id, status="unknown",
-                                                    error=f"no member with this {d.method.value}"))
+                                                    error=error if after.open else f"{error}; {after.words(d.method)}"))
             return
         out.add("member.profile", self.profile(rec, d.exercise, d.correlation_id, repo))
 
     def _enrol(self, ev: MemberEnrolEvent, repo: Repo, out: _Out) -> None:
+        """A new member with the badge, QR text or PIN just read; the member id is random (`new_member_id`).
+
+        A PIN that is someone's already is not refused: the member is enrolled without it, and the answer is
+        the one a free PIN gets (a new member's profile), after the same reads and the same member write. A
+        refusal would tell whoever enrols that the PIN they typed opens somebody's account: at the kiosk, one
+        PIN pad away. The kiosk looks a PIN up before it offers to enrol it, so only a PIN taken between the two
+        (or an enrol sent without the kiosk) meets this; that member then has no PIN until a trainer gives them
+        a badge.
+        Badges and QR codes keep "already enrolled" (a badge is a card in the holder's hand, not typed at a
+        kiosk), and each of their enrols is counted against the station and the token like a failed lookup, so
+        the answer is no cheaper an oracle than the lookup that answers the same question.
+        """
         d = ev.data
         token = d.token.strip()
-        if repo.member_by_token(d.method, token) is not None:
+        ref = repo.token_ref(d.method, token)
+        scopes = tap_scopes(ev.station_id, d.method, ref)
+        gate = repo.tap_gate(scopes, ev.event_id)
+        if not gate.open:
+            out.add("member.profile", MemberProfile(correlation_id=d.correlation_id, status="error",
+                                                    error=gate.words(d.method)))
+            return
+        if d.method == IdMethod.PIN:
+            problem = pin_problem(token)
+            if problem is not None:  # about the PIN typed only: says nothing of anyone's
+                out.add("member.profile", MemberProfile(correlation_id=d.correlation_id, status="error",
+                                                        error=f"could not enrol this PIN: {problem}"))
+                return
+        else:
+            repo.tap_failed(scopes, ev.event_id)
+        taken = repo.member_by_token(d.method, token) is not None
+        if taken and d.method != IdMethod.PIN:
             out.add("member.profile", MemberProfile(correlation_id=d.correlation_id, status="error",
                                                     error=f"this {d.method.value} is already enrolled"))
             return
-        member_id = "m-" + hashlib.blake2s(f"{d.method.value}:{token}".encode(), digest_size=6).hexdigest()
-        rec = MemberRecord(info=MemberInfo(member_id=member_id, name=d.name.strip(), weaker_leg=d.weaker_leg,
-                                           goal=d.goal), tokens=[(d.method, token)], created=ev.ts)
+        if taken:
+            log.warning("%s: a PIN already in use was enrolled again; the new member has no PIN", ev.station_id)
+        rec = MemberRecord(info=MemberInfo(member_id=new_member_id(), name=d.name.strip(), weaker_leg=d.weaker_leg,
+                                           goal=d.goal), tokens=[] if taken else [(d.method, ref)], created=ev.ts)
         repo.save_member(rec)
         out.add("member.profile", self.profile(rec, d.exercise, d.correlation_id, repo))
 

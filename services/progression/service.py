@@ -102,6 +102,7 @@ def build(settings: ProgressionSettings) -> tuple[MqttBus, ProgressionService]:
     client_id = f"progression-{settings.site_id}-{settings.worker}"
     bus = MqttBus(settings, "progression", client_id=client_id)
     engine = Engine(load_catalogue(settings.catalogue_dir), settings.stack())
-    service = ProgressionService(bus, RedisStore(connect(settings.redis_url), settings.site_id), engine,
-                                 shared=settings.shared)
+    # The site secret keys members' token hashes: production refuses to start without it (site_token_key).
+    store = RedisStore(connect(settings.redis_url), settings.site_id, settings.site_token_key(), settings.tap_limits())
+    service = ProgressionService(bus, store, engine, shared=settings.shared)
     return bus, service
