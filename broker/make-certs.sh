@@ -2,6 +2,8 @@
 # make-certs.sh DIR [BROKER_NAME ...] — the site's CA and the broker's TLS certificate, with openssl.
 # DIR gets ca.crt (copy to every unit: GYM_MQTT_TLS_CA), ca.key (keep offline), server.crt, server.key.
 # The broker's names (default: broker localhost 127.0.0.1) go in the certificate's subjectAltName.
+# server.key is root:$BROKER_GROUP 0640 (default group mosquitto, when it exists and we are root): the broker
+# loads it after dropping root to its own user. ca.key stays 0600.
 set -euo pipefail
 dir=${1:?usage: make-certs.sh DIR [BROKER_NAME ...]}
 shift
@@ -24,4 +26,8 @@ openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 
   -extfile <(printf "subjectAltName=%s\nextendedKeyUsage=serverAuth\n" "${san%,}") -out server.crt 2>/dev/null
 rm -f server.csr
 chmod 600 ca.key server.key
+group=${BROKER_GROUP:-mosquitto}
+if [ "$(id -u)" = 0 ] && getent group "$group" >/dev/null; then
+  chgrp "$group" server.key && chmod 640 server.key
+fi
 echo "CA: $dir/ca.crt  server: $dir/server.crt (${names[*]})"

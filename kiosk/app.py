@@ -28,5 +28,5 @@ def bootstrap(settings: KioskSettings) -> tuple[MqttBus, Flow, KioskWindow, Even
     bridge.connection.connect(flow.set_broker_online)
     for t in STATION_EVENTS:
         bus.subscribe(t, bridge.deliver, site_id=settings.site_id, station_id=settings.station_id)
-    window = KioskWindow(flow, settings.operator_pin)
+    window = KioskWindow(flow, settings.staff_pin)
     return bus, flow, window, bridge

@@ -18,6 +18,13 @@ What it guarantees to the service that uses it:
 - a payload that is not a valid contract event, or whose envelope names another
   station than its topic, goes to the dead-letter topic with the reason; a
   handler that raises is logged and dead-lettered; the bus keeps running.
+
+Client ids: ``{service}-{site}-{station}`` unless given, stable so that the
+persistent session outlives a restart. An id is not a credential: on the site
+broker (services/gymctl/site.py) the stations' listeners replace it with the
+account's name, so a station's account holds one session there (its unit's
+bridge) and no other account's; the site services' listener admits only
+their accounts, which choose their own ids (one per progression worker).
 """
 
 from __future__ import annotations
@@ -443,7 +450,8 @@ def _strip_share(f: str) -> str:
 
 
 def unique_client_id(prefix: str) -> str:
-    """A client id for tools and tests that must not take over a service's persistent session."""
+    """A client id for tools and tests that must not take over a service's persistent session (on the
+    site broker's stations' listeners the broker names the session after the account instead)."""
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 

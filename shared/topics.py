@@ -39,6 +39,45 @@ CATALOGUE: dict[str, TopicSpec] = {
 }
 
 
+# Who may publish each event type on the site broker; gymctl renders the broker's ACL from this table.
+# A station writes what its own services produce, on its own topics only; the site's judgement
+# (verdicts, summaries, recommendations, member profiles) comes only from progression; the dashboard
+# sends trainers' cues and operator commands. Every account writes its own retained status and dead
+# letters (site services under the station id "site"). Reading is not in the table: a station reads
+# its own topics, the site services read the whole site.
+STATION, PROGRESSION, DASHBOARD = "station", "progression", "dashboard"
+ACCOUNT_KINDS = (STATION, PROGRESSION, DASHBOARD)
+WRITERS: dict[str, frozenset[str]] = {
+    "station.status": frozenset(ACCOUNT_KINDS),
+    "dead.letter": frozenset(ACCOUNT_KINDS),
+    "session.started": frozenset({STATION}),  # the kiosk
+    "session.ended": frozenset({STATION}),
+    "set.started": frozenset({STATION}),
+    "set.ended": frozenset({STATION}),
+    "camera.pose": frozenset({STATION}),  # the camera
+    "camera.rep": frozenset({STATION}),
+    "member.identified": frozenset({STATION}),  # the camera reads a QR code
+    "load.trace": frozenset({STATION}),  # the load cell
+    "load.rep": frozenset({STATION}),
+    "member.lookup": frozenset({STATION}),  # the kiosk asks who tapped in, or enrols a member
+    "member.enrol": frozenset({STATION}),
+    "station.command": frozenset({STATION, DASHBOARD}),  # the kiosk's staff page; an operator
+    "station.reply": frozenset({STATION}),  # the camera and the load cell answer commands
+    "rep.verdict": frozenset({PROGRESSION}),
+    "set.summary": frozenset({PROGRESSION}),
+    "recommendation": frozenset({PROGRESSION}),
+    "member.profile": frozenset({PROGRESSION}),
+    "kiosk.cue": frozenset({DASHBOARD}),
+}
+if WRITERS.keys() != CATALOGUE.keys():  # a new event type must say who may publish it
+    raise RuntimeError(f"shared.topics.WRITERS and the catalogue differ: {set(WRITERS) ^ set(CATALOGUE)}")
+
+
+def written_by(kind: str) -> list[str]:
+    """The event types an account of `kind` (station, progression, dashboard) may publish, in catalogue order."""
+    return [t for t in CATALOGUE if kind in WRITERS[t]]
+
+
 def spec(event_type: str) -> TopicSpec:
     try:
         return CATALOGUE[event_type]

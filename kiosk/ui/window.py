@@ -4,6 +4,7 @@ the widgets read the `Flow` state and write back only the member's intents."""
 from __future__ import annotations
 
 import time
+from html import escape
 from pathlib import Path
 
 from PyQt6.QtCore import QEvent, QObject, Qt, QTimer
@@ -27,6 +28,7 @@ from PyQt6.QtWidgets import (
 )
 
 from kiosk.state.flow import BadgeReader, Flow, Page
+from kiosk.state.staff import StaffLock
 from kiosk.state.station import SYMBOLS, Status, Tally, verdict_text
 from shared.contract import IdMethod, Leg
 
@@ -45,6 +47,14 @@ def label(text: str = "", name: str = "", wrap: bool = True) -> QLabel:
     if name:
         w.setObjectName(name)
     w.setWordWrap(wrap)
+    return w
+
+
+def plain(text: str = "", name: str = "", wrap: bool = True) -> QLabel:
+    """A label for text that comes from outside the kiosk (a trainer's cue, a member's name, the site's
+    words): shown as typed, never as markup — `<img>` or `<a href>` in a cue must not render."""
+    w = label(text, name, wrap)
+    w.setTextFormat(Qt.TextFormat.PlainText)
     return w
 
 
@@ -102,10 +112,10 @@ def unverified_html(t: Tally) -> str:
 
 
 class KioskWindow(QMainWindow):
-    def __init__(self, flow: Flow, operator_pin: str = "") -> None:
+    def __init__(self, flow: Flow, operator_pin: str = "", staff: StaffLock | None = None) -> None:
         super().__init__()
         self.flow = flow
-        self.operator_pin = operator_pin
+        self.staff = staff or StaffLock(operator_pin)
         self.setWindowTitle("Cable station")
         self.setStyleSheet(STYLESHEET)
         root = QWidget()
@@ -118,7 +128,7 @@ class KioskWindow(QMainWindow):
         self.stack = QStackedWidget()
         outer.addWidget(self.stack, 1)
         # A trainer's cue floats over whatever page is shown (outside the layout); a tap dismisses it.
-        self.trainer = label("", "trainer")
+        self.trainer = plain("", "trainer")
         self.trainer.setParent(root)
         self.trainer.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.trainer.mousePressEvent = lambda _e: flow.dismiss_cue()  # type: ignore[method-assign,assignment]
@@ -129,6 +139,7 @@ class KioskWindow(QMainWindow):
         self.badges = BadgeReader()
         self.tick = QTimer(self)
         self.tick.timeout.connect(lambda: flow.tick(1.0))
+        self.tick.timeout.connect(self._staff_tick)
         self.tick.start(1000)
         self.cue_timer = QTimer(self)
         self.cue_timer.setSingleShot(True)
@@ -145,7 +156,7 @@ class KioskWindow(QMainWindow):
         self.title = label(self.flow.exercise.name, "h2", wrap=False)
         # A long exercise name must not widen the window past the panel: the title gives way.
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.who = label("", "muted", wrap=False)
+        self.who = plain("", "muted", wrap=False)
         self.info_btn = button("Tips && FAQ")  # '&&' shows one '&' (a single one marks a shortcut)
         self.info_btn.clicked.connect(self.open_info)
         self.op_btn = button("Staff")
@@ -165,12 +176,24 @@ class KioskWindow(QMainWindow):
 
     def open_operator(self) -> None:
         self.flow.operator_open = True
+        self.staff.lock()
         self.op_pin.clear()
         self.refresh()
 
     def close_overlays(self) -> None:
         self.flow.info_open = self.flow.operator_open = False
+        self.staff.lock()
         self.refresh()
+
+    def unlock_staff(self) -> None:
+        """The PIN is looked at only here, when submitted (not as it is typed), and counted."""
+        self.staff.submit(self.op_pin.text())
+        self.op_pin.clear()
+        self.refresh()
+
+    def _staff_tick(self) -> None:
+        if self.flow.operator_open:  # the wait's countdown, and the tools closing by themselves
+            self.refresh()
 
     # ------------------------------------------------------------ pages
 
@@ -191,7 +214,7 @@ class KioskWindow(QMainWindow):
                              "or enter your PIN.", "big"))
         left.addWidget(label(f"Works: {ex.overview.primary_muscles}.  Difficulty: {ex.overview.difficulty}.",
                              "muted"))
-        self.attract_msg = label("", "cue")
+        self.attract_msg = plain("", "cue")
         left.addWidget(self.attract_msg)
         self.enrol_box = QWidget()
         eb = QVBoxLayout(self.enrol_box)
@@ -257,8 +280,8 @@ class KioskWindow(QMainWindow):
 
     def _welcome(self) -> QWidget:
         w, lay = self._page()
-        self.hello = label("", "h1")
-        self.last = label("", "muted")
+        self.hello = plain("", "h1")
+        self.last = plain("", "muted")
         lay.addWidget(self.hello)
         lay.addWidget(self.last)
         self.plan_box = QHBoxLayout()
@@ -350,7 +373,7 @@ class KioskWindow(QMainWindow):
         self.tempo.setTextVisible(False)
         left.addWidget(self.tempo_label)
         left.addWidget(self.tempo)
-        self.cue = label("", "cue")
+        self.cue = plain("", "cue")
         left.addWidget(self.cue)
         left.addStretch(1)
         row.addLayout(left, 2)
@@ -450,10 +473,19 @@ class KioskWindow(QMainWindow):
     def _operator(self) -> QWidget:
         w, lay = self._page()
         lay.addWidget(label("Staff — station settings", "h1"))
+        row = QHBoxLayout()
         self.op_pin = QLineEdit()
         self.op_pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.op_pin.setPlaceholderText("Staff PIN")
-        lay.addWidget(self.op_pin)
+        self.op_pin.setMaxLength(8)
+        self.op_pin.returnPressed.connect(self.unlock_staff)
+        row.addWidget(self.op_pin, 1)
+        self.op_unlock = button("Unlock", "primary")
+        self.op_unlock.clicked.connect(self.unlock_staff)
+        row.addWidget(self.op_unlock)
+        lay.addLayout(row)
+        self.op_lock = plain("", "cue")  # a wrong PIN, or the wait after too many
+        lay.addWidget(self.op_lock)
         self.op_tools = QWidget()
         t = QVBoxLayout(self.op_tools)
         row = QHBoxLayout()
@@ -464,10 +496,9 @@ class KioskWindow(QMainWindow):
             b.clicked.connect(lambda _c, s=svc, c=cmd, a=args: self.flow.operator_command(s, c, **a))
             row.addWidget(b)
         t.addLayout(row)
-        self.op_status = label("", "card")
+        self.op_status = plain("", "card")
         t.addWidget(self.op_status)
         lay.addWidget(self.op_tools)
-        self.op_pin.textChanged.connect(lambda _t: self.refresh())
         lay.addStretch(1)
         close = button("Close", "primary")
         close.clicked.connect(self.close_overlays)
@@ -533,8 +564,14 @@ class KioskWindow(QMainWindow):
         elif page == Page.SUMMARY:
             self._refresh_summary()
         if f.operator_open:
-            ok = bool(self.operator_pin) and self.op_pin.text() == self.operator_pin
-            self.op_tools.setVisible(ok)
+            lock = self.staff
+            self.op_tools.setVisible(lock.unlocked)
+            waiting = lock.wait_s > 0
+            for w in (self.op_pin, self.op_unlock):
+                w.setVisible(not lock.unlocked)
+                w.setEnabled(not waiting)
+            self.op_lock.setText(lock.message)
+            self.op_lock.setVisible(bool(lock.message))
             svc = "\n".join(f"{k}: {s.value}{' — ' + d if d else ''}" for k, (s, d) in sorted(f.services.items()))
             rep = "\n".join(f"{r.service}: {r.status} {r.error or r.data}" for r in f.replies[-3:])
             self.op_status.setText(f"Services\n{svc or 'no status yet'}\n\nReplies\n{rep or '—'}")
@@ -556,7 +593,7 @@ class KioskWindow(QMainWindow):
         clear(self.plan_box)
         for i, p in enumerate(f.profile.plan if f.profile else []):
             head = f"{p.leg.value.capitalize()} leg{' (weaker — first)' if i == 0 else ''}"
-            reason = p.reasons[0] if p.reasons else ""
+            reason = escape(p.reasons[0]) if p.reasons else ""  # the site's words, inside markup of ours
             self.plan_box.addWidget(label(f"<b>{head}</b><br><span style='font-size:56px'>{kg(p.weight_kg)}</span>"
                                           f" × {p.target_reps} reps<br>{reason}", "card"))
 
@@ -591,7 +628,7 @@ class KioskWindow(QMainWindow):
             nxt = "<br>Working out your next weight…"
             if rec:
                 nxt = (f"<br><b>Next time: {kg(rec.next_weight_kg)} × {rec.next_target_reps}</b> "
-                       f"({rec.action.value})<br>" + "<br>".join(rec.reasons))
+                       f"({rec.action.value})<br>" + "<br>".join(escape(r) for r in rec.reasons))
             self.summary_box.addWidget(label(f"<b>{leg.value.capitalize()} leg</b>: {tally_html(t)} "
                                              f"— {f.fault_text(leg)}{unverified_html(t)}{nxt}", "card"))
 

@@ -1,11 +1,12 @@
 """python -m services.gymctl — provision a site.
 
-  init --site ID [--broker-host H] [--broker-port P] [--tls-ca PATH]
+  init --site ID [--broker-host H] [--broker-port P] [--tls-ca PATH] [--services-port P] [--broker-user U]
                                    the state folder, the site services' accounts, ACL
   station add ID | list | remove ID | rotate ID
-                                   a station's broker account, ACL entry and env file
-  broker-config [--data-dir D] [--certs-dir C] [--pid-file F] [--bind H]
-                                   render the site broker's mosquitto.conf
+                                   a station's broker account, ACL entry, env file (with its
+                                   kiosk's staff PIN) and the unit's bridge config
+  broker-config [--data-dir D] [--certs-dir C] [--pid-file F] [--bind H] [--broker-user U] [--include-dir D]
+                                   render the site broker's mosquitto.conf (its files readable by U)
   reload [--pid-file F]            make the running broker re-read passwords and ACL (SIGHUP)
   backup FILE | restore FILE       the site's Redis data (GYM_REDIS_URL)
 """
@@ -15,12 +16,13 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import shutil
 import signal
-import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+from services.gymctl import passwd
+from services.gymctl.files import broker_group, private_dir, write_private
 from services.gymctl.site import (
     SERVICE_ACCOUNTS,
     SiteConfig,
@@ -28,29 +30,36 @@ from services.gymctl.site import (
     check_station_id,
     read_env,
     render_acl,
+    render_bridge_conf,
     render_broker_conf,
     render_env,
 )
 
 DEFAULT_STATE = Path(os.environ.get("GYM_STATE_DIR", "/var/lib/gym"))
 PASSWORD_BYTES = 24  # 32 URL-safe characters: far beyond guessing over a rate-limited MQTT login
+# A kiosk's staff PIN: 6 digits, a million codes; with the kiosk's growing delay after 3 wrong ones
+# (kiosk/state/staff.py) a guesser needs years at the panel.
+OPERATOR_PIN_DIGITS = 6
 
 
 class GymctlError(Exception):
     """A refusal with a message for the operator (exit 2)."""
 
 
-def _passwd_tool() -> str:
-    tool = shutil.which("mosquitto_passwd")
-    if not tool:
-        raise GymctlError("mosquitto_passwd not found: install the Debian package 'mosquitto'")
-    return tool
+def _group(cfg: SiteConfig) -> int | None:
+    return broker_group(cfg.broker_user)
 
 
-def set_password(state: SiteState, user: str, password: str) -> None:
-    if not state.passwd.exists():
-        state.passwd.touch(mode=0o600)
-    subprocess.run([_passwd_tool(), "-b", str(state.passwd), user, password], check=True, capture_output=True)
+def set_password(state: SiteState, cfg: SiteConfig, user: str, password: str) -> None:
+    """The account's hash in the password files (written here: the password is never on a command line)."""
+    group = _group(cfg)
+    passwd.set_password(state.passwd, user, password, group=group)
+    if user in SERVICE_ACCOUNTS:
+        passwd.set_password(state.passwd_services, user, password, group=group)
+
+
+def new_operator_pin() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(OPERATOR_PIN_DIGITS))
 
 
 def new_token_key() -> str:
@@ -61,29 +70,37 @@ def new_token_key() -> str:
 
 def write_account(state: SiteState, cfg: SiteConfig, name: str, token_key: str = "") -> Path:
     password = secrets.token_urlsafe(PASSWORD_BYTES)
-    set_password(state, name, password)
+    set_password(state, cfg, name, password)
     path = state.env_file(name)
     key = secrets.token_urlsafe(32) if name == "dashboard" else ""  # 43 characters: above the dashboard's floor
-    if name in SERVICE_ACCOUNTS and not token_key and path.exists():
+    pin = ""
+    if name not in SERVICE_ACCOUNTS:
+        old = read_env(path).get("GYM_OPERATOR_PIN", "") if path.exists() else ""
+        pin = old or new_operator_pin()  # a new password does not change what the staff know
+        write_private(state.bridge_conf(name), render_bridge_conf(cfg, name, password))
+    elif not token_key and path.exists():
         token_key = read_env(path).get("GYM_TOKEN_KEY", "")  # every stored token reference depends on it
-    # Created 0600, never readable by others even for an instant (write_text then chmod was, for a moment).
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(render_env(cfg, name, password, key, token_key=token_key))
+    write_private(path, render_env(cfg, name, password, key, operator_pin=pin, token_key=token_key))
     return path
 
 
 def write_acl(state: SiteState, cfg: SiteConfig) -> None:
-    state.acl.write_text(render_acl(cfg, state.stations()))
+    write_private(state.acl, render_acl(cfg, state.stations()), group=_group(cfg))
+
+
+def prepare_dirs(state: SiteState, cfg: SiteConfig) -> None:
+    private_dir(state.broker, group=_group(cfg))
+    private_dir(state.accounts)
 
 
 def cmd_init(state: SiteState, args: argparse.Namespace) -> str:
     if state.exists():
         raise GymctlError(f"{state.root} already holds site {state.load().site_id!r}")
     cfg = SiteConfig(site_id=check_station_id(args.site), broker_host=args.broker_host,
-                     broker_port=args.broker_port, tls_port=args.tls_port, tls_ca=args.tls_ca)
+                     broker_port=args.broker_port, tls_port=args.tls_port, tls_ca=args.tls_ca,
+                     services_port=args.services_port, broker_user=args.broker_user)
     state.save(cfg)
+    prepare_dirs(state, cfg)
     token_key = new_token_key()
     for svc in SERVICE_ACCOUNTS:
         write_account(state, cfg, svc, token_key)
@@ -97,27 +114,40 @@ def cmd_station(state: SiteState, args: argparse.Namespace) -> str:
         return "\n".join(state.stations()) or "(no station)"
     sid = check_station_id(args.id)
     known = sid in state.stations()
+    prepare_dirs(state, cfg)
     if args.action == "add":
         if known:
             raise GymctlError(f"station {sid} exists: `rotate` gives it a new password")
         path = write_account(state, cfg, sid)
         write_acl(state, cfg)
-        return f"station {sid}: env file {path} (copy it to the unit), then `gymctl reload`"
+        return (f"station {sid}: env file {path} and bridge config {state.bridge_conf(sid)} (copy both to the "
+                "unit), then `gymctl reload`")
     if not known:
         raise GymctlError(f"no station {sid}")
     if args.action == "rotate":
         path = write_account(state, cfg, sid)
-        return f"station {sid}: new password in {path}; `gymctl reload`, then update the unit"
-    subprocess.run([_passwd_tool(), "-D", str(state.passwd), sid], check=True, capture_output=True)
+        return (f"station {sid}: new password in {path} and {state.bridge_conf(sid)}; `gymctl reload`, "
+                "then update the unit")
+    passwd.remove_user(state.passwd, sid, group=_group(cfg))
     state.env_file(sid).unlink()
+    state.bridge_conf(sid).unlink(missing_ok=True)
     write_acl(state, cfg)
     return f"station {sid} removed; `gymctl reload` applies it"
 
 
 def cmd_broker_config(state: SiteState, args: argparse.Namespace) -> str:
-    text = render_broker_conf(state, state.load(), bind=args.bind, data_dir=args.data_dir, certs_dir=args.certs_dir,
-                              pid_file=args.pid_file)
-    state.conf.write_text(text)
+    cfg = state.load()
+    if args.broker_user and args.broker_user != cfg.broker_user:  # e.g. 1883 for the eclipse-mosquitto image
+        cfg = replace(cfg, broker_user=args.broker_user)
+        state.save(cfg)
+    text = render_broker_conf(state, cfg, bind=args.bind, data_dir=args.data_dir, certs_dir=args.certs_dir,
+                              pid_file=args.pid_file, include_dir=args.include_dir)
+    prepare_dirs(state, cfg)
+    group = _group(cfg)
+    write_private(state.conf, text, group=group)
+    for f in (state.passwd, state.passwd_services):  # the files the broker reads, to its (new) group
+        passwd.write_entries(f, passwd.read_entries(f), group=group)
+    write_acl(state, cfg)
     return str(state.conf)
 
 
@@ -141,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("--broker-port", type=int, default=1883)
     i.add_argument("--tls-port", type=int, default=8883)
     i.add_argument("--tls-ca", default="", help="CA path on the units: they then connect with TLS")
+    i.add_argument("--services-port", type=int, default=0,
+                   help="the site services' own listener (default: broker port + 1)")
+    i.add_argument("--broker-user", default="mosquitto",
+                   help="the user the broker runs as (name or uid[:gid], 1883 in the eclipse-mosquitto image): "
+                        "it must read the password files and ACL")
     st = sub.add_parser("station", help="a station's account")
     st.add_argument("action", choices=["add", "list", "remove", "rotate"])
     st.add_argument("id", nargs="?")
@@ -149,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     bc.add_argument("--certs-dir", default="", help="folder with ca.crt, server.crt, server.key: adds TLS")
     bc.add_argument("--pid-file", default="")
     bc.add_argument("--bind", default="")
+    bc.add_argument("--broker-user", default="", help="change the broker's user (see init)")
+    bc.add_argument("--include-dir", default="", help="a folder of extra config, e.g. the bridge to the centre")
     rl = sub.add_parser("reload", help="SIGHUP the broker")
     rl.add_argument("--pid-file", default="/run/mosquitto/mosquitto.pid")
     for name in ("backup", "restore"):
@@ -171,9 +208,10 @@ def main(argv: list[str] | None = None) -> int:
             from services.gymctl.backup import backup, restore
             from shared.settings import Settings
 
-            url = Settings(_env_file=None).redis_url
-            out = backup(url, args.file) if args.cmd == "backup" else restore(url, args.file)
-    except (GymctlError, ValueError, FileNotFoundError, subprocess.CalledProcessError) as exc:
+            env = Settings(_env_file=None)
+            site = state.load().site_id if state.exists() else env.site_id  # the site's keys only
+            out = (backup if args.cmd == "backup" else restore)(env.redis_url, args.file, site)
+    except (GymctlError, ValueError, FileNotFoundError) as exc:
         print(f"gymctl: {exc}", file=sys.stderr)
         return 2
     print(out)

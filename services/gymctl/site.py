@@ -5,10 +5,23 @@ Layout of the state folder (`--state-dir`, default /var/lib/gym):
 | path | holds |
 |---|---|
 | `site.json` | site id, the broker's address as stations reach it, its TLS CA path on the stations |
-| `broker/passwd` | Mosquitto password file (PBKDF2 hashes written by `mosquitto_passwd`) |
-| `broker/acl` | Mosquitto ACL, rendered from the accounts below |
+| `broker/passwd` | Mosquitto password file, every account (PBKDF2-SHA512 `$7$` hashes, services/gymctl/passwd.py) |
+| `broker/passwd-services` | the same for the site services' own listener: progression and dashboard only |
+| `broker/acl` | Mosquitto ACL, rendered from the accounts below and the topic catalogue's writer table |
 | `broker/mosquitto.conf` | the site broker's config, rendered |
 | `accounts/<name>.env` | one env file per account (a station or a site service), mode 0600 |
+| `accounts/<station>.bridge.conf` | the unit's broker config, bridged to the site (holds the password), 0600 |
+
+`broker/` and its files are `root:<broker group>` 0750/0640 when gymctl runs as root (the broker reads
+them after dropping root, and again on SIGHUP); `accounts/` is 0700 and its files 0600.
+
+**Client ids.** Mosquitto 2 cannot tie a client id to an account in its password file or ACL (an
+ACL's `%c` only names topics; a CONNECT with a known id closes the old connection before any ACL is
+consulted). What it can enforce is `use_username_as_clientid`, per listener: on the listeners the
+stations use, every client's id *is* its account's name, so station B's credentials can only ever
+hold the session `st-02`, never a kiosk's or a worker's. Site services need several connections per
+account (the progression workers, the dashboard's two clients), so they have a listener of their
+own whose password file holds only their accounts: a station's credentials are refused there.
 """
 
 from __future__ import annotations
@@ -18,10 +31,23 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from services.gymctl.files import write_private
+from shared.contract import MAX_PAYLOAD_BYTES
+from shared.topics import DASHBOARD, PROGRESSION, ROOT, STATION, spec, written_by
+
 # Site services and what they need: progression and the dashboard read every station's events and
 # answer on every station's topics; the names are reserved so no station can take one.
-SERVICE_ACCOUNTS = ("progression", "dashboard")
+SERVICE_ACCOUNTS = (PROGRESSION, DASHBOARD)
+SITE_STATION = "site"  # the station id site services publish their own status and dead letters under
 STATION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # one topic level, no wildcards or slashes
+# A station's account name is its client id on the site broker: it must not be able to equal a site
+# service's client id (`progression-main-0`, `dashboard-…`), so those names and their prefixes are reserved.
+RESERVED_STATION_ID = re.compile(rf"^({'|'.join((*SERVICE_ACCOUNTS, SITE_STATION))})([-_].*)?$")
+# The largest packet the brokers accept: the contract's largest event (MAX_PAYLOAD_BYTES of payload,
+# which parse_event refuses beyond) plus room for its topic, MQTT 5 properties and headers. Anything
+# bigger is refused at its fixed header, before the broker reads it into memory, and its sender is
+# disconnected: a 40 MiB publish reached every subscriber before this.
+MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 4096
 
 
 @dataclass(frozen=True)
@@ -31,6 +57,12 @@ class SiteConfig:
     broker_port: int = 1883
     tls_port: int = 8883
     tls_ca: str = ""  # path of the CA on the units; empty: plain MQTT on broker_port
+    services_port: int = 0  # the site services' own listener; 0: broker_port + 1
+    broker_user: str = "mosquitto"  # who the broker runs as once it dropped root: name, or uid[:gid]
+
+    @property
+    def services_listener_port(self) -> int:
+        return self.services_port or self.broker_port + 1
 
 
 class SiteState:
@@ -42,6 +74,10 @@ class SiteState:
     @property
     def passwd(self) -> Path:
         return self.broker / "passwd"
+
+    @property
+    def passwd_services(self) -> Path:
+        return self.broker / "passwd-services"
 
     @property
     def acl(self) -> Path:
@@ -61,11 +97,15 @@ class SiteState:
 
     def save(self, cfg: SiteConfig) -> None:
         for d in (self.root, self.broker, self.accounts):
-            d.mkdir(parents=True, exist_ok=True)
-        (self.root / "site.json").write_text(json.dumps(asdict(cfg), indent=1) + "\n")
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.root.chmod(0o755)  # whatever the umask: the broker's user passes through to broker/
+        write_private(self.root / "site.json", json.dumps(asdict(cfg), indent=1) + "\n")
 
     def env_file(self, name: str) -> Path:
         return self.accounts / f"{name}.env"
+
+    def bridge_conf(self, station: str) -> Path:
+        return self.accounts / f"{station}.bridge.conf"
 
     def stations(self) -> list[str]:
         return sorted(p.stem for p in self.accounts.glob("*.env") if p.stem not in SERVICE_ACCOUNTS)
@@ -74,70 +114,150 @@ class SiteState:
 def check_station_id(station_id: str) -> str:
     if not STATION_ID.match(station_id):
         raise ValueError(f"station id {station_id!r}: lower-case letters, digits, '-' and '_', at most 64")
-    if station_id in (*SERVICE_ACCOUNTS, "site"):
-        raise ValueError(f"station id {station_id!r} is reserved for a site service")
+    if RESERVED_STATION_ID.match(station_id):
+        raise ValueError(f"station id {station_id!r} is reserved for a site service (or starts like one)")
     return station_id
 
 
 def render_acl(cfg: SiteConfig, stations: list[str]) -> str:
-    """A station's account reaches only gym/v1/<site>/<station>/…; the site services reach the site."""
-    site = f"gym/v1/{cfg.site_id}"
-    lines = ["# Rendered by gymctl: edit with `gymctl station add|remove`, not by hand.", ""]
+    """Who reads and writes what, by event type (shared.topics.WRITERS): a station reads its own topics
+    and writes only what its services produce there; progression and the dashboard read the whole site
+    and write only their own event types (on any station's topics) and their status and dead letters."""
+    site = f"{ROOT}/{cfg.site_id}"
+    lines = ["# Rendered by gymctl from shared/topics.py's writer table: edit with `gymctl station add|remove`,",
+             "# not by hand. Anything not granted here is refused (a forged publish is dropped by the broker).", ""]
     for svc in SERVICE_ACCOUNTS:
-        lines += [f"user {svc}", f"topic readwrite {site}/#", ""]
+        lines += [f"user {svc}", f"topic read {site}/#"]
+        for t in written_by(svc):
+            own = t in ("station.status", "dead.letter")  # a service's own, under the station id "site"
+            lines.append(f"topic write {_topic(cfg, t, SITE_STATION if own else '+')}")
+        lines.append("")
     for st in stations:
-        lines += [f"user {st}", f"topic readwrite {site}/{st}/#", ""]
+        lines += [f"user {st}", f"topic read {site}/{st}/#"]
+        lines += [f"topic write {_topic(cfg, t, st)}" for t in written_by(STATION)]
+        lines.append("")
     return "\n".join(lines)
 
 
+def _topic(cfg: SiteConfig, event_type: str, station: str) -> str:
+    s = spec(event_type)
+    base = f"{ROOT}/{cfg.site_id}/{station}/{s.suffix}"
+    return f"{base}/+" if event_type == "station.status" else base  # one retained status per service
+
+
 def render_broker_conf(state: SiteState, cfg: SiteConfig, *, bind: str = "", data_dir: str = "/mosquitto/data",
-                       certs_dir: str = "", pid_file: str = "", run_as: str = "") -> str:
-    """The site broker: persistence on, no anonymous client, the password file and ACL above,
-    plain MQTT on `broker_port` and, when `certs_dir` holds the site's certificates, TLS on `tls_port`."""
+                       certs_dir: str = "", pid_file: str = "", include_dir: str = "") -> str:
+    """The site broker: persistence on, no anonymous client, packets no bigger than the contract's
+    largest event, and three kinds of listener — plain MQTT on `broker_port` and, when `certs_dir`
+    holds the site's certificates, TLS on `tls_port`, both where a client's id is its account's
+    name; and the site services' own listener (TLS too with the certificates), for their accounts only.
+
+    No `user` line: started as root (systemd, the eclipse-mosquitto image) mosquitto drops to its
+    default user `mosquitto`, which reads the password files and ACL (gymctl makes them readable to
+    it, see files.py)."""
     host = f" {bind}" if bind else ""
+    tls = [f"cafile {certs_dir}/ca.crt", f"certfile {certs_dir}/server.crt", f"keyfile {certs_dir}/server.key",
+           "tls_version tlsv1.2"] if certs_dir else []
+    stations_auth = ["allow_anonymous false", f"password_file {state.passwd}", f"acl_file {state.acl}",
+                     "use_username_as_clientid true"]
     lines = [
         "# Rendered by gymctl broker-config.",
-        "per_listener_settings false",
-        "allow_anonymous false",
-        f"password_file {state.passwd}",
-        f"acl_file {state.acl}",
+        "per_listener_settings true",
         "persistence true",
         f"persistence_location {data_dir.rstrip('/')}/",
         "autosave_interval 60",
         # A station away for a long weekend keeps its queue; a day of reps is far below this.
         "max_queued_messages 100000",
         "persistent_client_expiration 3d",
+        f"# The contract's largest event is {MAX_PAYLOAD_BYTES} bytes of payload (shared/contract.py",
+        "# MAX_PAYLOAD_BYTES); with its topic and properties a packet stays under this. A bigger one is",
+        "# refused before it is read and its sender disconnected, so it never reaches a subscriber.",
+        f"max_packet_size {MAX_PACKET_BYTES}",
         "log_type error",
         "log_type warning",
         "log_type notice",
+        "# Stations (and their bridges): a client's id is its account's name, so no account can take",
+        "# over another's connection or persistent session.",
         f"listener {cfg.broker_port}{host}",
+        *stations_auth,
     ]
     if certs_dir:
-        lines += [f"listener {cfg.tls_port}{host}", f"cafile {certs_dir}/ca.crt", f"certfile {certs_dir}/server.crt",
-                  f"keyfile {certs_dir}/server.key", "tls_version tlsv1.2"]
+        lines += [f"listener {cfg.tls_port}{host}", *stations_auth, *tls]
+    lines += [
+        "# The site services (several connections per account: workers, the dashboard's clients):",
+        "# their accounts only, so a station's credentials are refused here.",
+        f"listener {cfg.services_listener_port}{host}",
+        "allow_anonymous false",
+        f"password_file {state.passwd_services}",
+        f"acl_file {state.acl}",
+        *tls,
+    ]
     if pid_file:
         lines.append(f"pid_file {pid_file}")
-    if run_as:
-        lines.append(f"user {run_as}")
+    if include_dir:  # e.g. broker/central-bridge.conf, filled in and installed root:mosquitto 0640
+        lines.append(f"include_dir {include_dir}")
     return "\n".join(lines) + "\n"
 
 
-def render_env(cfg: SiteConfig, name: str, password: str, secret_key: str = "", *, token_key: str = "") -> str:
-    """An account's env file; the dashboard's also carries the key that signs its session cookies, the site
-    services' the site secret keying members' token hashes."""
+def render_bridge_conf(cfg: SiteConfig, station: str, password: str, *, listen: str = "127.0.0.1",
+                       data_dir: str = "/var/lib/mosquitto") -> str:
+    """A station unit's own broker, bridged to the site with the station's account: what
+    broker/station-bridge.conf shows with its blanks filled in. It holds the station's password:
+    install it on the unit as root:mosquitto mode 0640."""
     tls = bool(cfg.tls_ca)
-    station = "site" if name in SERVICE_ACCOUNTS else name
+    port = cfg.tls_port if tls else cfg.broker_port
+    lines = [
+        f"# Station {station}'s broker, bridged to site {cfg.site_id}. Rendered by gymctl; it holds the",
+        "# station's password: root:mosquitto, mode 0640.",
+        "per_listener_settings false",
+        f"listener 1883 {listen}" if listen else "listener 1883",
+        "# only the unit's own processes reach it",
+        "allow_anonymous true",
+        "persistence true",
+        f"persistence_location {data_dir.rstrip('/')}/",
+        "autosave_interval 10",
+        "max_queued_messages 100000",
+        "# the site's limit: nothing bigger is ever queued for the bridge (the site would refuse it)",
+        f"max_packet_size {MAX_PACKET_BYTES}",
+        "",
+        "connection site",
+        f"address {cfg.broker_host}:{port}",
+        "bridge_protocol_version mqttv311",
+        f"remote_clientid bridge-{station}",
+        f"remote_username {station}",
+        f"remote_password {password}",
+        *([f"bridge_cafile {cfg.tls_ca}"] if tls else []),
+        "cleansession false",
+        f"local_clientid bridge-local-{station}",
+        "try_private true",
+        "restart_timeout 2 30",
+        "queue_qos0_messages false",
+        f"topic {ROOT}/{cfg.site_id}/{station}/# both 1",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_env(cfg: SiteConfig, name: str, password: str, secret_key: str = "", *, operator_pin: str = "",
+               token_key: str = "") -> str:
+    """An account's env file; the dashboard's also carries the key that signs its session cookies, a
+    station's the staff PIN of its kiosk, the site services' the site secret keying members' token hashes.
+    Site services connect to their own listener."""
+    tls = bool(cfg.tls_ca)
+    service = name in SERVICE_ACCOUNTS
+    station = SITE_STATION if service else name
+    port = cfg.services_listener_port if service else (cfg.tls_port if tls else cfg.broker_port)
     return "\n".join([
         "# Rendered by gymctl; secret: keep it mode 0600.",
         "GYM_ENVIRONMENT=production",
         f"GYM_SITE_ID={cfg.site_id}",
         f"GYM_STATION_ID={station}",
         f"GYM_MQTT_HOST={cfg.broker_host}",
-        f"GYM_MQTT_PORT={cfg.tls_port if tls else cfg.broker_port}",
+        f"GYM_MQTT_PORT={port}",
         f"GYM_MQTT_USERNAME={name}",
         f"GYM_MQTT_PASSWORD={password}",
         *([f"GYM_MQTT_TLS_CA={cfg.tls_ca}"] if tls else []),
         *([f"GYM_DASHBOARD_SECRET_KEY={secret_key}"] if secret_key else []),
+        *([f"GYM_OPERATOR_PIN={operator_pin}"] if operator_pin else []),
         *([f"GYM_TOKEN_KEY={token_key}"] if token_key else []),
         "",
     ])

@@ -1,7 +1,9 @@
-"""TLS on the site broker and a station's store-and-forward bridge, with the repository's own configs."""
+"""TLS on the site broker and a station's store-and-forward bridge, with the configs gymctl renders,
+every broker started as production starts it (no `user root`)."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -13,11 +15,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from services.gymctl.site import SiteState, read_env
+from services.gymctl.site import read_env
 from shared.mqtt import unique_client_id
 from shared.servers import free_port
 from tests.conftest import wait_for
-from tests.wire import ConfBroker, gymctl_site, make_certs
+from tests.integration.deploy.production import Site, UnitBroker, provisioned_site
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -25,13 +27,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def certs(tmp_path: Path) -> Path:
-    return make_certs(tmp_path / "certs")
-
-
-@pytest.fixture
-def site(tmp_path: Path, certs: Path) -> Iterator[tuple[SiteState, ConfBroker]]:
-    with gymctl_site(tmp_path, certs) as made:
+def site() -> Iterator[Site]:
+    with provisioned_site(("st-01",), tls=True) as made:
         yield made
 
 
@@ -45,10 +42,9 @@ def client(name: str, user: str | None = None, password: str | None = None, ca: 
     return c
 
 
-def test_a_unit_connects_over_tls_with_the_site_ca_and_its_env_file(site, certs: Path) -> None:
-    state, _broker = site
-    env = read_env(state.env_file("st-01"))
-    assert env["GYM_MQTT_TLS_CA"] == str(certs / "ca.crt")
+def test_a_unit_connects_over_tls_with_the_site_ca_and_its_env_file(site: Site) -> None:
+    env = read_env(site.state.env_file("st-01"))
+    assert env["GYM_MQTT_TLS_CA"] == str(site.root / "certs" / "ca.crt")
     ok = threading.Event()
     c = client(unique_client_id("tls"), env["GYM_MQTT_USERNAME"], env["GYM_MQTT_PASSWORD"],
                Path(env["GYM_MQTT_TLS_CA"]))
@@ -60,31 +56,45 @@ def test_a_unit_connects_over_tls_with_the_site_ca_and_its_env_file(site, certs:
     c.disconnect()
 
 
-def test_the_station_bridge_forwards_what_was_published_while_the_site_was_down(site, certs: Path,
-                                                                                 tmp_path: Path) -> None:
-    state, site_broker = site
-    env = read_env(state.env_file("st-01"))
-    station_port = free_port()
-    conf = (REPO / "broker" / "station-bridge.conf").read_text()
+def unit_conf(site: Site, station_port: int, data: Path) -> str:
+    """The unit's broker config as gymctl renders it for st-01, on a free port and a test folder."""
+    conf = site.state.bridge_conf("st-01").read_text()
+    return conf.replace("listener 1883 ", f"listener {station_port} ").replace("/var/lib/mosquitto/", f"{data}/")
+
+
+def test_gymctl_renders_the_repository_template_filled_in(site: Site) -> None:
+    """broker/station-bridge.conf documents the unit's config: every setting of it is what gymctl renders."""
+    env = read_env(site.state.env_file("st-01"))
+    template = (REPO / "broker" / "station-bridge.conf").read_text()
     for old, new in {"SITE_BROKER_HOST:8883": f"127.0.0.1:{env['GYM_MQTT_PORT']}",
                      "STATION_PASSWORD": env["GYM_MQTT_PASSWORD"], "STATION": "st-01", "SITE": "main",
-                     "/etc/gym/ca.crt": str(certs / "ca.crt"), "listener 1883": f"listener {station_port}",
-                     "/var/lib/mosquitto/": f"{tmp_path / 'station'}/"}.items():
-        conf = conf.replace(old, new)
-    station = ConfBroker("station", tmp_path / "station", station_port, conf)
+                     "/etc/gym/ca.crt": env["GYM_MQTT_TLS_CA"]}.items():
+        template = template.replace(old, new)
+
+    def settings(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.strip() and not re.match(r"\s*#", line)]
+
+    assert settings(template) == settings(site.state.bridge_conf("st-01").read_text())
+
+
+def test_the_station_bridge_forwards_what_was_published_while_the_site_was_down(site: Site) -> None:
+    site_broker = site.broker
+    station_port = free_port()
+    station = UnitBroker("station", site.root / "station", station_port,
+                         unit_conf(site, station_port, site.root / "station"))
     station.start()
 
     got: list[bytes] = []
     sub_ok = threading.Event()
-    user, pw = read_env(state.env_file("progression"))["GYM_MQTT_USERNAME"], \
-        read_env(state.env_file("progression"))["GYM_MQTT_PASSWORD"]
-    site_sub = client("site-watch", user, pw)  # a fixed id: its persistent session outlives the restart
+    user, pw = site.account("progression")
+    ca = site.root / "certs" / "ca.crt"  # the services' listener has TLS too, as the site's does
+    site_sub = client("site-watch", user, pw, ca)  # a fixed id: its persistent session outlives the restart
     site_sub.on_message = lambda _c, _u, m: got.append(bytes(m.payload))
     site_sub.on_subscribe = lambda *_: sub_ok.set()
     site_sub.on_connect = lambda c, *_: c.subscribe("gym/v1/main/+/camera/rep", qos=1)
     props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     props.SessionExpiryInterval = 3600
-    site_sub.connect("127.0.0.1", site_broker.port, clean_start=False, properties=props)
+    site_sub.connect("127.0.0.1", site.services_port, clean_start=False, properties=props)
     site_sub.loop_start()
     assert sub_ok.wait(10)
 

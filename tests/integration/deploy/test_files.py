@@ -97,3 +97,17 @@ def test_backup_and_restore_round_trip_the_sites_redis_data(tmp_path: Path, redi
     assert r.get("other:key") is None  # only the product's keys are backed up
     (tmp_path / "bad.backup").write_text('{"format": "something else"}\n')
     assert gymctl(["--state-dir", str(tmp_path), "restore", str(tmp_path / "bad.backup")]) == 2
+
+
+def test_composes_site_broker_has_the_settings_gymctl_renders() -> None:
+    """broker/mosquitto.conf is written by hand for the container's paths: every setting must be what
+    `gymctl broker-config` renders there (the packet limit, the stations' and services' listeners…)."""
+    from services.gymctl.site import SiteConfig, SiteState, render_broker_conf
+
+    rendered = render_broker_conf(SiteState(Path("/mosquitto/config/site")), SiteConfig(site_id="main"),
+                                  data_dir="/mosquitto/data")
+
+    def settings(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+    assert settings((REPO / "broker" / "mosquitto.conf").read_text()) == settings(rendered)

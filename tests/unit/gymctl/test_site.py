@@ -10,10 +10,14 @@ from services.gymctl.site import SiteConfig, check_station_id, render_acl, rende
 def test_each_station_gets_only_its_own_prefix_and_the_services_the_site() -> None:
     acl = render_acl(SiteConfig(site_id="north"), ["st-01", "st-02"])
     blocks = {b.splitlines()[0]: b.splitlines()[1:] for b in acl.split("\n\n") if b.startswith("user ")}
-    assert blocks["user st-01"] == ["topic readwrite gym/v1/north/st-01/#"]
-    assert blocks["user st-02"] == ["topic readwrite gym/v1/north/st-02/#"]
-    assert blocks["user progression"] == blocks["user dashboard"] == ["topic readwrite gym/v1/north/#"]
-    assert "pattern" not in acl and "allow" not in acl  # nothing grants beyond the listed accounts
+    for st in ("st-01", "st-02"):
+        assert blocks[f"user {st}"][0] == f"topic read gym/v1/north/{st}/#"
+        writes = blocks[f"user {st}"][1:]
+        assert writes and all(w.startswith(f"topic write gym/v1/north/{st}/") for w in writes)
+        assert f"topic write gym/v1/north/{st}/rep/verdict" not in writes  # the site's judgement is not a station's
+    assert blocks["user progression"][0] == blocks["user dashboard"][0] == "topic read gym/v1/north/#"
+    assert "topic write gym/v1/north/+/rep/verdict" in blocks["user progression"]
+    assert "pattern" not in acl and "allow" not in acl and "readwrite" not in acl  # nothing beyond the listed grants
 
 
 @pytest.mark.parametrize("bad", ["progression", "dashboard", "site", "st/01", "st+", "#", "", "A1", "x" * 65])
