@@ -83,38 +83,39 @@ def test_the_station_bridge_forwards_what_was_published_while_the_site_was_down(
     station = UnitBroker("station", site.root / "station", station_port,
                          unit_conf(site, station_port, site.root / "station"))
     station.start()
+    try:
+        got: list[bytes] = []
+        sub_ok = threading.Event()
+        user, pw = site.account("progression")
+        ca = site.root / "certs" / "ca.crt"  # the services' listener has TLS too, as the site's does
+        site_sub = client("site-watch", user, pw, ca)  # a fixed id: its persistent session outlives the restart
+        site_sub.on_message = lambda _c, _u, m: got.append(bytes(m.payload))
+        site_sub.on_subscribe = lambda *_: sub_ok.set()
+        site_sub.on_connect = lambda c, *_: c.subscribe("gym/v1/main/+/camera/rep", qos=1)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = 3600
+        site_sub.connect("127.0.0.1", site.services_port, clean_start=False, properties=props)
+        site_sub.loop_start()
+        assert sub_ok.wait(10)
 
-    got: list[bytes] = []
-    sub_ok = threading.Event()
-    user, pw = site.account("progression")
-    ca = site.root / "certs" / "ca.crt"  # the services' listener has TLS too, as the site's does
-    site_sub = client("site-watch", user, pw, ca)  # a fixed id: its persistent session outlives the restart
-    site_sub.on_message = lambda _c, _u, m: got.append(bytes(m.payload))
-    site_sub.on_subscribe = lambda *_: sub_ok.set()
-    site_sub.on_connect = lambda c, *_: c.subscribe("gym/v1/main/+/camera/rep", qos=1)
-    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-    props.SessionExpiryInterval = 3600
-    site_sub.connect("127.0.0.1", site.services_port, clean_start=False, properties=props)
-    site_sub.loop_start()
-    assert sub_ok.wait(10)
+        unit = client(unique_client_id("camera"))  # the station's camera service, on the unit's own broker
+        unit.connect("127.0.0.1", station_port)
+        unit.loop_start()
+        unit.publish("gym/v1/main/st-01/camera/rep", b"before", qos=1).wait_for_publish(5)
+        wait_for(lambda: b"before" in got, timeout=20, what="the bridge up and forwarding")
 
-    unit = client(unique_client_id("camera"))  # the station's camera service, on the unit's own broker
-    unit.connect("127.0.0.1", station_port)
-    unit.loop_start()
-    unit.publish("gym/v1/main/st-01/camera/rep", b"before", qos=1).wait_for_publish(5)
-    wait_for(lambda: b"before" in got, timeout=20, what="the bridge up and forwarding")
-
-    site_broker.stop()  # the link to the site is down
-    sent = [f"rep {i}".encode() for i in range(1, 6)]
-    for p in sent:
-        unit.publish("gym/v1/main/st-01/camera/rep", p, qos=1).wait_for_publish(5)
-    time.sleep(1.0)  # reps done while the site is away (the station broker holds them)
-    site_broker.start()
-    wait_for(lambda: all(p in got for p in sent), timeout=45, what="the stored reps forwarded")
-    time.sleep(1.0)  # time for a duplicate, if any, to show
-    assert [p for p in got if p in sent] == sent  # each exactly once, in order
-    unit.loop_stop()
-    unit.disconnect()
-    site_sub.loop_stop()
-    site_sub.disconnect()
-    station.kill()
+        site_broker.stop()  # the link to the site is down
+        sent = [f"rep {i}".encode() for i in range(1, 6)]
+        for p in sent:
+            unit.publish("gym/v1/main/st-01/camera/rep", p, qos=1).wait_for_publish(5)
+        time.sleep(1.0)  # reps done while the site is away (the station broker holds them)
+        site_broker.start()
+        wait_for(lambda: all(p in got for p in sent), timeout=45, what="the stored reps forwarded")
+        time.sleep(1.0)  # time for a duplicate, if any, to show
+        assert [p for p in got if p in sent] == sent  # each exactly once, in order
+        unit.loop_stop()
+        unit.disconnect()
+        site_sub.loop_stop()
+        site_sub.disconnect()
+    finally:
+        station.kill()  # also when the test fails: no broker outlives it
