@@ -256,9 +256,9 @@ def test_replayed_session_with_a_set_seen_only_by_the_load_cell_holds_with_the_r
     seen, unseen = Station(), Station()
     _one_leg_session(seen, camera_in_set2=True)
     _one_leg_session(unseen, camera_in_set2=False)
-    rec_seen = [o for o in _replay(tmp_path, seen.log) if o["type"] == "recommendation"][0]["data"]
+    rec_seen = next(o for o in _replay(tmp_path, seen.log) if o["type"] == "recommendation")["data"]
     out = _replay(tmp_path, unseen.log)
-    rec = [o for o in out if o["type"] == "recommendation"][0]["data"]
+    rec = next(o for o in out if o["type"] == "recommendation")["data"]
     assert rec_seen["action"] == "increase" and rec_seen["next_weight_kg"] == 13.75
     assert rec["action"] == "hold" and rec["next_weight_kg"] == 12.5
     assert rec["reasons"][0].startswith("10 reps in set 2 could not be checked (thigh still: the camera did not see")
@@ -295,8 +295,8 @@ def test_a_second_exercise_file_with_other_thresholds_changes_the_verdicts(tmp_p
         s.cam(10.0)  # the thigh moved 3°
         logs[ex_id] = s.log
     env = {"GYM_CATALOGUE_DIR": str(folder)}
-    built_in = [o["data"] for o in _replay(tmp_path, logs[EX], env) if o["type"] == "rep.verdict"][0]
-    strict = [o["data"] for o in _replay(tmp_path, logs["strict-curl"], env) if o["type"] == "rep.verdict"][0]
+    built_in = next(o["data"] for o in _replay(tmp_path, logs[EX], env) if o["type"] == "rep.verdict")
+    strict = next(o["data"] for o in _replay(tmp_path, logs["strict-curl"], env) if o["type"] == "rep.verdict")
     assert built_in["passed"] is True and built_in["faults"] == []
     assert strict["passed"] is False and strict["faults"] == ["swing"]
     swing = next(ch for ch in strict["checks"] if ch["check"] == "swing")
