@@ -21,6 +21,12 @@ contract envelopes):
 | ``gym:{site}:dev-token-key`` | string | outside production only, when no GYM_TOKEN_KEY is set: the site's random development key |
 | ``gym:{site}:progress:{member_id}:{exercise}:{leg}`` | string (JSON `ProgressRecord`) | next weight, reps, recent failure shares |
 | ``gym:{site}:history:{member_id}`` | list (JSON `SessionRecord`) | every finished session with every set and rep verdict, oldest first |
+| ``gym:{site}:dashboard:users`` | hash | dashboard account name -> JSON account (role, argon2 hash, created) |
+| ``gym:{site}:dashboard:disabled`` | set | dashboard accounts an operator disabled: no sign-in, no session |
+| ``gym:{site}:dashboard:session:{sha256(id)}`` | string (JSON `SignInSession`), TTL = idle limit, never past the absolute one | a signed-in browser; the cookie holds the random id, Redis only its hash |
+| ``gym:{site}:dashboard:user-sessions:{user}`` | set, TTL = absolute limit | the hashed session ids of one account, to revoke them all |
+| ``gym:{site}:dashboard:signin:account:{user}`` / ``…:client:{address}`` | hash ``n``, ``next``, TTL sliding | failed sign-ins and the time before which the next try waits |
+| ``gym:{site}:audit`` | stream, trimmed by age | who did what when: member edits, badge moves, cues, operator commands |
 
 Writes that must happen once per event go through `apply_once`: the writes and the
 processed mark are committed by one Lua script that checks the mark is absent and the
@@ -36,11 +42,13 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import orjson
 import redis
+from pydantic import BaseModel, ConfigDict, Field
 from redis.client import Pipeline
 
 from shared.contract import Envelope, IdMethod, Leg, RepVerdictEvent, parse_event
@@ -117,6 +125,26 @@ class Keys:
 
     def history(self, member_id: str) -> str:
         return f"{self.p}:history:{member_id}"
+
+    # The dashboard's accounts, sign-in sessions and the audit log: built here so `gymctl` can disable an
+    # account or read the log without importing the dashboard.
+    def dashboard_users(self) -> str:
+        return f"{self.p}:dashboard:users"
+
+    def dashboard_disabled(self) -> str:
+        return f"{self.p}:dashboard:disabled"
+
+    def dashboard_session(self, digest: str) -> str:
+        return f"{self.p}:dashboard:session:{digest}"
+
+    def dashboard_user_sessions(self, user: str) -> str:
+        return f"{self.p}:dashboard:user-sessions:{user}"
+
+    def signin_failures(self, kind: str, who: str) -> str:
+        return f"{self.p}:dashboard:signin:{kind}:{who}"
+
+    def audit(self) -> str:
+        return f"{self.p}:audit"
 
 
 def connect(url: str) -> redis.Redis[str]:
@@ -805,3 +833,448 @@ def _outputs(stored: str) -> list[Envelope]:
 def _as_verdict(raw: str) -> RepVerdictEvent | None:
     ev: Envelope = parse_event(raw)
     return ev if isinstance(ev, RepVerdictEvent) else None
+
+
+# ------------------------------------------------------------------ the dashboard's sign-in sessions and accounts
+#
+# A signed-in browser holds a random session id (in the dashboard's signed cookie); Redis holds the session under
+# the id's SHA-256, so neither a backup nor a `KEYS` listing carries a usable cookie. Deleting the key signs the
+# browser out everywhere at once: logout, a password reset, a role change, `gymctl user disable|remove`.
+
+# A trainer's shift: signed in in the morning, signed out by closing time whatever they do.
+SESSION_ABSOLUTE_S = 12 * 3600
+# A tablet left on a bench signs itself out after two hours without a page opened.
+SESSION_IDLE_S = 2 * 3600
+
+
+class SignInSession(BaseModel):
+    """One signed-in browser. Times are Unix seconds: the touch script reads `expires_at` in Lua."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user: str
+    role: str
+    created_at: int
+    expires_at: int = Field(description="The absolute limit; the key's TTL is the idle one, never past this")
+    client: str = Field(default="", description="Address that signed in")
+
+
+# Read a session and, when asked, push its idle expiry on: never past the absolute limit (then it is deleted).
+# KEYS[1] session key; ARGV: now (s), touch (1/0), idle limit (s).
+_SESSION_TOUCH_LUA = """
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local left = tonumber(cjson.decode(v)['expires_at']) - tonumber(ARGV[1])
+if left <= 0 then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+if ARGV[2] == '1' then redis.call('EXPIRE', KEYS[1], math.min(tonumber(ARGV[3]), math.ceil(left))) end
+return v
+"""
+
+# Delete every session of one account and its index in one step, so a sign-in cannot slip between the two.
+# KEYS[1] the account's index; ARGV[1] the session key prefix (up to the digest).
+_REVOKE_USER_LUA = """
+local n = 0
+for _, d in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  n = n + redis.call('DEL', ARGV[1] .. d)
+end
+redis.call('DEL', KEYS[1])
+return n
+"""
+
+
+def session_digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class DashboardAccess:
+    """Sign-in sessions of the dashboard and the switches on its accounts (disable, enable, remove).
+
+    The accounts themselves (argon2 hashes, roles) are the dashboard's `UserStore`; what `gymctl` needs to cut an
+    account off lives here, so the operator's tool does not import the dashboard.
+    """
+
+    def __init__(self, client: redis.Redis[str], site_id: str, idle_s: int = SESSION_IDLE_S,
+                 absolute_s: int = SESSION_ABSOLUTE_S) -> None:
+        self.r = client
+        self.keys = Keys(site_id)
+        self.idle_s = idle_s
+        self.absolute_s = absolute_s
+        self._touch = client.register_script(_SESSION_TOUCH_LUA)
+        self._revoke_user = client.register_script(_REVOKE_USER_LUA)
+
+    # sessions
+    def create(self, user: str, role: str, client: str = "", now: float | None = None) -> str:
+        """A new session for `user`; returns its id, which only the browser's cookie holds."""
+        at = int(now if now is not None else time.time())
+        sid = secrets.token_urlsafe(32)
+        digest = session_digest(sid)
+        rec = SignInSession(user=user, role=role, created_at=at, expires_at=at + self.absolute_s, client=client)
+        index = self.keys.dashboard_user_sessions(user)
+        known = self.r.smembers(index)
+        with self.r.pipeline(transaction=True) as p:
+            p.set(self.keys.dashboard_session(digest), rec.model_dump_json(), ex=min(self.idle_s, self.absolute_s))
+            p.sadd(index, digest)
+            p.expire(index, self.absolute_s)
+            p.execute()
+        if known:  # forget the index entries of sessions that expired, so it does not grow over the months
+            alive = self.r.exists(*(self.keys.dashboard_session(d) for d in known))
+            if alive < len(known):
+                gone = [d for d in known if not self.r.exists(self.keys.dashboard_session(d))]
+                if gone:
+                    self.r.srem(index, *gone)
+        return sid
+
+    def get(self, session_id: str, *, touch: bool = True, now: float | None = None) -> SignInSession | None:
+        """The live session of this id, or None (unknown, revoked, idle too long or past its absolute limit).
+
+        `touch` (a page or API request) restarts the idle clock; a WebSocket's periodic re-check does not.
+        """
+        if not session_id:
+            return None
+        at = int(now if now is not None else time.time())
+        raw = self._touch(keys=[self.keys.dashboard_session(session_digest(session_id))],
+                          args=[at, 1 if touch else 0, self.idle_s])
+        return SignInSession.model_validate_json(raw) if raw else None
+
+    def revoke(self, session_id: str) -> bool:
+        """Sign one browser out (logout)."""
+        digest = session_digest(session_id)
+        key = self.keys.dashboard_session(digest)
+        raw = self.r.get(key)
+        if raw is None:
+            return False
+        user = SignInSession.model_validate_json(raw).user
+        with self.r.pipeline(transaction=True) as p:
+            p.delete(key)
+            p.srem(self.keys.dashboard_user_sessions(user), digest)
+            p.execute()
+        return True
+
+    def revoke_user(self, user: str) -> int:
+        """Sign every browser of `user` out; returns how many sessions ended."""
+        prefix = self.keys.dashboard_session("")
+        return int(self._revoke_user(keys=[self.keys.dashboard_user_sessions(user)], args=[prefix]))
+
+    def sessions_of(self, user: str) -> int:
+        known = self.r.smembers(self.keys.dashboard_user_sessions(user))
+        return int(self.r.exists(*(self.keys.dashboard_session(d) for d in known))) if known else 0
+
+    # accounts
+    def exists(self, user: str) -> bool:
+        return bool(self.r.hexists(self.keys.dashboard_users(), user))
+
+    def is_disabled(self, user: str) -> bool:
+        return bool(self.r.sismember(self.keys.dashboard_disabled(), user))
+
+    def disabled(self) -> set[str]:
+        return set(self.r.smembers(self.keys.dashboard_disabled()))
+
+    def disable(self, user: str) -> int:
+        """No more sign-ins for `user`, and every session of theirs ends now; returns the sessions ended."""
+        if not self.exists(user):
+            raise KeyError(user)
+        self.r.sadd(self.keys.dashboard_disabled(), user)
+        return self.revoke_user(user)
+
+    def enable(self, user: str) -> bool:
+        if not self.exists(user):
+            raise KeyError(user)
+        return bool(self.r.srem(self.keys.dashboard_disabled(), user))
+
+    def remove(self, user: str) -> int:
+        """Delete the account and end its sessions; returns the sessions ended."""
+        if not self.exists(user):
+            raise KeyError(user)
+        with self.r.pipeline(transaction=True) as p:
+            p.hdel(self.keys.dashboard_users(), user)
+            p.srem(self.keys.dashboard_disabled(), user)
+            p.execute()
+        return self.revoke_user(user)
+
+
+# ------------------------------------------------------------------ the audit log
+
+# Long enough to answer a member's or a trainer's question about last season; the dashboard's setting may differ.
+AUDIT_RETENTION_DAYS = 365
+
+
+class AuditEntry(BaseModel):
+    """Who did what, to what, when. `target` is an id (member, station, account), never a member's name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="The stream entry's id (time-ordered)")
+    ts: datetime
+    actor: str = Field(description="Dashboard account, or gymctl:<os user> / cli:<os user>")
+    role: str = ""
+    action: str = Field(description="member.create, member.edit, badge.move, cue.send, member.export, …")
+    target: str = ""
+    detail: dict[str, Any] = Field(default_factory=dict)
+    client: str = Field(default="", description="Address the request came from, when it came over HTTP")
+
+
+class AuditLog:
+    """An append-only Redis stream; each append trims entries older than the retention (when one is given)."""
+
+    def __init__(self, client: redis.Redis[str], site_id: str, retention_days: int | None = None) -> None:
+        self.r = client
+        self.key = Keys(site_id).audit()
+        self.retention_days = retention_days
+
+    def record(self, actor: str, action: str, target: str = "", detail: dict[str, Any] | None = None,
+               role: str = "", client: str = "") -> str:
+        fields: dict[str, str] = {"actor": actor, "role": role, "action": action, "target": target,
+                                  "detail": orjson.dumps(detail or {}).decode(), "client": client}
+        if self.retention_days is None:
+            return str(self.r.xadd(self.key, fields))
+        cutoff_ms = int((time.time() - self.retention_days * 86400) * 1000)
+        # exact trimming: a few hundred human actions a day, and an entry past its retention must go
+        return str(self.r.xadd(self.key, fields, minid=f"{cutoff_ms}-0", approximate=False))
+
+    def entries(self, limit: int = 100, before: str | None = None, actor: str | None = None,
+                action: str | None = None, target: str | None = None) -> list[AuditEntry]:
+        """Newest first; `before` is an entry id to page on from. Filters match exactly (`action` also a prefix
+        ending in '.', e.g. 'member.')."""
+        out: list[AuditEntry] = []
+        top: str | None = _id_before(before) if before else "+"
+        while top is not None and len(out) < limit:
+            rows = self.r.xrevrange(self.key, max=top, min="-", count=500)
+            if not rows:
+                break
+            for entry_id, f in rows:
+                e = _audit_entry(entry_id, f)
+                if (actor and e.actor != actor) or (target and e.target != target):
+                    continue
+                if action and e.action != action and not (action.endswith(".") and e.action.startswith(action)):
+                    continue
+                out.append(e)
+                if len(out) == limit:
+                    break
+            top = _id_before(rows[-1][0])
+        return out
+
+
+def _id_before(entry_id: str) -> str | None:
+    """The greatest stream id below `entry_id` (None below 0-0): an inclusive bound Redis always accepts."""
+    ms, _, seq = entry_id.partition("-")
+    m, q = int(ms), int(seq or 0)
+    if q > 0:
+        return f"{m}-{q - 1}"
+    return f"{m - 1}-{2**64 - 1}" if m > 0 else None
+
+
+def _audit_entry(entry_id: str, f: dict[str, str]) -> AuditEntry:
+    ms = int(entry_id.split("-", 1)[0])
+    return AuditEntry(id=entry_id, ts=datetime.fromtimestamp(ms / 1000, UTC), actor=f.get("actor", ""),
+                      role=f.get("role", ""), action=f.get("action", ""), target=f.get("target", ""),
+                      detail=orjson.loads(f.get("detail") or "{}"), client=f.get("client", ""))
+
+
+# ------------------------------------------------------------------ members' data: export, erasure, retention
+
+EXPORT_FORMAT = "gym-member-export/1"
+_SCAN_BATCH = 1000
+
+
+def _glob(text: str) -> str:
+    """`text` matched literally in a SCAN pattern."""
+    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
+
+
+def _scan(r: redis.Redis[str], pattern: str) -> list[str]:
+    return list(r.scan_iter(match=pattern, count=_SCAN_BATCH))
+
+
+def _station_keys(store: RedisStore) -> dict[str, list[str]]:
+    """Every per-station key, by kind: state, last_verdict, verdicts, unassigned, archive."""
+    prefix = f"{store.keys.p}:station:"
+    out: dict[str, list[str]] = {"state": [], "last_verdict": [], "verdicts": [], "unassigned": [], "archive": []}
+    for key in _scan(store.r, _glob(prefix) + "*"):
+        parts = key[len(prefix):].split(":")
+        kind = parts[1] if len(parts) > 1 else ""
+        if kind in out:
+            out[kind].append(key)
+    return out
+
+
+def _session_of_verdict(raw: str) -> str | None:
+    try:
+        data = orjson.loads(raw).get("data") or {}
+    except orjson.JSONDecodeError:
+        return None
+    sid = data.get("session_id")
+    return sid if isinstance(sid, str) else None
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+def _verdict_ts(raw: str) -> datetime | None:
+    try:
+        ts = orjson.loads(raw).get("ts")
+        return _aware(datetime.fromisoformat(ts)) if isinstance(ts, str) else None
+    except (orjson.JSONDecodeError, ValueError):
+        return None
+
+
+def member_session_ids(store: RedisStore, member_id: str) -> set[str]:
+    """The sessions of a member: finished ones (history) and any under way or just closed at a station."""
+    sids = {s.session_id for s in store.history(member_id, last=1_000_000)}
+    for key in _station_keys(store)["state"]:
+        raw = store.r.get(key)
+        if not raw:
+            continue
+        st = StationState.model_validate_json(raw)
+        sids.update(s.session_id for s in (st.session, st.closed) if s is not None and s.member_id == member_id)
+    return sids
+
+
+def export_member(store: RedisStore, member_id: str) -> dict[str, Any] | None:
+    """Everything the site keeps about one member, as JSON-ready data; None when there is no such member."""
+    rec = store.member(member_id)
+    if rec is None:
+        return None
+    p = store.keys.p
+    progress = []
+    for key in sorted(_scan(store.r, _glob(f"{p}:progress:{member_id}:") + "*")):
+        raw = store.r.get(key)
+        if raw:
+            _, exercise, leg = key.rsplit(":", 2)
+            progress.append({"exercise": exercise, "leg": leg, **orjson.loads(raw)})
+    sids = member_session_ids(store, member_id)
+    live = []
+    keys = _station_keys(store)
+    for key in keys["state"]:
+        raw = store.r.get(key)
+        if raw:
+            st = StationState.model_validate_json(raw)
+            live += [s.model_dump(mode="json") for s in (st.session,) if s is not None and s.member_id == member_id]
+    verdicts = []
+    for key in keys["verdicts"] + keys["unassigned"]:
+        for raw in store.r.lrange(key, 0, -1):
+            if _session_of_verdict(raw) in sids:
+                verdicts.append(orjson.loads(raw))
+    verdicts = list({v["event_id"]: v for v in verdicts}.values())  # a rep may be in both lists
+    verdicts.sort(key=lambda v: v.get("ts", ""))
+    return {
+        "format": EXPORT_FORMAT,
+        "site_id": p.split(":", 1)[1],
+        "exported": datetime.now(UTC).isoformat(),
+        "member": rec.model_dump(mode="json"),
+        "sessions": [s.model_dump(mode="json") for s in store.history(member_id, last=1_000_000)],
+        "sessions_under_way": live,
+        "progress": progress,
+        "verdicts": verdicts,
+    }
+
+
+def erase_member(store: RedisStore, member_id: str) -> dict[str, int] | None:
+    """Delete a member and every trace of them the site keeps; None when there is no such member.
+
+    Gone: the record, its badge/QR/PIN index entries, progress, history, their sessions in the stations' live
+    states, their verdicts in the stations' feeds and archives, and their data in the processed-event marks.
+    A mark is emptied, not deleted: it still says "applied", so a redelivered event cannot write them back.
+    """
+    r, k = store.r, store.keys
+    rec = store.member(member_id)
+    if rec is None:
+        return None
+    sids = member_session_ids(store, member_id)
+    counts = {"member": 1, "tokens": 0, "progress": 0, "sessions": 0, "sessions_under_way": 0, "verdicts": 0,
+              "archives": 0, "processed_marks": 0}
+    counts["sessions"] = int(r.llen(k.history(member_id)))
+    progress_keys = _scan(r, _glob(f"{k.p}:progress:{member_id}:") + "*")
+    counts["progress"] = len(progress_keys)
+    with r.pipeline(transaction=True) as p:
+        for m, t in rec.tokens:
+            if r.get(k.token(m, t)) == member_id:  # a token moved to someone else stays theirs
+                p.delete(k.token(m, t))
+                counts["tokens"] += 1
+        p.delete(k.member(member_id), k.history(member_id), *progress_keys)
+        p.srem(k.members(), member_id)
+        p.execute()
+
+    keys = _station_keys(store)
+    for key in keys["state"]:
+        counts["sessions_under_way"] += _drop_from_state(r, key, member_id)
+    for key in keys["verdicts"] + keys["unassigned"]:
+        for raw in r.lrange(key, 0, -1):
+            if _session_of_verdict(raw) in sids:
+                counts["verdicts"] += int(r.lrem(key, 0, raw))
+    for key in keys["last_verdict"]:
+        last = r.get(key)
+        if last and _session_of_verdict(last) in sids:
+            r.delete(key)
+    for key in keys["archive"]:
+        if key.rsplit(":", 1)[1] in sids:
+            counts["archives"] += int(r.delete(key))
+
+    needles = [f'"member_id":"{member_id}"'] + [f'"session_id":"{s}"' for s in sids]
+    marks = _scan(r, _glob(f"{k.p}:processed:") + "*")
+    for i in range(0, len(marks), _SCAN_BATCH):
+        batch = marks[i:i + _SCAN_BATCH]
+        for key, stored in zip(batch, r.mget(batch), strict=True):
+            if stored and any(n in stored for n in needles):
+                r.set(key, "[]", keepttl=True)
+                counts["processed_marks"] += 1
+    return counts
+
+
+def _drop_from_state(r: redis.Redis[str], key: str, member_id: str) -> int:
+    """Take a member's session out of a station's live state (compare-and-set against the progression worker)."""
+    while True:
+        with r.pipeline(transaction=True) as p:
+            try:
+                p.watch(key)
+                raw: str | None = p.get(key)  # type: ignore[assignment]  # immediate mode while watching
+                if not raw:
+                    return 0
+                st = StationState.model_validate_json(raw)
+                n = 0
+                if st.session is not None and st.session.member_id == member_id:
+                    st = st.model_copy(update={"session": None, "current_set": None})
+                    n += 1
+                if st.closed is not None and st.closed.member_id == member_id:
+                    st = st.model_copy(update={"closed": None})
+                    n += 1
+                if not n:
+                    return 0
+                p.multi()
+                p.set(key, st.model_dump_json())
+                p.execute()
+                return n
+            except redis.WatchError:
+                continue
+
+
+def drop_history_before(store: RedisStore, cutoff: datetime) -> dict[str, int]:
+    """Retention: delete every finished session that started before `cutoff`, and older verdicts in the
+    stations' feeds. Members, their progress (next time's plan) and live sessions stay."""
+    r, k = store.r, store.keys
+    counts = {"sessions": 0, "verdicts": 0}
+    for key in _scan(r, _glob(f"{k.p}:history:") + "*"):
+        for raw in r.lrange(key, 0, -1):
+            started = orjson.loads(raw).get("started")  # only the start: a session with every rep is large
+            if isinstance(started, str) and _aware(datetime.fromisoformat(started)) < cutoff:
+                counts["sessions"] += int(r.lrem(key, 1, raw))  # by value: a session appended meanwhile stays
+    keys = _station_keys(store)
+    for key in keys["verdicts"] + keys["unassigned"]:
+        for raw in r.lrange(key, 0, -1):
+            ts = _verdict_ts(raw)
+            if ts is not None and ts < cutoff:
+                counts["verdicts"] += int(r.lrem(key, 1, raw))
+    for key in keys["last_verdict"]:
+        last = r.get(key)
+        ts = _verdict_ts(last) if last else None
+        if ts is not None and ts < cutoff:
+            r.delete(key)
+    return counts
+
+
+def months_ago(months: int, now: datetime | None = None) -> datetime:
+    """The cutoff of a retention in months (a month counted as 30.44 days: the calendar's average)."""
+    return (now or datetime.now(UTC)) - timedelta(days=30.44 * months)

@@ -19,15 +19,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from services.dashboard.api.deps import NotSignedIn
-from services.dashboard.api.routes import auth, fleet, floor, health, lockouts, members, stations
+from services.dashboard.api.routes import audit, auth, fleet, floor, health, lockouts, members, privacy, stations
 from services.dashboard.config import DashboardSettings
 from services.dashboard.floor import FloorState
 from services.dashboard.live import LiveFeed
+from services.dashboard.security import SecurityHeaders, docs_router
+from services.dashboard.sessions import SignIns
 from services.dashboard.signin_limit import SignInLimiter
 from services.dashboard.templating import render
 from services.dashboard.users import Role, UserStore
 from shared.catalogue import default_catalogue
-from shared.store import RedisErrors, RedisStore, connect
+from shared.store import AuditLog, DashboardAccess, RedisErrors, RedisStore, connect, drop_history_before, months_ago
 
 log = logging.getLogger(__name__)
 VERSION = "0.3.0"
@@ -69,6 +71,28 @@ def create_demo_users(users: UserStore, password: str | None) -> str:
     return pw
 
 
+# Retention runs at start and then daily: sessions cross the line one day at a time.
+RETENTION_PERIOD_S = 24 * 3600
+
+
+async def retention(settings: DashboardSettings, store: RedisStore, audit_log: AuditLog) -> None:
+    """Delete finished sessions older than `dashboard_history_retention_months`, daily (every dashboard of the
+    site may run it: it is idempotent)."""
+    months = settings.dashboard_history_retention_months
+    if months is None:
+        return
+    while True:
+        try:
+            counts = await asyncio.to_thread(drop_history_before, store, months_ago(months))
+            if any(counts.values()):
+                log.info("retention (%d months): dropped %s", months, counts)
+                await asyncio.to_thread(audit_log.record, "dashboard", "history.retention", "",
+                                        {"months": months, **counts})
+        except (*RedisErrors, OSError) as exc:
+            log.warning("retention skipped, redis is away: %s", exc)
+        await asyncio.sleep(RETENTION_PERIOD_S)
+
+
 def create_app(settings: DashboardSettings | None = None) -> FastAPI:
     settings = settings or DashboardSettings()
     redis = connect(settings.redis_url)
@@ -88,6 +112,7 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
         await asyncio.to_thread(live.bus.start, 5.0)
         stream = asyncio.create_task(live.stream.run())
         pump = asyncio.create_task(live.run())
+        keep = asyncio.create_task(retention(settings, app.state.store, app.state.audit))
         for _ in range(50):  # up to 5 s for the live subscription, as for the bus
             if live.mqtt_connected:
                 break
@@ -96,14 +121,16 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            for task in (pump, stream):
+            for task in (pump, stream, keep):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             live.stream.close()
             await asyncio.to_thread(live.bus.stop)
 
+    # The OpenAPI document and its UI are served by `docs_router`, to signed-in operators only.
     app = FastAPI(title="Smart cable station — trainer dashboard", version=VERSION, lifespan=lifespan,
+                  openapi_url=None, docs_url=None, redoc_url=None,
                   description="Live floor, station detail, members and fleet of one gym site. "
                               "Every route needs a signed-in session; state-changing requests also carry "
                               "the session's CSRF token in the X-CSRF-Token header.")
@@ -113,13 +140,21 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
     app.state.users = UserStore(redis, settings.site_id)
     app.state.signin_limit = SignInLimiter(redis, settings.site_id, settings.dashboard_signin_max_failures,
                                            settings.dashboard_signin_max_failures_client,
-                                           settings.dashboard_signin_window_s)
+                                           settings.dashboard_signin_window_s, settings.dashboard_signin_delay_s,
+                                           settings.dashboard_signin_max_delay_account_s,
+                                           settings.dashboard_signin_max_delay_client_s)
+    app.state.signins = SignIns(DashboardAccess(redis, settings.site_id, settings.dashboard_session_idle_s,
+                                                settings.dashboard_session_max_age_s),
+                                settings.dashboard_session_offline_grace_s)
+    app.state.audit = AuditLog(redis, settings.site_id, settings.dashboard_audit_retention_days)
+    # The cookie carries the session's random id and the CSRF token, signed; the session itself is in Redis.
     app.add_middleware(SessionMiddleware, secret_key=settings.dashboard_secret_key.get_secret_value(),
                        session_cookie="gym_dashboard", max_age=settings.dashboard_session_max_age_s,
-                       same_site="lax", https_only=settings.dashboard_https_only)
+                       same_site="lax", https_only=settings.https)
+    app.add_middleware(SecurityHeaders, hsts=settings.https)  # outermost: every response gets the headers
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     for r in (auth.router, floor.router, stations.router, members.router, fleet.router, health.router,
-              lockouts.router):
+              privacy.router, audit.router, lockouts.router, docs_router):
         app.include_router(r)
 
     @app.exception_handler(NotSignedIn)

@@ -1,47 +1,103 @@
-"""Sign-in throttling: too many wrong passwords for one account, or from one client, get 429.
+"""Sign-in throttling: growing waits per account and per client, counted atomically in Redis.
 
-Counters live in Redis beside the accounts (so every dashboard of the site shares them, and a
-restart does not reset them), with Redis's own rate-limiter pattern: `INCR` a key per account
-and per client, the window's `EXPIRE` set by the first failure (`NX`). The argon2 hash already
-makes each guess slow; this caps how many guesses an attacker gets at all.
+Each sign-in try is admitted or refused by one Lua script that reads and counts at once, so concurrent
+guesses cannot all slip past a check made before any of them was counted: a try is counted as a wrong
+password *before* the password is checked (a right one then takes it back). After `free` wrong passwords
+each next try waits: `delay`, then twice that, … up to a cap, per account and per client address.
+
+There is no hard lock anyone can trigger: the account's cap is short (a minute by default), so the real
+owner, from a device nobody guessed from, is back in after that wait at most; the guesser's own address
+climbs to the client's cap (15 minutes). Refused tries are not counted, so retrying early does not make the
+wait longer. Counts are forgotten `window_s` after the last wait ends.
+
+Keys: ``gym:{site}:dashboard:signin:account:{name}`` and ``…:client:{address}``, hashes of ``n`` (tries
+counted) and ``next`` (Unix ms before which the next try waits), built in `shared.store.Keys`.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
+
+from shared.store import Keys
+
+# KEYS: the account's key, the client's key. ARGV: now (ms), window (ms), then per key: free tries, first delay
+# (ms), longest delay (ms). Returns 0 when the try is admitted (and counted), else the wait in ms.
+_ADMIT_LUA = """
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local wait = 0
+for i = 1, #KEYS do
+  local nxt = tonumber(redis.call('HGET', KEYS[i], 'next') or '0')
+  if nxt - now > wait then wait = nxt - now end
+end
+if wait > 0 then return wait end
+for i = 1, #KEYS do
+  local free, base, cap = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2])
+  local n = redis.call('HINCRBY', KEYS[i], 'n', 1)
+  local d = 0
+  if n >= free then
+    d = math.min(base * 2 ^ (n - free), cap)
+    redis.call('HSET', KEYS[i], 'next', now + d)
+  end
+  redis.call('PEXPIRE', KEYS[i], math.floor(d + window))
+end
+return 0
+"""
+
+# A right password: the account's count is cleared (its owner knows it); the client's try is taken back, and
+# its wait too when that brings it under its free tries (a shared front-desk PC). KEYS as above; ARGV[1] the
+# client's free tries.
+_SUCCEEDED_LUA = """
+redis.call('DEL', KEYS[1])
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  local n = redis.call('HINCRBY', KEYS[2], 'n', -1)
+  if n < tonumber(ARGV[1]) then redis.call('HDEL', KEYS[2], 'next') end
+  if n <= 0 then redis.call('DEL', KEYS[2]) end
+end
+return 1
+"""
 
 
 class SignInLimiter:
-    def __init__(self, redis: Any, site_id: str, per_account: int, per_client: int, window_s: int) -> None:
+    def __init__(self, redis: Any, site_id: str, per_account: int, per_client: int, window_s: int,
+                 delay_s: float = 1.0, max_delay_account_s: int = 60, max_delay_client_s: int = 900) -> None:
         self.r = redis
-        self.prefix = f"gym:{site_id}:dashboard:signin-failures"
+        self.keys = Keys(site_id)
         self.per_account = per_account
         self.per_client = per_client
         self.window_s = window_s
+        self.delay_ms = int(delay_s * 1000)
+        self.cap_account_ms = max_delay_account_s * 1000
+        self.cap_client_ms = max_delay_client_s * 1000
+        self._admit = redis.register_script(_ADMIT_LUA)
+        self._succeeded = redis.register_script(_SUCCEEDED_LUA)
 
-    def _keys(self, account: str, client: str) -> tuple[str, str]:
-        return f"{self.prefix}:account:{account}", f"{self.prefix}:client:{client}"
+    def _keys(self, account: str, client: str) -> list[str]:
+        return [self.keys.signin_failures("account", account), self.keys.signin_failures("client", client)]
+
+    def admit(self, account: str, client: str) -> int:
+        """0 when this try may check its password (it is counted as wrong until `succeeded`), else the seconds
+        to wait. Atomic: of N concurrent tries, only those within the free tries are admitted."""
+        wait_ms = int(self._admit(keys=self._keys(account, client), args=[
+            int(time.time() * 1000), self.window_s * 1000,
+            self.per_account, self.delay_ms, self.cap_account_ms,
+            self.per_client, self.delay_ms, self.cap_client_ms]))
+        return math.ceil(wait_ms / 1000) if wait_ms > 0 else 0
+
+    def succeeded(self, account: str, client: str) -> None:
+        self._succeeded(keys=self._keys(account, client), args=[self.per_client])
 
     def wait_s(self, account: str, client: str) -> int:
-        """Seconds until this account may try again from this client; 0 when it may try now."""
-        acc, cli = self._keys(account, client)
-        with self.r.pipeline() as p:
-            p.get(acc).ttl(acc).get(cli).ttl(cli)
-            n_acc, ttl_acc, n_cli, ttl_cli = p.execute()
-        waits = [0]
-        if n_acc is not None and int(n_acc) >= self.per_account:
-            waits.append(max(int(ttl_acc), 1))
-        if n_cli is not None and int(n_cli) >= self.per_client:
-            waits.append(max(int(ttl_cli), 1))
-        return max(waits)
-
-    def failed(self, account: str, client: str) -> None:
-        with self.r.pipeline() as p:
+        """Seconds until a try for this account from this client would be admitted (read only, counts nothing)."""
+        now = time.time() * 1000
+        with self.r.pipeline(transaction=False) as p:
             for key in self._keys(account, client):
-                p.incr(key).expire(key, self.window_s, nx=True)
-            p.execute()
+                p.hget(key, "next")
+            nexts = p.execute()
+        wait = max((float(n) - now for n in nexts if n is not None), default=0.0)
+        return math.ceil(wait / 1000) if wait > 0 else 0
 
-    def succeeded(self, account: str) -> None:
-        # The account's owner knows the password: their earlier typos no longer count against it.
-        # The client's count stays, so one client cannot reset its budget by signing in to its own account.
+    def clear(self, account: str) -> None:
+        """An operator lets an account's owner try again now."""
         self.r.delete(self._keys(account, "")[0])

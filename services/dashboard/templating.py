@@ -9,13 +9,13 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from services.dashboard.api.deps import csrf_token, session_user
+from services.dashboard.api.deps import csrf_token, optional_user
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 
 
 def render(request: Request, name: str, ctx: dict[str, Any] | None = None, status_code: int = 200,
            headers: dict[str, str] | None = None) -> Response:
-    base = {"user": session_user(request.session), "csrf": csrf_token(request.session), "path": request.url.path}
+    base = {"user": optional_user(request), "csrf": csrf_token(request.session), "path": request.url.path}
     return templates.TemplateResponse(request, name, {**base, **(ctx or {})}, status_code=status_code,
                                       headers=headers)

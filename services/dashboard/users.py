@@ -1,6 +1,8 @@
 """Dashboard accounts (trainers, operators) kept in Redis, passwords hashed with argon2.
 
-Key: ``gym:{site}:dashboard:users`` — a hash, user name -> JSON ``User`` (role, argon2 hash, created).
+Key: ``gym:{site}:dashboard:users`` — a hash, user name -> JSON ``User`` (role, argon2 hash, created); a
+disabled account is also in ``gym:{site}:dashboard:disabled`` (see `shared.store.DashboardAccess`). A new
+password or a new role ends every session of the account: a browser signed in before keeps nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Annotated, Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.store import DashboardAccess, Keys
 
 # A password a trainer can type on a tablet but not guess in a weekend of online tries.
 MIN_PASSWORD_LEN = 10
@@ -40,7 +44,8 @@ class User(BaseModel):
 class UserStore:
     def __init__(self, redis: Any, site_id: str) -> None:
         self.r = redis
-        self.key = f"gym:{site_id}:dashboard:users"
+        self.key = Keys(site_id).dashboard_users()
+        self.access = DashboardAccess(redis, site_id)
 
     def get(self, name: str) -> User | None:
         raw = self.r.hget(self.key, name)
@@ -56,9 +61,23 @@ class UserStore:
         user = User(name=name, role=role, password_hash=_hasher.hash(password), created=datetime.now(UTC))
         if replace:
             self.r.hset(self.key, name, user.model_dump_json())
+            self.access.revoke_user(name)  # a reset password or role: no browser keeps the old sign-in
         elif not self.r.hsetnx(self.key, name, user.model_dump_json()):
             raise ValueError(f"user {name!r} exists")
         return user
+
+    def set_role(self, name: str, role: Role) -> User:
+        """Promote or demote an account; its sessions end (they carry the role they were signed in with)."""
+        user = self.get(name)
+        if user is None:
+            raise KeyError(name)
+        user = user.model_copy(update={"role": role})
+        self.r.hset(self.key, name, user.model_dump_json())
+        self.access.revoke_user(name)
+        return user
+
+    def is_disabled(self, name: str) -> bool:
+        return self.access.is_disabled(name)
 
     def authenticate(self, name: str, password: str) -> User | None:
         user = self.get(name)

@@ -9,6 +9,11 @@
                                    render the site broker's mosquitto.conf (its files readable by U)
   reload [--pid-file F]            make the running broker re-read passwords and ACL (SIGHUP)
   backup FILE | restore FILE       the site's Redis data (GYM_REDIS_URL)
+  user disable|enable|remove NAME | list
+                                   a dashboard account; disable/remove end its sessions at once
+  member export ID [--out F] | erase ID --yes
+                                   one member's data: a JSON copy, or erased everywhere
+  retention [--months N]           delete finished sessions older than N months (services/gymctl/site_data.py)
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from services.gymctl import passwd
+from services.gymctl import passwd, site_data
 from services.gymctl.files import broker_group, private_dir, write_private
 from services.gymctl.site import (
     SERVICE_ACCOUNTS,
@@ -191,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("backup", "restore"):
         b = sub.add_parser(name, help=f"{name} the site's Redis data")
         b.add_argument("file", type=Path)
+    site_data.add_parsers(sub)
     args = p.parse_args(argv)
     state = SiteState(args.state_dir)
     try:
@@ -204,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             out = cmd_broker_config(state, args)
         elif args.cmd == "reload":
             out = cmd_reload(args)
+        elif args.cmd in site_data.COMMANDS:
+            out = site_data.run(args)
         else:
             from services.gymctl.backup import backup, restore
             from shared.settings import Settings

@@ -43,5 +43,6 @@ function apply(msg) {
 }
 
 document.querySelectorAll("#fleet tbody[data-station]").forEach((tb) => groups.set(tb.dataset.station, tb));
+relTimes();
 setInterval(relTimes, 5000);  // "12 s ago" keeps counting between status changes
 liveSocket("/ws/fleet", apply);

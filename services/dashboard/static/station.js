@@ -97,4 +97,4 @@ function apply(msg) {
 }
 apply(JSON.parse(document.getElementById("snapshot").textContent));
 requestAnimationFrame(draw);
-liveSocket("/ws/stations/" + encodeURIComponent(window.STATION_ID), apply);
+liveSocket("/ws/stations/" + encodeURIComponent(document.getElementById("station").dataset.station), apply);

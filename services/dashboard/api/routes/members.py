@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -10,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from services.dashboard.api.deps import Csrf, CurrentTrainer, StoreDep
+from services.dashboard.api.deps import Audit, AuditDep, Csrf, CurrentTrainer, StoreDep
 from services.dashboard.history import member_charts, rom_words, session_points
 from services.dashboard.templating import render
 from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
@@ -20,7 +21,8 @@ from shared.store import RedisStore
 
 router = APIRouter(tags=["members"])
 
-MemberId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+MEMBER_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+MemberId = Annotated[str, Path(pattern=MEMBER_ID)]
 
 
 def goal_names() -> dict[str, str]:
@@ -87,8 +89,10 @@ class BadgeTaken(ValueError):
     pass
 
 
-def save(store: RedisStore, data: MemberIn, old: MemberRecord | None) -> MemberRecord:
-    """Create (old None) or update a member; the badge may belong to nobody else."""
+def save(store: RedisStore, data: MemberIn, old: MemberRecord | None, audit: Audit) -> MemberRecord:
+    """Create (old None) or update a member; the badge may belong to nobody else. Audited: which fields
+    changed (not their values: the log holds ids, never a member's name) and the badge before and after, by
+    their keyed fingerprints."""
     member_id = old.info.member_id if old else f"m-{secrets.token_hex(5)}"
     if data.badge:
         holder = store.member_by_token(IdMethod.BADGE, data.badge)
@@ -105,7 +109,25 @@ def save(store: RedisStore, data: MemberIn, old: MemberRecord | None) -> MemberR
         # progression service recorded, and any field a newer service adds.
         rec = old.model_copy(update={"info": info, "tokens": tokens})
     store.save_member(rec, old)
+    # Compared as stored (the store may keep a badge as a reference rather than as typed).
+    _audit_save(audit, store.member(member_id) or rec, old)
     return rec
+
+
+def _audit_save(audit: Audit, rec: MemberRecord, old: MemberRecord | None) -> None:
+    mid = rec.info.member_id
+    new_out, old_out = member_out(rec), member_out(old) if old else None
+    fields = ("name", "weaker_leg", "goal", "badge")
+    if old_out is None:
+        audit("member.create", mid, fields=[f for f in fields if getattr(new_out, f) is not None])
+    else:
+        changed = [f for f in fields if getattr(new_out, f) != getattr(old_out, f)]
+        if changed:
+            audit("member.edit", mid, fields=changed)
+    before = old_out.badge if old_out else None
+    if new_out.badge != before:
+        audit("badge.move", mid, badge_from=audit.fingerprint(before) if before else None,
+              badge_to=audit.fingerprint(new_out.badge) if new_out.badge else None)
 
 
 def _member_or_404(store: RedisStore, member_id: str) -> MemberRecord:
@@ -124,7 +146,10 @@ def _form_errors(exc: ValidationError) -> dict[str, str]:
 @router.get("/members", include_in_schema=False)
 def members_page(request: Request, user: CurrentTrainer, store: StoreDep) -> Response:
     rows = sorted((member_out(m) for m in store.members()), key=lambda m: m.name.lower())
-    return render(request, "members.html", {"members": rows, "goals": goal_names()})
+    erased = request.query_params.get("erased", "")  # after an erasure: only an id, and only one that is gone
+    if not re.fullmatch(MEMBER_ID, erased) or store.member(erased) is not None:
+        erased = ""
+    return render(request, "members.html", {"members": rows, "goals": goal_names(), "erased": erased})
 
 
 @router.get("/members/new", include_in_schema=False)
@@ -138,10 +163,10 @@ async def _form_values(request: Request) -> dict[str, str]:
 
 
 @router.post("/members", include_in_schema=False, dependencies=[Csrf])
-async def create_member_form(request: Request, user: CurrentTrainer, store: StoreDep) -> Response:
+async def create_member_form(request: Request, user: CurrentTrainer, store: StoreDep, audit: AuditDep) -> Response:
     values = await _form_values(request)
     try:
-        rec = save(store, MemberIn.model_validate(values), None)
+        rec = save(store, MemberIn.model_validate(values), None, audit)
     except ValidationError as exc:
         errors = _form_errors(exc)
     except BadgeTaken as exc:
@@ -159,7 +184,7 @@ def member_page(request: Request, member_id: MemberId, user: CurrentTrainer, sto
     m = member_out(rec)
     return render(request, "member.html", {"m": m, "rom": rom_words(m.rom_deg), "points": list(reversed(points)),
                                            "charts": member_charts(points), "goals": goal_names(),
-                                           "goal_label": goal_label})
+                                           "goal_label": goal_label, "is_operator": user.is_operator})
 
 
 @router.get("/members/{member_id}/edit", include_in_schema=False)
@@ -171,11 +196,12 @@ def edit_member_page(request: Request, member_id: MemberId, user: CurrentTrainer
 
 
 @router.post("/members/{member_id}", include_in_schema=False, dependencies=[Csrf])
-async def edit_member_form(request: Request, member_id: MemberId, user: CurrentTrainer, store: StoreDep) -> Response:
+async def edit_member_form(request: Request, member_id: MemberId, user: CurrentTrainer, store: StoreDep,
+                           audit: AuditDep) -> Response:
     old = _member_or_404(store, member_id)
     values = await _form_values(request)
     try:
-        save(store, MemberIn.model_validate(values), old)
+        save(store, MemberIn.model_validate(values), old, audit)
     except ValidationError as exc:
         errors = _form_errors(exc)
     except BadgeTaken as exc:
@@ -201,17 +227,18 @@ def get_member(member_id: MemberId, user: CurrentTrainer, store: StoreDep) -> di
 
 
 @router.post("/api/v1/members", status_code=status.HTTP_201_CREATED, summary="Enrol a member", dependencies=[Csrf])
-def create_member(body: MemberIn, user: CurrentTrainer, store: StoreDep) -> MemberOut:
+def create_member(body: MemberIn, user: CurrentTrainer, store: StoreDep, audit: AuditDep) -> MemberOut:
     try:
-        return member_out(save(store, body, None))
+        return member_out(save(store, body, None, audit))
     except BadgeTaken as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
 
 
 @router.put("/api/v1/members/{member_id}", summary="Edit a member", dependencies=[Csrf])
-def update_member(member_id: MemberId, body: MemberIn, user: CurrentTrainer, store: StoreDep) -> MemberOut:
+def update_member(member_id: MemberId, body: MemberIn, user: CurrentTrainer, store: StoreDep,
+                  audit: AuditDep) -> MemberOut:
     old = _member_or_404(store, member_id)
     try:
-        return member_out(save(store, body, old))
+        return member_out(save(store, body, old, audit))
     except BadgeTaken as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, HTTPException, Path, Request, WebSocket, st
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
-from services.dashboard.api.deps import Csrf, CurrentTrainer, LiveDep, StoreDep
+from services.dashboard.api.deps import Audit, AuditDep, Csrf, CurrentTrainer, LiveDep, StoreDep
 from services.dashboard.api.routes.floor import pump
 from services.dashboard.templating import render
 from shared.contract import KioskCue
@@ -60,20 +60,21 @@ def station_detail(station_id: StationId, user: CurrentTrainer, live: LiveDep) -
     return snap
 
 
-def _cue(live: Any, station_id: str, cue_in: CueIn, trainer: str) -> str:
-    cue = KioskCue(message=cue_in.message, trainer=trainer, ttl_s=cue_in.ttl_s)
+def _cue(live: Any, station_id: str, cue_in: CueIn, audit: Audit) -> str:
+    cue = KioskCue(message=cue_in.message, trainer=audit.user.name, ttl_s=cue_in.ttl_s)
     event_id: str = live.send_cue(station_id, cue)
+    audit("cue.send", station_id, message=cue_in.message, event_id=event_id)
     return event_id
 
 
 @router.post("/api/v1/stations/{station_id}/cues", status_code=status.HTTP_202_ACCEPTED,
              summary="Send a trainer's cue to the station's kiosk", dependencies=[Csrf])
-def send_cue(station_id: StationId, body: CueIn, user: CurrentTrainer, live: LiveDep) -> CueSent:
-    return CueSent(event_id=_cue(live, station_id, body, user.name), station_id=station_id)
+def send_cue(station_id: StationId, body: CueIn, user: CurrentTrainer, live: LiveDep, audit: AuditDep) -> CueSent:
+    return CueSent(event_id=_cue(live, station_id, body, audit), station_id=station_id)
 
 
 @router.post("/stations/{station_id}/cue", include_in_schema=False, dependencies=[Csrf])
-def send_cue_form(request: Request, station_id: StationId, user: CurrentTrainer, live: LiveDep,
+def send_cue_form(request: Request, station_id: StationId, user: CurrentTrainer, live: LiveDep, audit: AuditDep,
                   message: Annotated[str, Form()] = "") -> Response:
     try:
         cue_in = CueIn(message=message.strip())
@@ -81,7 +82,7 @@ def send_cue_form(request: Request, station_id: StationId, user: CurrentTrainer,
         return render(request, "station.html", {
             "station_id": station_id, "snapshot": live.station_snapshot(station_id), "sent": False,
             "error": "A cue needs 1 to 200 characters."}, status_code=422)
-    _cue(live, station_id, cue_in, user.name)
+    _cue(live, station_id, cue_in, audit)
     return RedirectResponse(f"/stations/{station_id}?sent=1", status_code=status.HTTP_303_SEE_OTHER)
 
 
