@@ -45,9 +45,9 @@ def main(argv: list[str]) -> int:
         correlation_id=flow.pending or "", status="ok", exercise="hamstring-curl-kickback",
         member=c.MemberInfo(member_id="m-ana", name="Ana", weaker_leg=c.Leg.LEFT, goal="hypertrophy"),
         plan=[c.PlannedLeg(leg=c.Leg.LEFT, weight_kg=12.5, target_reps=10, sets=3, action=c.Action.INCREASE,
-                           reasons=["Every rep passed with 12 reps: up to 12.5 kg"]),
+                           reasons=["Every rep of every set passed with 12 reps: go up to 12.5 kg for 10 reps"]),
               c.PlannedLeg(leg=c.Leg.RIGHT, weight_kg=13.75, target_reps=10, sets=3,
-                           reasons=["Match your left leg: 10 reps"])],
+                           reasons=["Every rep passed: keep 13.75 kg for 10 reps", "10 reps to match your left leg"])],
         last_session=c.LastSession(session_id="s-0", ended=datetime(2026, 11, 20, 18, tzinfo=UTC),
                                    goal="hypertrophy", summary="left 3x12 @ 11.25 kg, 36/36 passed; "
                                                                "right 3x12 @ 12.5 kg, 35/36 passed")))
@@ -90,19 +90,20 @@ def main(argv: list[str]) -> int:
     ev("recommendation", c.Recommendation(
         session_id=sid or "s", member_id="m-ana", exercise="hamstring-curl-kickback", leg=c.Leg.LEFT,
         goal="tempo_focus", current_weight_kg=12.5, next_weight_kg=12.5, next_target_reps=10,
-        action=c.Action.HOLD, reasons=["3 reps swung the thigh: keep 12.5 kg",
+        action=c.Action.HOLD, reasons=["3 reps swung the thigh: keep 12.5 kg for 10 reps",
                                        "Keep the thigh still and bend only the knee"]))
     ev("recommendation", c.Recommendation(
         session_id=sid or "s", member_id="m-ana", exercise="hamstring-curl-kickback", leg=c.Leg.RIGHT,
         goal="tempo_focus", current_weight_kg=13.75, next_weight_kg=13.75, next_target_reps=10,
-        action=c.Action.HOLD, reasons=["Every rep passed: keep 13.75 kg and aim for 10 reps",
-                                       "Match your left leg: 10 reps"]))
+        action=c.Action.HOLD, reasons=["Every rep passed: keep 13.75 kg for 10 reps",
+                                       "10 reps to match your left leg"]))
     shot("7-summary")
     win.open_info()
     shot("8-tips-faq")
     win.close_overlays()
     win.open_operator()
     win.op_pin.setText("2468")
+    win.unlock_staff()
     ev("station.status", c.StationStatus(service="loadcell", state=c.ServiceState.ONLINE, version="0.1.0"))
     ev("station.reply", c.StationReply(correlation_id="c1", service="loadcell", status="ok",
                                        data={"tare_counts": 8421.0}))
