@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
@@ -289,16 +290,26 @@ class LoadRep(SensorRep):
     )
 
 
-class RepCheck(Model):
-    """One check of a rep: what was looked at, by which sensor, against which limit, and the outcome."""
+@dataclass(frozen=True, slots=True)
+class RepCheck:
+    """One check of a rep: what was looked at, by which sensor, against which limit, and the outcome.
 
-    check: Check = Field(description="What was checked")
-    outcome: Outcome = Field(description="passed, failed, or not_checked")
-    blocking: bool = Field(default=False, description="The progression rule names it: unchecked holds the weight")
-    sensor: Sensor | None = Field(default=None, description="Sensor whose measurement decided it")
-    value: float | None = Field(default=None, allow_inf_nan=False, description="What was measured")
-    limit: float | None = Field(default=None, allow_inf_nan=False, description="The limit it was held to")
-    why: Text = Field(default="", description="Why not checked (camera lost, hips not in view…), for people")
+    A frozen dataclass rather than a model: the judge builds a dozen for every rep event, and a verdict
+    takes them as they are (validated when parsed from the wire, like every field of the contract).
+    """
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    check: Annotated[Check, Field(description="What was checked")]
+    outcome: Annotated[Outcome, Field(description="passed, failed, or not_checked")]
+    blocking: Annotated[bool, Field(description="The progression rule names it: unchecked holds the weight")] = False
+    sensor: Annotated[Sensor | None, Field(description="Sensor whose measurement decided it")] = None
+    value: Annotated[float | None, Field(allow_inf_nan=False, description="What was measured")] = None
+    limit: Annotated[float | None, Field(allow_inf_nan=False, description="The limit it was held to")] = None
+    why: Annotated[Text, Field(description="Why not checked (camera lost, hips not in view…), for people")] = ""
+
+    def model_dump(self, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        return _REP_CHECK.dump_python(self, mode=mode)  # type: ignore[no-any-return]
 
 
 class RepVerdict(Model):
@@ -657,6 +668,7 @@ EVENT_TYPES: dict[str, type[Envelope]] = {
 }
 
 _any_event: TypeAdapter[Envelope] = TypeAdapter(AnyEvent)
+_REP_CHECK: TypeAdapter[RepCheck] = TypeAdapter(RepCheck)
 
 # A payload larger than this is refused before JSON parsing: the biggest legitimate
 # event (a load.trace batch of 5,000 samples) serialises well under 128 KiB.

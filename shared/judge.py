@@ -13,8 +13,7 @@ passed either, so it never earns more weight.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from dataclasses import dataclass, replace
 
 from shared.catalogue import Exercise, FormRules, Goal
 from shared.contract import (
@@ -48,25 +47,9 @@ NO_CAMERA = "the camera did not see this rep"
 NO_LOAD = "the load cell did not report this rep"
 
 
-class Checked(NamedTuple):
-    """One check's outcome; the same fields as the contract's `RepCheck`, which `Judgement.checks` builds.
-
-    A plain tuple on the hot path (every rep event): the contract model is validated once, in bulk,
-    when the verdict is built.
-    """
-
-    check: Check
-    outcome: Outcome
-    blocking: bool
-    sensor: Sensor | None = None
-    value: float | None = None
-    limit: float | None = None
-    why: str = ""
-
-
 @dataclass(frozen=True)
 class Judgement:
-    results: tuple[Checked, ...]
+    checks: tuple[RepCheck, ...]
     faults: tuple[Fault, ...]  # sorted, each once
     verified: bool
 
@@ -75,19 +58,11 @@ class Judgement:
         return self.verified and not self.faults
 
     @property
-    def checks(self) -> list[RepCheck]:
-        return [RepCheck.model_validate(c._asdict()) for c in self.results]
-
-    def checks_data(self) -> list[dict[str, Any]]:
-        """The checks as the contract's `RepCheck` fields, for a verdict validated in one step."""
-        return [c._asdict() for c in self.results]
-
-    @property
     def sensors(self) -> list[Sensor]:
-        return sorted({c.sensor for c in self.results if c.sensor is not None})
+        return sorted({c.sensor for c in self.checks if c.sensor is not None})
 
-    def unchecked(self, blocking_only: bool = True) -> list[Checked]:
-        return [c for c in self.results if c.outcome is Outcome.NOT_CHECKED and (c.blocking or not blocking_only)]
+    def unchecked(self, blocking_only: bool = True) -> list[RepCheck]:
+        return [c for c in self.checks if c.outcome is NOT_CHECKED and (c.blocking or not blocking_only)]
 
     def first_unchecked(self) -> str:
         """The first blocking check not made and why ("hips square: the camera did not see this rep"), or ""."""
@@ -102,17 +77,17 @@ class Judgement:
 
 
 def _check(check: Check, outcome: Outcome, blocking: frozenset[Fault], sensor: Sensor | None = None,
-           value: float | None = None, limit: float | None = None, why: str = "") -> Checked:
+           value: float | None = None, limit: float | None = None, why: str = "") -> RepCheck:
     # Limits come from the catalogue as written; a measured value is shown to the millisecond or millidegree.
-    return Checked(check, outcome, CHECK_FAULT[check] in blocking, sensor,
-                   None if value is None else round(value, 3), limit, why)
+    return RepCheck(check, outcome, CHECK_FAULT[check] in blocking, sensor,
+                    None if value is None else round(value, 3), limit, why)
 
 
-def _over(check: Check, value: float, limit: float, sensor: Sensor, blocking: frozenset[Fault]) -> Checked:
+def _over(check: Check, value: float, limit: float, sensor: Sensor, blocking: frozenset[Fault]) -> RepCheck:
     return _check(check, FAILED if value > limit else PASSED, blocking, sensor, value, limit)
 
 
-def _under(check: Check, value: float, limit: float, sensor: Sensor, blocking: frozenset[Fault]) -> Checked:
+def _under(check: Check, value: float, limit: float, sensor: Sensor, blocking: frozenset[Fault]) -> RepCheck:
     return _check(check, FAILED if value < limit else PASSED, blocking, sensor, value, limit)
 
 
@@ -125,7 +100,7 @@ def judge(exercise: Exercise, goal: Goal | None, camera: CameraRep | None, load:
     """
     r: FormRules = exercise.rules
     blocking = frozenset(exercise.progression.blocking_faults)
-    checks: list[Checked] = []
+    checks: list[RepCheck] = []
     add = checks.append
 
     # ---- what only the camera measures: thigh, pelvis, torso, the knee's range, the top hold
@@ -228,7 +203,7 @@ def judge(exercise: Exercise, goal: Goal | None, camera: CameraRep | None, load:
     reported = set(camera.faults if camera is not None else ()) | set(load.faults if load is not None else ())
     if reported:
         checks = [c if c.outcome is FAILED or CHECK_FAULT[c.check] not in reported
-                  else c._replace(outcome=FAILED) for c in checks]
+                  else replace(c, outcome=FAILED) for c in checks]
     faults = {CHECK_FAULT[c.check] for c in checks if c.outcome is FAILED} | reported
     verified = all(c.outcome is not NOT_CHECKED for c in checks if c.blocking)
     return Judgement(tuple(checks), tuple(sorted(faults)), verified)

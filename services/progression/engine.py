@@ -301,7 +301,7 @@ class Engine:
                   "verified": j.verified}
         # The station's live state keeps the outcome and the first check not made; the checks themselves
         # travel in the published verdict (and its history), not in the state every event rewrites.
-        verdict = RepVerdict.model_validate({**fields, "checks": j.checks_data()})
+        verdict = RepVerdict.model_validate({**fields, "checks": j.checks})
         rec.unchecked = j.first_unchecked()
         rec.verdict = verdict.model_copy(update={"checks": []})
         return verdict

@@ -28,14 +28,14 @@ def load(conc: float = 1.6, ecc: float = 2.6, peak_n: float = 140.0, kg: float =
 
 
 def outcome(j, check: Check):
-    return next(c for c in j.results if c.check is check)
+    return next(c for c in j.checks if c.check is check)
 
 
 def test_both_sensors_clean_rep_passes_every_check_with_evidence() -> None:
     j = judge(EX, STRENGTH, cam(), load(start_tension_n=118.0), first_of_set=True)
     assert j.passed and j.verified and j.faults == ()
-    assert {c.check for c in j.results} == set(Check) - {Check.TEMPO}  # tempo only for the tempo goal
-    assert all(c.outcome is Outcome.PASSED for c in j.results)
+    assert {c.check for c in j.checks} == set(Check) - {Check.TEMPO}  # tempo only for the tempo goal
+    assert all(c.outcome is Outcome.PASSED for c in j.checks)
     assert j.sensors == [Sensor.CAMERA, Sensor.LOAD]
 
 
@@ -102,17 +102,22 @@ def test_momentum_from_the_tension_peak_or_a_thrown_curl() -> None:
 def test_starting_tension_is_checked_on_the_first_rep_only() -> None:
     slack = judge(EX, STRENGTH, cam(), load(faults=(Fault.SLACK_START,), start_tension_n=3.0), first_of_set=True)
     assert slack.faults == (Fault.SLACK_START,) and outcome(slack, Check.START_TENSION).value == 3.0
-    assert Check.START_TENSION not in {c.check for c in judge(EX, STRENGTH, cam(), load()).results}
+    assert Check.START_TENSION not in {c.check for c in judge(EX, STRENGTH, cam(), load()).checks}
     unmeasured = judge(EX, STRENGTH, cam(), load(), first_of_set=True)
     assert outcome(unmeasured, Check.START_TENSION).outcome is Outcome.NOT_CHECKED
     assert unmeasured.passed  # not a blocking check
 
 
-def test_checks_become_the_contracts_rep_checks() -> None:
+def test_checks_travel_in_a_verdict_and_back() -> None:
+    from shared.contract import RepVerdict, RepVerdictEvent, make_event, parse_event
+
     j = judge(EX, STRENGTH, None, load())
-    checks = j.checks
-    assert [c.check for c in checks] == [c.check for c in j.results]
-    assert checks[0].blocking and checks[0].outcome is Outcome.NOT_CHECKED
+    v = RepVerdict(leg="left", rep_index=1, start_t=1, end_t=5, passed=j.passed, faults=list(j.faults),
+                   sensors=j.sensors, verified=j.verified, checks=list(j.checks))
+    back = parse_event(make_event("rep.verdict", "main", "st-01", v).to_json())
+    assert isinstance(back, RepVerdictEvent) and back.data.checks == list(j.checks)
+    assert back.data.checks[0].blocking and back.data.checks[0].outcome is Outcome.NOT_CHECKED
+    assert back.data.checks[0].model_dump(mode="json")["outcome"] == "not_checked"
 
 
 def test_docs_show_the_rule_table_as_the_yaml_holds_it() -> None:
