@@ -29,6 +29,7 @@ their accounts, which choose their own ids (one per progression worker).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import queue
@@ -343,7 +344,7 @@ class MqttBus:
                 continue
             etype = event_type_of(event)
             for sub in self._subs:
-                if sub.event_type != etype or not mqtt.topic_matches_sub(_strip_share(sub.filter), item.topic):
+                if sub.event_type != etype or not _matches(sub.filter, item.topic):
                     continue
                 if sub.batch and sub.handler is run_handler:
                     run.append((event, item))
@@ -441,6 +442,13 @@ def use_credentials(client: mqtt.Client, settings: Settings) -> None:
 
 def _digest(item: _Inbound) -> bytes:
     return hashlib.blake2b(item.payload, digest_size=16).digest()
+
+
+@functools.lru_cache(maxsize=65536)
+def _matches(sub_filter: str, topic: str) -> bool:
+    """Whether `topic` is under the subscription `sub_filter` (a shared one's group prefix removed). Cached:
+    a site's topics are a few per station, and paho's matcher builds a trie on every call."""
+    return bool(mqtt.topic_matches_sub(_strip_share(sub_filter), topic))
 
 
 def _strip_share(f: str) -> str:

@@ -66,8 +66,9 @@ LOOSE_KEPT = 20
 # A second sensor's rep can only belong to the set under way or the one before it.
 LOOKBACK_SETS = 2
 # Sets kept in the station's live state, which every event reads and writes whole: the one under
-# way and the two before it (room for the look-back and for events out of order). Older ended sets
-# wait in the session's archive until the session ends, so an event costs the same at rep 100 as at rep 1.
+# way and the two before it (room for the look-back and for events out of order). Older sets wait in the
+# session's archive until the session ends, so an event costs the same at rep 100 as at rep 1 — also when
+# a kiosk's set.ended was lost: a set three sets back is over (the session would have closed it anyway).
 HOT_SETS = LOOKBACK_SETS + 1
 
 
@@ -172,8 +173,12 @@ class Engine:
         new = SetRecord(set_index=d.set_index, leg=d.leg, weight_kg=d.weight_kg, target_reps=d.target_reps,
                         started_ts=ev.ts)
         st.session.sets.append(new)
-        while len(st.session.sets) > HOT_SETS and st.session.sets[0].ended:
-            repo.archive_set(ev.station_id, d.session_id, st.session.sets.pop(0))
+        while len(st.session.sets) > HOT_SETS:
+            old = st.session.sets.pop(0)
+            if not old.ended:  # its set.ended never came: closed as the session's end would close it
+                old.ended, old.end_reason, old.ended_ts = True, "completed", ev.ts
+                out.add("set.summary", self._summary(st.session, old))
+            repo.archive_set(ev.station_id, d.session_id, old)
         st.current_set = len(st.session.sets) - 1
         # Several workers may take a station's events out of order: a rep whose event was made after
         # this set started belongs to it, even if it was handled first.

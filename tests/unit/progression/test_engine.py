@@ -327,3 +327,28 @@ def test_a_members_range_of_motion_is_recorded_from_their_first_clean_reps_and_t
     v = verdicts(s.cam(510.0, idx=2, metrics={**CLEAN_METRICS, "peak_knee_flexion_deg": 130.0,
                                               "thigh_excursion_deg": 9.0}))[0]
     assert v.faults == [c.Fault.OVERREACH]
+
+
+def test_sets_whose_end_was_lost_leave_the_live_state_and_are_still_summarised() -> None:
+    """A kiosk whose set.ended never arrives (a restart, a lost message) must not make every later event
+    rewrite an ever-growing state: a set three sets back is closed, summarised and archived."""
+    from services.progression.engine import HOT_SETS
+
+    s = Station()
+    s.send("session.started", c.SessionStarted(session_id="s1", member_id="guest-1", exercise=EX,
+                                               goal="strength_control", leg_order=[c.Leg.LEFT]))
+    t, summaries = 100.0, []
+    for k in range(1, 8):
+        out = s.send("set.started", c.SetStarted(session_id="s1", set_index=k, leg=c.Leg.LEFT, weight_kg=12.5,
+                                                 target_reps=6))
+        summaries += [e.data.set_index for e in out if isinstance(e, c.SetSummaryEvent)]
+        for r in range(1, 7):
+            t += 5
+            s.cam(t, idx=r)
+        live = s.repo.station("st-01").session
+        assert live is not None and len(live.sets) <= HOT_SETS
+    assert summaries == [1, 2, 3, 4]
+    out = s.send("session.ended", c.SessionEnded(session_id="s1", member_id="guest-1"))
+    assert sorted(e.data.set_index for e in out if isinstance(e, c.SetSummaryEvent)) == [5, 6, 7]
+    rec = next(e.data for e in out if isinstance(e, c.RecommendationEvent))
+    assert rec.action == c.Action.HOLD  # 6 reps, short of the top of 6–10: one more rep next time
