@@ -8,7 +8,7 @@ contract envelopes):
 | ``gym:{site}:processed:{event_id}`` | string (JSON list), TTL 7 days | the outputs of an applied event (idempotence, re-publication) |
 | ``gym:{site}:stations`` | set | every station that has produced a verdict |
 | ``gym:{site}:station:{station}:state`` | string (JSON `StationState`) | the live session and its sets, so a restarted worker carries on |
-| ``gym:{site}:station:{station}:last_verdict`` | string (JSON envelope) | the station's latest ``rep.verdict`` |
+| ``gym:{site}:station:{station}:last_verdict`` | string (JSON envelope) | no longer written: the latest verdict is the ``verdicts`` list's last (older sites' keys are still erased with a member's data) |
 | ``gym:{site}:station:{station}:verdicts`` | list (JSON envelopes) | recent verdicts, newest last, capped |
 | ``gym:{site}:station:{station}:archive:{session_id}`` | list (JSON `SetRecord`), TTL 2 days | a live session's older ended sets, out of the hot state until the session ends |
 | ``gym:{site}:station:{station}:unassigned`` | list (JSON envelopes) | verdicts of reps done outside any set, kept |
@@ -406,7 +406,6 @@ class RedisRepo:
         raw = ev.to_json().decode()
         self.writes += [
             ["SADD", self.k.stations(), station_id],
-            ["SET", self.k.last_verdict(station_id), raw],
             ["RPUSH", self.k.verdicts(station_id), raw],
             ["LTRIM", self.k.verdicts(station_id), -STATION_FEED_LEN, -1],
         ]
@@ -619,7 +618,8 @@ class RedisStore:
         return sorted(self.r.smembers(self.keys.stations()))
 
     def last_verdict(self, station: str) -> RepVerdictEvent | None:
-        raw = self.r.get(self.keys.last_verdict(station))
+        """The station's latest verdict: the feed's last (each verdict is written once, not twice)."""
+        raw = self.r.lindex(self.keys.verdicts(station), -1)
         return _as_verdict(raw) if raw else None
 
     def verdicts(self, station: str, last: int = STATION_FEED_LEN) -> list[RepVerdictEvent]:
