@@ -395,30 +395,35 @@ def _expect(procs: list[Proc], kind: str, timeout: float, guard: tuple[Proc, ...
             raise ChildFailed(f"{', '.join(p.name for p in pending)}: no {kind!r} within {timeout:.0f} s")
         wait_any([p.conn for p in (*pending, *guard)] + [p.proc.sentinel for p in (*pending, *guard)], min(left, 1.0))
         for p in guard:
-            if p.conn.poll():
-                try:
-                    what, body = p.conn.recv()
-                except EOFError:
-                    p.proc.join(5)
-                    raise ChildFailed(f"{p.name} died (exit code {p.proc.exitcode})") from None
+            message = _receive(p, "")
+            if message is not None:
+                what, body = message
                 raise ChildFailed(f"{p.name} raised:\n{body}" if what == "error" else f"{p.name} said {what!r}")
-            if not p.proc.is_alive():
-                raise ChildFailed(f"{p.name} died (exit code {p.proc.exitcode})")
         for p in pending:
-            if p.conn.poll():
-                try:
-                    what, body = p.conn.recv()
-                except EOFError:
-                    p.proc.join(5)
-                    raise ChildFailed(f"{p.name} died (exit code {p.proc.exitcode}) before {kind!r}") from None
-                if what == "error":
-                    raise ChildFailed(f"{p.name} raised:\n{body}")
-                if what != kind:
-                    raise ChildFailed(f"{p.name} said {what!r}, expected {kind!r}")
-                got[p.name] = body
-            elif not p.proc.is_alive():
-                raise ChildFailed(f"{p.name} died (exit code {p.proc.exitcode}) before {kind!r}")
+            message = _receive(p, f" before {kind!r}")
+            if message is None:
+                continue
+            what, body = message
+            if what == "error":
+                raise ChildFailed(f"{p.name} raised:\n{body}")
+            if what != kind:
+                raise ChildFailed(f"{p.name} said {what!r}, expected {kind!r}")
+            got[p.name] = body
     return got
+
+
+def _receive(p: Proc, when: str) -> tuple[str, Any] | None:
+    """A child's message if one is waiting, None if it has none yet; ChildFailed if it died (`when` says when)."""
+    if p.conn.poll():
+        try:
+            what, body = p.conn.recv()
+        except EOFError:
+            p.proc.join(5)
+            raise ChildFailed(f"{p.name} died (exit code {p.proc.exitcode}){when}") from None
+        return what, body
+    if not p.proc.is_alive():
+        raise ChildFailed(f"{p.name} died (exit code {p.proc.exitcode}){when}")
+    return None
 
 
 def main(argv: list[str]) -> int:
