@@ -138,7 +138,6 @@ class PrivateMosquitto(PrivateServer):
             f"listener {self.port} 127.0.0.1",
             "allow_anonymous true",
             "persistence true",
-            "set_tcp_nodelay true",  # as the site's broker (services/gymctl/site.py)
             f"persistence_location {self.dir}/",
             # Keep queued QoS 1 messages of a station that is away for a long time.
             "max_queued_messages 100000",
