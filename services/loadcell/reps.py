@@ -169,12 +169,20 @@ class RepSegmenter:
                 out = self._finish(rep, s.t - r.event_lag_s)
                 self._junk_until = None if out is not None else s.t - r.event_lag_s
                 self.rep = RepInProgress(s.t, set_down_before=self._set_down_before(s.t))
-            elif s.t - rep.curl_t > r.min_rep_s:
-                # A second start up with no return seen: a whole rep whose return showed no event (it started from
-                # a stack resting low), or a lift off the pins and then the curl (no rep yet: keep looking).
-                out = self._finish(rep, s.t - r.event_lag_s, whole=True)
-                if out is not None:
-                    self.rep = RepInProgress(s.t, set_down_before=self._set_down_before(s.t))
+            else:
+                # A second start up with no return seen. After a lift off the pins with nothing like a curl since,
+                # that was the lift, and the curl starts now. Else this is the next curl after a return that
+                # showed no event (from a stack resting low), or the curl's own slowing recovering.
+                until = s.t - r.event_lag_s
+                lifted = self._lift_t is not None and rep.curl_t - r.lead_s <= self._lift_t <= s.t
+                curl = self._fit_curl(rep, until, until - r.min_stroke_s) if lifted else None
+                if lifted and (curl is None or curl.travel_m < r.rep_travel_m):
+                    self._junk_until = until
+                    self.rep = RepInProgress(s.t, set_down_before=rep.set_down_before)
+                elif s.t - rep.curl_t > r.min_rep_s:
+                    out = self._finish(rep, until, whole=True)
+                    if out is not None:
+                        self.rep = RepInProgress(s.t, set_down_before=self._set_down_before(s.t))
         elif s.event < 0:
             if rep is None:  # a return with no curl seen (it started from a stack resting high)
                 since = s.t - r.max_stroke_s - r.min_rep_s
@@ -262,7 +270,17 @@ class RepSegmenter:
         else:
             return None
         c = int(np.searchsorted(ts, back_from))
-        ret = fit_stroke(ts[c:], fs[c:], back_from, back_to, False, mass, r.min_stroke_s, r.max_stroke_s)
+        ret = None
+        if rep.return_t is not None and curl is not None and rep.return_t - curl.end_t > r.long_hold_s:
+            # Longer at the top than anyone holds: the return went unmarked (from a stack resting low) and this
+            # start down is something after it (a set-down); looked for between the two first.
+            e, d = np.searchsorted(ts, [curl.end_t, rep.return_t - r.event_lag_s])
+            silent = fit_stroke(ts[e:d], fs[e:d], curl.end_t, rep.return_t - r.event_lag_s - r.min_stroke_s, False,
+                                mass, r.min_stroke_s, r.max_stroke_s)
+            if silent is not None and silent.travel_m >= r.end_travel_share * curl.travel_m:
+                ret = silent
+        if ret is None:
+            ret = fit_stroke(ts[c:], fs[c:], back_from, back_to, False, mass, r.min_stroke_s, r.max_stroke_s)
         if (whole or rep.return_t is None) and ret is not None and curl is not None and (
                 ret.travel_m < r.end_travel_share * curl.travel_m):
             return None  # it has not come back down: no rep yet

@@ -71,6 +71,10 @@ class LoadRules:
     # A return's start shows 0.1 s or more after the curl ended: the stack stops, then the tension falls through
     # the stiction band (a top hold lasts 0.3 s or more; the filter and a fit's end each lag a few hundredths).
     turn_s: float = 0.1
+    # Nobody holds the top 1.5 s or more (a brief pause is asked; hypertrophy's squeeze is 1–2 s but then the
+    # return starts from a steady top and shows): a start down that long after the curl's end came after an
+    # unmarked return.
+    long_hold_s: float = 1.5
     # A crossing made while the stack still moves the other way at 0.15 m/s or more is its inertia (a fast
     # curl slowing before its top, a dropped stack caught), not a new stroke: a stroke's deceleration
     # crosses when the stack still has a third of its peak speed (0.3–1.5 m/s on a brisk stroke), and the

@@ -74,6 +74,8 @@ def snatched(start: float) -> tuple[Shape, float]:
     return accel, v0
 
 
+# A stroke is fitted only where most (60 %) of its samples are used (not left out as a snatch's ringing).
+MIN_USED = 0.6
 # A slack cable picked up rings for up to 0.3 s (a stack on a soft strap, 2.5 Hz, damped in about a period):
 # the fit of a curl that lifted the stack leaves that out.
 SNATCH_S = 0.3
@@ -90,6 +92,7 @@ class StrokeFit:
     travel_m: float  # the stack's travel, ≥ 0 either way
     moving_n: float  # the tension's level while it moved (L + f up, L − f down)
     peak_velocity: float
+    rss: float = 0.0  # the fit's residual sum of squares over its samples (N²)
 
     @property
     def end_t(self) -> float:
@@ -158,7 +161,7 @@ def fit_stroke(ts: npt.NDArray[np.float64], fs: npt.NDArray[np.float64], first_t
             rss_in = y2 - level * y1 - amp * sy
             rss = (rss_in + level_rss(np.zeros_like(starts), starts)
                    + level_rss(starts + n, np.repeat(ends, len(starts))))
-            rss = np.where(amp * sign > 0, rss, np.inf)
+            rss = np.where((amp * sign > 0) & (n_in >= MIN_USED * n), rss, np.inf)  # a stroke mostly seen
             k = int(np.argmin(rss))
             if rss[k] < out[0]:
                 out = (float(rss[k]), int(starts[k]), n, float(amp[k]), float(level[k]))
@@ -177,7 +180,7 @@ def fit_stroke(ts: npt.NDArray[np.float64], fs: npt.NDArray[np.float64], first_t
     _, i0, n, amp, level, peak_ratio = best
     duration = n * dt
     travel = abs(amp) * duration ** 2 / mass_kg
-    return StrokeFit(float(ts[i0]) - dt / 2, duration, travel, level, peak_ratio * travel / duration)
+    return StrokeFit(float(ts[i0]) - dt / 2, duration, travel, level, peak_ratio * travel / duration, best[0])
 
 
 def fit_rising(ts: npt.NDArray[np.float64], fs: npt.NDArray[np.float64], first_t: float, latest_t: float,
@@ -189,11 +192,16 @@ def fit_rising(ts: npt.NDArray[np.float64], fs: npt.NDArray[np.float64], first_t
     it there."""
     min_s, max_s, min_travel = limits
     if lifted_t is not None and first_t - 0.1 <= lifted_t <= latest_t:
-        a = int(np.searchsorted(ts, lifted_t - 0.1))
-        lifted = fit_stroke(ts[a:], fs[a:], lifted_t - 0.1, lifted_t + 0.05, True, mass_kg, min_s,
-                            max_s, SHAPES + SNATCHED, skip=(lifted_t - 0.05, lifted_t + SNATCH_S))
-        if lifted is not None and lifted.travel_m >= min_travel:
-            return lifted
+        # The ringing of the cable picked up is left out; a curl snatched at the lift and one started after it
+        # (a lift off the pins, a pause, then the curl) are fitted to the same samples and the better taken.
+        skip = (lifted_t - 0.05, lifted_t + SNATCH_S)
+        a = int(np.searchsorted(ts, first_t))
+        snatch = fit_stroke(ts[a:], fs[a:], lifted_t - 0.1, lifted_t + 0.05, True, mass_kg, min_s, max_s,
+                            SHAPES + SNATCHED, skip)
+        after = fit_stroke(ts[a:], fs[a:], first_t, latest_t, True, mass_kg, min_s, max_s, SHAPES, skip)
+        fits = [c for c in (snatch, after) if c is not None and c.travel_m >= min_travel]
+        if fits:
+            return min(fits, key=lambda c: c.rss)
     curl = None
     for _ in range(MAX_SKIPS + 1):
         a = int(np.searchsorted(ts, first_t))
