@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from services.loadcell.analysis import LoadAnalyzer, analyze, judge_alone
 from services.loadcell.calibration import Calibration
-from services.loadcell.core import LoadAnalyzer, analyze, judge_alone
 from services.loadcell.drivers import parse_counts
 from services.loadcell.health import SensorHealth
 from services.simulator.force import ForceSimulator, random_station, varied_load_set

@@ -16,8 +16,8 @@ import threading
 import time
 from pathlib import Path
 
+from services.loadcell.analysis import analyze, judge_alone
 from services.loadcell.calibration import CalibrationError, load_calibration, save_calibration
-from services.loadcell.core import analyze, judge_alone
 from services.loadcell.drivers import AdcDriver, SensorError, read_force_csv
 from services.loadcell.settings import LoadcellSettings
 from services.simulator.script import SCRIPTS
@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--leg", choices=[x.value for x in Leg], default=None)
     a.add_argument("--goal", default=None, help="goal id (tempo goals judge tempo)")
     a.add_argument("--exercise", default=DEFAULT_EXERCISE, help="exercise id in the catalogue")
+    a.add_argument("--pulley-ratio", type=int, choices=(1, 2), default=1,
+                   help="2 when the stack hangs from a running pulley (load_kg is the stack's mass)")
     r = sub.add_parser("run", help="run the live service")
     r.add_argument("--source", default="sim", help="sim | serial:/dev/ttyUSB0 | hx711 | FILE.csv")
     r.add_argument("--script", choices=sorted(SCRIPTS), default="demo",
@@ -48,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     if args.cmd == "analyze":
-        return analyze_command(args.replay, Leg(args.leg) if args.leg else None, args.goal, args.exercise)
+        return analyze_command(args.replay, Leg(args.leg) if args.leg else None, args.goal, args.exercise,
+                               args.pulley_ratio)
     if args.cmd == "simulate":
         return simulate(args.out, args.seed, args.reps)
     if args.cmd == "calibrate":
@@ -56,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     return run(args.source, args.script)
 
 
-def analyze_command(path: Path, leg: Leg | None, goal_id: str | None, exercise_id: str = DEFAULT_EXERCISE) -> int:
+def analyze_command(path: Path, leg: Leg | None, goal_id: str | None, exercise_id: str = DEFAULT_EXERCISE,
+                    pulley_ratio: int = 1) -> int:
     try:
         exercise = default_catalogue()[exercise_id]
         goal = exercise.goal(goal_id) if goal_id is not None else None
@@ -64,7 +68,7 @@ def analyze_command(path: Path, leg: Leg | None, goal_id: str | None, exercise_i
         print(f"error: unknown exercise or goal: {exc}", file=sys.stderr)
         return 2
     try:
-        reps = analyze(read_force_csv(path), limits=exercise.rules)
+        reps = analyze(read_force_csv(path), limits=exercise.rules, pulley_ratio=pulley_ratio)
     except (OSError, ValueError) as exc:
         print(f"error: cannot analyse {path}: {exc}", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ evidence only, for the `analyze` command and the benchmark.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ class LoadAnalyzer:
     rules: LoadRules = field(default_factory=LoadRules)
     # The exercise's limits, only to leave kicked and dropped reps out of the friction learning.
     limits: FormRules = field(default_factory=exercise_limits)
+    # The station's pulley ratio (an installation fact, not measurable from the tension): on 2:1 the cable
+    # pulls half the stack's weight, and `load_kg` is the stack's mass, as the member sets it on the pin.
+    pulley_ratio: int = 1
     tracker: StackTracker = field(init=False)
     segmenter: RepSegmenter = field(init=False)
     last: StackSample | None = None
@@ -71,7 +75,8 @@ class LoadAnalyzer:
             rep = self.segmenter.update(s)
             if rep is not None:
                 self._learn(rep)
-                out.append(rep)
+                out.append(rep if self.pulley_ratio == 1
+                           else dataclasses.replace(rep, load_kg=rep.load_kg * self.pulley_ratio))
         return out
 
     def _learn(self, rep: RepMeasure) -> None:
@@ -108,6 +113,7 @@ def judge_alone(exercise: Exercise, goal: Goal | None, rep: RepMeasure, leg: Leg
 
 
 def analyze(samples: Iterable[tuple[float, float]], rules: LoadRules | None = None,
-            limits: FormRules | None = None) -> list[RepMeasure]:
-    a = LoadAnalyzer(rules or LoadRules(), limits or exercise_limits())
+            limits: FormRules | None = None, pulley_ratio: int = 1) -> list[RepMeasure]:
+    """The reps of one stream of (t, force_n) samples, measured."""
+    a = LoadAnalyzer(rules or LoadRules(), limits or exercise_limits(), pulley_ratio)
     return [r for t, f in samples for r in a.feed(t, f)]

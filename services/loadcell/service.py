@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from services.loadcell.analysis import LoadAnalyzer
 from services.loadcell.calibration import (
     Calibration,
     CalibrationError,
@@ -20,7 +21,6 @@ from services.loadcell.calibration import (
     load_calibration,
     save_calibration,
 )
-from services.loadcell.core import LoadAnalyzer
 from services.loadcell.drivers import AdcDriver, SensorError
 from services.loadcell.health import SensorHealth
 from services.loadcell.settings import LoadcellSettings
@@ -58,7 +58,7 @@ class LoadcellService:
         log.info("calibration %s: %s", "loaded" if saved else "factory", self.calibration)
         self.zero = ZeroTracker()
         self.health = SensorHealth(max_counts=settings.max_counts, min_counts=settings.min_counts)
-        self.analyzer = LoadAnalyzer()
+        self.analyzer = LoadAnalyzer(pulley_ratio=settings.pulley_ratio)
         self.leg: Leg | None = None
         self._recent: deque[float] = deque(maxlen=max(1, int(driver.hz * COMMAND_WINDOW_S)))
         self._lock = threading.Lock()

@@ -22,4 +22,6 @@ class LoadcellSettings(BaseSettings):
     hx711_hz: float = Field(default=80.0, gt=0, le=80, description="HX711 rate (RATE pin high: 80)")
     max_counts: float = Field(default=8_388_607.0, description="ADC full scale; at it the reading is saturated")
     min_counts: float = Field(default=-8_388_608.0, description="ADC negative full scale")
+    pulley_ratio: int = Field(default=1, ge=1, le=4, description="Cable to stack ratio: 2 when the stack hangs "
+                              "from a running pulley (the cable then pulls half its weight)")
     trace_hz: float = Field(default=10.0, gt=0, le=50, description="load.trace batches per second")

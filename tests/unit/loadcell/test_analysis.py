@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from services.loadcell.core import LoadAnalyzer, RepMeasure, analyze, judge_alone
+from services.loadcell.analysis import LoadAnalyzer, analyze, judge_alone
+from services.loadcell.reps import RepMeasure
 from services.simulator.force import ForceSimulator, Station, varied_load_set
 from services.simulator.script import RepPlan, SetPlan, clean_set
 from shared.catalogue import DEFAULT_EXERCISE, default_catalogue, rules_table
@@ -101,7 +102,7 @@ def test_a_tempo_goal_is_judged_on_the_load_cells_timing() -> None:
 
 
 def test_the_load_cell_imports_no_other_service() -> None:
-    code = ("import sys, services.loadcell.core, services.loadcell.service, services.loadcell.__main__; "
+    code = ("import sys, services.loadcell.analysis, services.loadcell.service, services.loadcell.__main__; "
             "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('services.')}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "camera" not in out and "progression" not in out, out
