@@ -229,6 +229,13 @@ class SetEnded(Model):
     )
 
 
+# The working side's joints the kiosk's mirror draws, in the image's normalised coordinates (x right, y
+# down, 0–1 across the frame; a joint just out of frame may fall a little outside). A few numbers per
+# pose, never a picture: no image leaves the camera process.
+KeypointName = Literal["shoulder", "hip", "knee", "ankle", "heel", "foot"]
+ImageCoord = Annotated[float, Field(ge=-1.0, le=2.0, allow_inf_nan=False)]
+
+
 class CameraPose(Model):
     t: Seconds = Field(description="Frame time on the station clock")
     leg: Leg = Field(description="Working leg being tracked")
@@ -239,6 +246,10 @@ class CameraPose(Model):
     torso_angle_deg: Angle | None = Field(default=None, description="Torso lean from horizontal")
     cues: list[Annotated[str, Field(max_length=80)]] = Field(
         default_factory=list, max_length=5, description="Live coaching cues for the kiosk"
+    )
+    keypoints: dict[KeypointName, tuple[ImageCoord, ImageCoord]] = Field(
+        default_factory=dict, description="The working side's joints seen in this frame, (x, y) normalised to "
+        "the image; empty when unseen or from an older camera"
     )
 
 

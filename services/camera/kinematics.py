@@ -291,3 +291,28 @@ class LegTracker:
                 out[i] = self._last[i]  # bridged: hold the last filtered value
         vel = self._filters[0].dx if out[0] is not None else 0.0
         return Sample(t, out[0], out[1], out[2], out[3], vel, raw[0] is not None)
+
+
+# The working side's joints for the kiosk's mirror (camera.pose `keypoints`), as BlazePose names them.
+_MIRROR = {"shoulder": "shoulder", "hip": "hip", "knee": "knee", "ankle": "ankle", "heel": "heel",
+           "foot": "foot_index"}
+
+
+def side_keypoints(frame: Mapping[str, Any], leg: Leg) -> dict[str, tuple[float, float]]:
+    """The working side's joints seen in this frame, (x, y) normalised to the image and rounded to 0.001
+    (a pixel of a 1080p frame): a stick figure for the kiosk, never a picture."""
+    lm = frame.get("landmarks")
+    out: dict[str, tuple[float, float]] = {}
+    if not isinstance(lm, dict):
+        return out
+    for key, name in _MIRROR.items():
+        p = lm.get(f"{leg.value}_{name}")
+        try:
+            if p is None or (len(p) > 3 and not p[3] >= MIN_VISIBILITY):
+                continue
+            x, y = float(p[0]), float(p[1])
+        except (TypeError, IndexError, ValueError):
+            continue
+        if -1.0 <= x <= 2.0 and -1.0 <= y <= 2.0:  # a wild landmark is left out, not clipped into view
+            out[key] = (round(x, 3), round(y, 3))
+    return out

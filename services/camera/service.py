@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from services.camera.analysis import PoseAnalyzer, exercise_limits
-from services.camera.kinematics import measure
+from services.camera.kinematics import measure, side_keypoints
 from services.camera.placement import DEFAULT_SECONDS, PlacementCheck
 from services.camera.sources import PoseSource
 from shared.catalogue import DEFAULT_EXERCISE
@@ -36,7 +36,7 @@ from shared.mqtt import MqttBus
 
 log = logging.getLogger(__name__)
 
-POSE_HZ = 10.0  # camera.pose rate: enough for a live gauge on the kiosk, cheap on the broker
+POSE_HZ = 20.0  # camera.pose rate: the kiosk's skeleton mirror moves at 20 fps (≥ 15 reads as fluid)
 # How long nobody (or no working leg) may be seen before the station says so: longer than a
 # passer-by or a detector blink, short enough that the kiosk shows it before the next rep.
 UNSEEN_DEGRADE_S = 1.0
@@ -191,7 +191,7 @@ class CameraService:
             self.bus.emit("camera.rep", data)
             log.info("rep %d: %.1f s up, %.1f s hold, %.1f s down, %s", data.rep_index, data.concentric_s,
                      data.top_hold_s, data.eccentric_s, data.metrics)
-        self.publish_pose(t, analyzer, visible=person)
+        self.publish_pose(t, analyzer, visible=person, frame=frame)
 
     def update_health(self, t: float, person: bool, leg_seen: bool) -> None:
         """Online while the working leg is seen; degraded with the reason once it has not been for a while."""
@@ -204,7 +204,8 @@ class CameraService:
         if t - self._unseen_since >= UNSEEN_DEGRADE_S:
             self.set_problem(LEG_UNSEEN if person else NO_PERSON)
 
-    def publish_pose(self, t: float, analyzer: PoseAnalyzer, visible: bool) -> None:
+    def publish_pose(self, t: float, analyzer: PoseAnalyzer, visible: bool,
+                     frame: dict[str, Any] | None = None) -> None:
         if t - self._last_pose < 1 / POSE_HZ:
             return
         self._last_pose = t
@@ -217,7 +218,8 @@ class CameraService:
             t=max(0.0, t + self.t_offset), leg=analyzer.leg, person_visible=visible,
             knee_flexion_deg=deg(s.knee if s else None), thigh_angle_deg=deg(s.thigh if s else None),
             pelvis_rotation_deg=deg(s.pelvis if s else None), torso_angle_deg=deg(s.torso if s else None),
-            cues=analyzer.cues() if visible else []))
+            cues=analyzer.cues() if visible else [],
+            keypoints=side_keypoints(frame, analyzer.leg) if visible and frame else {}))
 
     def run(self) -> None:
         for frame in self.source.frames():

@@ -107,6 +107,10 @@ def test_replay_is_judged_and_published_and_placement_is_answered(
         assert all(p.thigh_angle_deg is not None for p in poses if p.person_visible)
         assert any("Keep the thigh still" in p.cues for p in poses)
         assert any("Lower slowly" in p.cues for p in poses)
+        # The mirror's stick figure: the working (right) side's joints, normalised to the image, never a picture.
+        seen = [p for p in poses if p.person_visible]
+        assert all({"hip", "knee", "ankle"} <= set(p.keypoints) for p in seen)
+        assert all(0.0 <= v <= 1.0 for p in seen for xy in p.keypoints.values() for v in xy)
         assert watcher.camera_status(lambda s: s.state is ServiceState.ONLINE)
 
         # The installer asks for a placement check while the replay ends: answered either way.

@@ -7,7 +7,14 @@ import random
 
 import pytest
 
-from services.camera.kinematics import MAX_GAP_S, LegTracker, OneEuroFilter, angle_between, measure
+from services.camera.kinematics import (
+    MAX_GAP_S,
+    LegTracker,
+    OneEuroFilter,
+    angle_between,
+    measure,
+    side_keypoints,
+)
 from services.simulator.pose import REST_KNEE_DEG, THIGH_BEHIND_DEG, TORSO_DEG, PoseSimulator
 from services.simulator.script import RepPlan
 from shared.contract import Leg
@@ -106,3 +113,15 @@ def test_a_malformed_landmark_counts_as_unseen_and_the_rest_still_measure() -> N
     assert a.torso == pytest.approx(TORSO_DEG, abs=1.5)  # from the one shoulder left
     f["landmarks"]["left_knee"] = [0.5]
     assert measure(f, Leg.LEFT).knee_flexion is None
+
+
+def test_the_mirrors_keypoints_are_the_working_sides_seen_joints() -> None:
+    f = one_frame(Leg.LEFT, True, False, 90.0)
+    kp = side_keypoints(f, Leg.LEFT)
+    assert {"shoulder", "hip", "knee", "ankle"} <= set(kp)
+    lm = f["landmarks"]
+    assert kp["knee"] == (round(lm["left_knee"][0], 3), round(lm["left_knee"][1], 3))
+    assert side_keypoints(f, Leg.RIGHT)["ankle"] != kp["ankle"]  # the standing leg is not the working one
+    f["landmarks"]["left_ankle"][3] = 0.2  # under the visibility gate: left out
+    assert "ankle" not in side_keypoints(f, Leg.LEFT)
+    assert side_keypoints({"t": 0.0, "landmarks": "garbage"}, Leg.LEFT) == {}  # type: ignore[dict-item]
