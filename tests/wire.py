@@ -4,7 +4,10 @@ station-side client that publishes as a station would and records the events tha
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,19 +65,57 @@ class StationClient:
             return [e.data for e in self.got if isinstance(e, cls)]  # type: ignore[attr-defined]
 
 
+BROKER_USER = "mosquitto"  # the Debian package's user: who mosquitto becomes when started as root
+
+
+@contextmanager
+def broker_reachable_dir(prefix: str = "gym-broker-") -> Iterator[Path]:
+    """A throwaway folder the broker's user may pass through (0711: not list), as it passes through
+    /var/lib/gym in production; pytest's own tmp folders are 0700 root's and would stop it."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.chmod(0o711)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def broker_owned(path: Path) -> Path:
+    """A folder the broker may write (its persistence and pid file), as /var/lib/mosquitto is."""
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam(BROKER_USER)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+    return path
+
+
+def write_broker_readable(path: Path, text: str) -> Path:
+    """A broker's config as the READMEs install it: root:mosquitto 0640 from its creation (0600 when not root:
+    the broker then runs as us)."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        if os.geteuid() == 0:
+            os.fchown(fh.fileno(), 0, pwd.getpwnam(BROKER_USER).pw_gid)
+            os.fchmod(fh.fileno(), 0o640)
+        fh.write(text)
+    return path
+
+
 class ConfBroker(PrivateServer):
-    """mosquitto with a given config text (written at each start; `user root` added when run as root)."""
+    """mosquitto on a given config text, started as production starts it: nothing added (no `user root`).
+    Run as root it drops to `mosquitto`, which reads the config (root:mosquitto 0640) and writes `workdir`
+    (its own, as /var/lib/mosquitto is): `workdir` and every file the config names must be reachable by
+    that user — use `broker_reachable_dir()`, not pytest's tmp_path."""
 
     def __init__(self, name: str, workdir: Path, port: int, conf: str) -> None:
-        super().__init__(workdir, port)
+        super().__init__(broker_owned(workdir), port)
         self.name = name
-        self.conf = conf + ("user root\n" if os.geteuid() == 0 else "")
+        self.conf = conf
         self.binary = _find("mosquitto", "mosquitto")
 
     def command(self) -> list[str]:
-        path = self.dir / "mosquitto.conf"
-        path.write_text(self.conf)
-        return [self.binary, "-c", str(path)]
+        return [self.binary, "-c", str(write_broker_readable(self.dir / "mosquitto.conf", self.conf))]
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -89,19 +130,33 @@ def make_certs(out: Path) -> Path:
 
 @contextmanager
 def gymctl_site(workdir: Path, certs: Path) -> Iterator[tuple[SiteState, ConfBroker]]:
-    """A site provisioned by gymctl (accounts, ACL, TLS; one station st-01) and its broker running that config."""
+    """A site provisioned by gymctl (accounts, ACL, TLS with `certs`; one station st-01) and its broker running
+    that config as production runs it. `workdir` is unused beyond the certificates' place: the site lives in a
+    folder the broker's user can reach."""
     from services.gymctl.__main__ import main as gymctl
 
-    state = SiteState(workdir / "state")
-    plain, tls = free_port(), free_port()
-    assert gymctl(["--state-dir", str(state.root), "init", "--site", "main", "--broker-host", "127.0.0.1",
-                   "--broker-port", str(plain), "--tls-port", str(tls), "--tls-ca", str(certs / "ca.crt")]) == 0
-    assert gymctl(["--state-dir", str(state.root), "station", "add", "st-01"]) == 0
-    conf = render_broker_conf(state, state.load(), bind="127.0.0.1", data_dir=str(workdir / "site"),
-                              certs_dir=str(certs))
-    broker = ConfBroker("site", workdir / "site", plain, conf)
-    broker.start()
-    try:
-        yield state, broker
-    finally:
-        broker.kill()
+    with broker_reachable_dir("gym-site-") as root:
+        ca = root / "certs"
+        shutil.copytree(certs, ca)
+        state = SiteState(root / "state")
+        plain, tls = free_port(), free_port()
+        assert gymctl(["--state-dir", str(state.root), "init", "--site", "main", "--broker-host", "127.0.0.1",
+                       "--broker-port", str(plain), "--tls-port", str(tls), "--tls-ca", str(ca / "ca.crt")]) == 0
+        assert gymctl(["--state-dir", str(state.root), "station", "add", "st-01"]) == 0
+        _broker_reads_key(ca)
+        conf = render_broker_conf(state, state.load(), bind="127.0.0.1", data_dir=str(root / "site"),
+                                  certs_dir=str(ca))
+        broker = ConfBroker("site", root / "site", plain, conf)
+        broker.start()
+        try:
+            yield state, broker
+        finally:
+            broker.kill()
+
+
+def _broker_reads_key(certs: Path) -> None:
+    """make-certs.sh leaves server.key root:mosquitto 0640 when run as root; a copy keeps that."""
+    if os.geteuid() == 0:
+        key = certs / "server.key"
+        os.chown(key, 0, pwd.getpwnam(BROKER_USER).pw_gid)
+        key.chmod(0o640)

@@ -176,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("--broker-port", type=int, default=1883)
     i.add_argument("--tls-port", type=int, default=8883)
     i.add_argument("--tls-ca", default="", help="CA path on the units: they then connect with TLS")
+    i.add_argument("--plain", action="store_true", help="no TLS (a test or demo site on one machine)")
     i.add_argument("--services-port", type=int, default=0,
                    help="the site services' own listener (default: broker port + 1)")
     i.add_argument("--broker-user", default="mosquitto",

@@ -10,8 +10,6 @@ belongs to it, as /var/lib/mosquitto does.
 
 from __future__ import annotations
 
-import os
-import pwd
 import shutil
 import tempfile
 import threading
@@ -29,18 +27,7 @@ from services.gymctl.__main__ import main as gymctl
 from services.gymctl.site import SiteState, read_env
 from shared.mqtt import unique_client_id
 from shared.servers import PrivateServer, _find, free_port
-from tests.wire import make_certs
-
-BROKER_USER = "mosquitto"  # the Debian package's user: who mosquitto becomes when started as root
-
-
-def broker_owned(path: Path) -> Path:
-    """A folder the broker may write (its persistence and pid file), as /var/lib/mosquitto is."""
-    path.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() == 0:
-        pw = pwd.getpwnam(BROKER_USER)
-        os.chown(path, pw.pw_uid, pw.pw_gid)
-    return path
+from tests.wire import ConfBroker, broker_owned, make_certs
 
 
 class ProductionBroker(PrivateServer):
@@ -156,23 +143,6 @@ class Peer:
         self.c.disconnect()
 
 
-class UnitBroker(PrivateServer):
+class UnitBroker(ConfBroker):
     """A station unit's own broker on a given config (gymctl's bridge config), started as production
     starts it: the config root:mosquitto 0640 as the station README installs it, nothing added."""
-
-    def __init__(self, name: str, data: Path, port: int, conf: str) -> None:
-        super().__init__(broker_owned(data), port)
-        self.name = name
-        self.conf = conf
-        self.binary = _find("mosquitto", "mosquitto")
-
-    def command(self) -> list[str]:
-        path = self.dir / "mosquitto.conf"
-        path.unlink(missing_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            if os.geteuid() == 0:
-                os.fchown(fh.fileno(), 0, pwd.getpwnam(BROKER_USER).pw_gid)
-                os.fchmod(fh.fileno(), 0o640)
-            fh.write(self.conf)
-        return [self.binary, "-c", str(path)]
