@@ -30,7 +30,7 @@ def replay(path: Path) -> int:
     from services.progression.service import ProgressionSettings
     from shared.catalogue import load_catalogue
     from shared.contract import ContractError, parse_event
-    from shared.store import MemoryRepo
+    from shared.repo import MemoryRepo
 
     settings = ProgressionSettings(_env_file=None)
     engine = Engine(load_catalogue(settings.catalogue_dir), settings.stack())

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
 
 from services.progression.fusion import find_partner
 from services.progression.rules import (
@@ -47,7 +45,7 @@ from shared.contract import (
     SetSummary,
     make_event,
 )
-from shared.identity import TapGate, new_member_id, pin_problem, tap_scopes
+from shared.identity import new_member_id, pin_problem, tap_scopes
 from shared.judge import PEAK_KNEE, judge
 from shared.records import (
     MemberRecord,
@@ -57,6 +55,7 @@ from shared.records import (
     SetRecord,
     StationState,
 )
+from shared.repo import Repo
 
 log = logging.getLogger(__name__)
 
@@ -70,25 +69,6 @@ LOOKBACK_SETS = 2
 # session's archive until the session ends, so an event costs the same at rep 100 as at rep 1 — also when
 # a kiosk's set.ended was lost: a set three sets back is over (the session would have closed it anyway).
 HOT_SETS = LOOKBACK_SETS + 1
-
-
-class Repo(Protocol):
-    def station(self, station_id: str) -> StationState: ...
-    def save_station(self, station_id: str, state: StationState) -> None: ...
-    def member(self, member_id: str) -> MemberRecord | None: ...
-    def member_by_token(self, method: IdMethod, token: str) -> MemberRecord | None: ...
-    def token_ref(self, method: IdMethod, token: str) -> str: ...
-    def tap_gate(self, scopes: Sequence[str], event_id: str) -> TapGate: ...
-    def tap_failed(self, scopes: Sequence[str], event_id: str) -> TapGate: ...
-    def save_member(self, rec: MemberRecord) -> None: ...
-    def progress(self, member_id: str, exercise: str, leg: Leg) -> ProgressRecord | None: ...
-    def save_progress(self, member_id: str, exercise: str, leg: Leg, rec: ProgressRecord) -> None: ...
-    def last_session(self, member_id: str) -> SessionRecord | None: ...
-    def add_session(self, rec: SessionRecord) -> None: ...
-    def add_verdict(self, station_id: str, ev: Envelope, assigned: bool) -> None: ...
-    def archive_set(self, station_id: str, session_id: str, rec: SetRecord) -> None: ...
-    def archived_sets(self, station_id: str, session_id: str) -> list[SetRecord]: ...
-    def drop_archive(self, station_id: str, session_id: str) -> None: ...
 
 
 def derived_id(tag: str, source_event_id: str) -> str:

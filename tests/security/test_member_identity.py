@@ -28,9 +28,10 @@ from services.procs import Child
 from shared import contract as c
 from shared.catalogue import default_catalogue
 from shared.records import MemberRecord
+from shared.repo import MemoryRepo
 from shared.servers import PrivateMosquitto, PrivateRedis
 from shared.settings import Settings
-from shared.store import MemoryRepo, RedisStore, connect
+from shared.store import RedisStore, connect
 from shared.topics import status_topic
 from tests.conftest import wait_for
 from tests.wire import RawListener, StationClient

@@ -29,8 +29,9 @@ from services.simulator.script import SCRIPTS, RepPlan, SetPlan, Timeline
 from shared import contract as c
 from shared.catalogue import load_catalogue
 from shared.mqtt import unique_client_id
+from shared.repo import MemoryRepo
 from shared.servers import PrivateMosquitto, PrivateRedis, free_port, wait_port
-from shared.store import MemoryRepo, RedisStore, connect
+from shared.store import RedisStore, connect
 from shared.topics import topic_filter
 from tests.conftest import wait_for
 

@@ -16,8 +16,8 @@ from services.progression.rules import Stack
 from shared import contract as c
 from shared.catalogue import default_catalogue
 from shared.mqtt import unique_client_id
+from shared.repo import MemoryRepo
 from shared.servers import PrivateMosquitto
-from shared.store import MemoryRepo
 from shared.topics import topic_filter, topic_for
 from tests.conftest import wait_for
 from tests.measured import camera_metrics

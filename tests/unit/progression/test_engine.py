@@ -9,7 +9,7 @@ from services.progression.engine import Engine
 from services.progression.rules import Stack
 from shared import contract as c
 from shared.catalogue import default_catalogue
-from shared.store import MemoryRepo
+from shared.repo import MemoryRepo
 
 EX = "hamstring-curl-kickback"
 # A clean rep as the camera measures it: a 100° curl with the thigh, hips and torso still.
