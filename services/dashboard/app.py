@@ -23,6 +23,7 @@ from services.dashboard.api.routes import audit, auth, fleet, floor, health, loc
 from services.dashboard.config import DashboardSettings
 from services.dashboard.floor import FloorState
 from services.dashboard.live import LiveFeed
+from services.dashboard.plans import describe_goal
 from services.dashboard.security import SecurityHeaders, docs_router
 from services.dashboard.sessions import SignIns
 from services.dashboard.signin_limit import SignInLimiter
@@ -99,7 +100,7 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        live = LiveFeed(settings, FloorState(sets_for), tick_s=settings.dashboard_tick_s)
+        live = LiveFeed(settings, FloorState(sets_for, describe_goal), tick_s=settings.dashboard_tick_s)
         app.state.live = live
         _seed_floor(live, app.state.store)
         if settings.environment == "demo":

@@ -7,7 +7,7 @@ with contract events and nothing else.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +25,8 @@ from shared.contract import (
     LoadRepEvent,
     LoadTraceEvent,
     Outcome,
+    Recommendation,
+    RecommendationEvent,
     RepVerdict,
     RepVerdictEvent,
     ServiceState,
@@ -50,8 +52,14 @@ SITE_STATION = "site"  # site services (progression, dashboard) report under thi
 TRACE_FIELDS = ("force_n", "last_seen")
 POSE_FIELDS = ("cues", "last_seen")
 
+# Members whose last recommendations the floor keeps for their page (a busy site's day of members).
+MEMBER_DECISIONS = 2000
+
 SetsFor = Callable[[str, str], int | None]
 """(exercise, goal) -> sets per leg of a session whose member chose none (the kiosk's default), or None."""
+
+DescribeGoal = Callable[[str, str], dict[str, Any] | None]
+"""(exercise, goal) -> the goal as a trainer reads it (`plans.describe_goal`: name, sets × reps, tempo), or None."""
 
 Status = Literal["passed", "failed", "unverified"]
 """A rep's verdict as the floor counts it (`RepVerdict.status`): unverified is neither passed nor failed."""
@@ -93,6 +101,16 @@ class Tile:
     force_n: float | None = None
     cues: list[str] = field(default_factory=list)
     last_seen: datetime | None = None
+    goal_view: dict[str, Any] | None = None  # the goal's name, sets × reps and tempo, from the catalogue
+    # What the station decided for the session that ended here last (`decision_json`): kept, with its flags,
+    # until the next member's session starts — the trainer may walk over after the member has signed out.
+    decided: dict[str, Any] | None = None
+    ended: dict[str, Any] | None = None  # the session that ended last (id, member), to name its recommendations
+
+    @property
+    def flags(self) -> list[str]:
+        """The station's notes for the trainer on the last session (the leg gap…), each once."""
+        return list(self.decided["flags"]) if self.decided else []
 
     @property
     def state(self) -> str:
@@ -137,12 +155,15 @@ class Tile:
             out.append("degraded — " + "; ".join(bad))
         if self.failed_reps >= STRUGGLE_FAILED_REPS:
             out.append(f"{self.failed_reps} reps failed in this set")
+        if self.decided:
+            who = self.decided["member_name"] or self.decided["member_id"]
+            out.extend(f"{who}: {f}" for f in self.decided["flags"])
         return out
 
     @property
     def attention(self) -> bool:
-        """Stands out on the floor: offline, or a member struggling with form."""
-        return self.state == "offline" or self.failed_reps >= STRUGGLE_FAILED_REPS
+        """Stands out on the floor: offline, a member struggling with form, or a flag on the last session."""
+        return self.state == "offline" or self.failed_reps >= STRUGGLE_FAILED_REPS or bool(self.flags)
 
     def fields_json(self, names: tuple[str, ...]) -> dict[str, Any]:
         """Only these fields of `to_json()` (plus the station id), for the high-rate streams' changes."""
@@ -169,6 +190,7 @@ class Tile:
             "unverified_reps": self.unverified_reps,
             "last_verdict": self.last_verdict, "force_n": self.force_n, "cues": list(self.cues),
             "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+            "goal_view": self.goal_view, "decided": self.decided,
         }
 
 
@@ -226,6 +248,25 @@ def summary_statuses(faults_per_rep: list[list[Fault]], unverified: int,
     return out
 
 
+def recommendation_json(r: Recommendation) -> dict[str, Any]:
+    """One leg's recommendation as the pages show it: the plan for next time, why, and the trainer's flags."""
+    return {"leg": r.leg.value, "action": r.action.value, "current_weight_kg": r.current_weight_kg,
+            "next_weight_kg": r.next_weight_kg, "next_target_reps": r.next_target_reps,
+            "reasons": list(r.reasons), "flags": list(r.flags)}
+
+
+def add_recommendation(decided: dict[str, Any] | None, r: Recommendation, member_name: str,
+                       goal_view: dict[str, Any] | None, ts: datetime) -> dict[str, Any]:
+    """A session's decision with this leg's recommendation in it (a repeat of a leg replaces it); the flags of
+    every leg, each once (the leg gap is flagged on both legs)."""
+    if decided is None or decided["session_id"] != r.session_id:
+        decided = {"session_id": r.session_id, "member_id": r.member_id, "member_name": member_name,
+                   "exercise": r.exercise, "goal": r.goal, "goal_view": goal_view, "legs": [], "flags": []}
+    legs = [leg for leg in decided["legs"] if leg["leg"] != r.leg.value] + [recommendation_json(r)]
+    flags = list(dict.fromkeys(f for leg in legs for f in leg["flags"]))
+    return {**decided, "legs": legs, "flags": flags, "ts": ts.isoformat()}
+
+
 def rep_metrics(camera: CameraRep | None, load: LoadRep | None) -> dict[str, float]:
     """One flat dict of a rep's figures from both sensors, rounded for display."""
     m: dict[str, float] = {}
@@ -244,8 +285,11 @@ def rep_metrics(camera: CameraRep | None, load: LoadRep | None) -> dict[str, flo
 class FloorState:
     """Every station's tile and recent reps; `apply` is the only way in."""
 
-    def __init__(self, sets_for: SetsFor | None = None) -> None:
+    def __init__(self, sets_for: SetsFor | None = None, describe_goal: DescribeGoal | None = None) -> None:
         self.tiles: dict[str, Tile] = {}
+        # member id -> their last session's decision (`add_recommendation`), newest last, for the member page
+        self.member_decisions: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._describe_goal = describe_goal or (lambda _e, _g: None)
         self.site_services: dict[str, ServiceView] = {}
         self.rep_rows: dict[str, deque[dict[str, Any]]] = {}
         self._sensor_reps: dict[str, deque[CameraRep | LoadRep]] = {}
@@ -283,10 +327,15 @@ class FloorState:
             t.sets_planned = d.planned_sets or self._sets_for(d.exercise, d.goal)
             t.set_index, t.target_reps, t.weight_kg, t.set_open = None, None, None, False
             t.set_verdicts = {}
+            t.goal_view = self._describe_goal(d.exercise, d.goal)
+            t.decided = None  # the last member's flags were for their trainer: a new member starts clean
         elif isinstance(ev, SessionEndedEvent):
             t = self.tile(ev.station_id)
             if t.session_id not in (None, ev.data.session_id):
                 return None  # a late end of an older session
+            t.ended = {"session_id": ev.data.session_id, "member_id": ev.data.member_id,
+                       "member_name": t.member_name, "goal_view": t.goal_view}
+            t.goal_view = None
             t.member_id, t.member_name, t.session_id, t.goal, t.exercise = None, "", None, None, None
             t.leg, t.set_index, t.sets_planned, t.target_reps, t.weight_kg = None, None, None, None, None
             t.set_open, t.set_verdicts, t.cues = False, {}, []
@@ -308,6 +357,8 @@ class FloorState:
                 t.sets_planned = sm.planned_sets or t.sets_planned
         elif isinstance(ev, RepVerdictEvent):
             return self._verdict(ev)
+        elif isinstance(ev, RecommendationEvent):
+            return self._recommendation(ev)
         elif isinstance(ev, CameraRepEvent | LoadRepEvent):
             self._sensor_reps.setdefault(ev.station_id, deque(maxlen=8)).append(ev.data)
             t = self.tile(ev.station_id)
@@ -351,6 +402,24 @@ class FloorState:
         rows.append(row)
         return Change(ev.station_id, tile=True, rep=row)
 
+    def _recommendation(self, ev: RecommendationEvent) -> Change | None:
+        r = ev.data
+        t = self.tile(ev.station_id)
+        ended = t.ended if t.ended and t.ended["session_id"] == r.session_id else None
+        known = self.member_decisions.get(r.member_id)
+        name = ended["member_name"] if ended else (known or {}).get("member_name", "")
+        goal_view = ended["goal_view"] if ended else self._describe_goal(r.exercise, r.goal)
+        decided = add_recommendation(known, r, name, goal_view, ev.ts)
+        self.member_decisions[r.member_id] = decided
+        self.member_decisions.move_to_end(r.member_id)
+        while len(self.member_decisions) > MEMBER_DECISIONS:
+            self.member_decisions.popitem(last=False)
+        if t.session_id not in (None, r.session_id):
+            return None  # the next member already trains here: the decision goes to the member's page only
+        t.decided = decided
+        t.last_seen = ev.ts
+        return Change(ev.station_id, tile=True)
+
     def _match(self, station: str, v: RepVerdict, kind: type[CameraRep] | type[LoadRep]) -> Any:
         best: CameraRep | LoadRep | None = None
         for r in self._sensor_reps.get(station, ()):
@@ -371,6 +440,7 @@ class FloorState:
         t.exercise, t.goal, t.leg = s.exercise, s.goal, s.leg_order[0].value
         # Read defensively: records written before planned_sets existed have none.
         t.sets_planned = getattr(s, "planned_sets", None) or self._sets_for(s.exercise, s.goal)
+        t.goal_view = self._describe_goal(s.exercise, s.goal)
         if state.current_set is not None and state.current_set < len(s.sets):
             cur = s.sets[state.current_set]
             t.leg, t.set_index, t.weight_kg, t.target_reps = cur.leg.value, cur.set_index, cur.weight_kg, \

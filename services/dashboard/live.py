@@ -52,7 +52,7 @@ from shared.topics import event_type_of, spec, topic_filter, topic_for
 log = logging.getLogger(__name__)
 
 LIVE_TYPES = ("station.status", "session.started", "session.ended", "set.started", "set.ended", "set.summary",
-              "rep.verdict", "camera.rep", "load.rep", "load.trace", "camera.pose")
+              "rep.verdict", "camera.rep", "load.rep", "load.trace", "camera.pose", "recommendation")
 # Force samples a station page keeps for its first paint, and at most per frame for a slow
 # browser: 10 s at the load cell's 80 Hz.
 TRACE_KEEP = 800

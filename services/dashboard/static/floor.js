@@ -17,11 +17,13 @@ function tileHtml(t) {
     : "";
   return `<header><span class="sid">${esc(t.station_id)}</span><span class="badge ${t.state}">${t.state}</span></header>
     <div class="member">${t.member_id ? esc(t.member_name || t.member_id) : '<span class="muted">free</span>'}</div>
+    ${t.member_id && t.goal_view ? `<div class="line goal">${goalLine(t.goal_view)}</div>` : ""}
     <div class="line">${setLine}</div>
     <div class="line">${reps}${t.force_n != null && t.member_id ? ` · ${Math.round(t.force_n)} N` : ""}</div>
     ${counts ? `<div class="line counts">${counts}</div>` : ""}
-    <div class="verdict">${t.member_id || t.last_verdict ? verdictHtml(t.last_verdict) : ""}</div>
+    <div class="verdict">${t.member_id || (t.last_verdict && !t.decided) ? verdictHtml(t.last_verdict) : ""}</div>
     ${t.cues.length ? `<div class="cues">${esc(t.cues.join(" · "))}</div>` : ""}
+    ${!t.member_id && t.decided ? `<div class="decided"><div class="line">${esc(t.decided.member_name || t.decided.member_id)} finished:</div>${decisionShort(t.decided)}</div>` : ""}
     ${t.alerts.length ? `<div class="alerts">⚠ ${esc(t.alerts.join(" · "))}</div>` : ""}`;
 }
 

@@ -55,3 +55,38 @@ function verdictHtml(v) {
   if (st === "unverified") return `<span class="${cls}" title="${uncheckedText(v, true)}">${head} not checked: ${uncheckedText(v, false)}</span>`;
   return `<span class="${cls}">${head}: ${esc(v.words.join(", "))}</span>`;
 }
+// What the station decided at the end of a session: per leg the plan for next time, why, and the trainer's flags.
+const ACTION = {increase: ["up", "↑ go up"], decrease: ["down", "↓ go down"], hold: ["hold", "= hold"]};
+function kg(v) { return v == null ? "—" : `${+v.toFixed(2)} kg`; }
+function legPlan(r) {
+  const [cls, word] = ACTION[r.action] || ACTION.hold;
+  const from = r.current_weight_kg != null && r.current_weight_kg !== r.next_weight_kg ? `${kg(r.current_weight_kg)} → ` : "";
+  return `<span class="action ${cls}">${word}</span> ${from}<b>${kg(r.next_weight_kg)} × ${r.next_target_reps} reps</b>`;
+}
+function decisionShort(d) {
+  // one line per leg for a floor tile: "left ↑ go up 16.25 kg × 8 reps"
+  return d.legs.map((r) => `<div class="line decided-leg">${esc(r.leg)} ${legPlan(r)}</div>`).join("");
+}
+function decisionHtml(d, withWho) {
+  if (!d || !d.legs.length) return '<p class="muted">No session has ended here yet.</p>';
+  const g = d.goal_view ? ` · ${esc(d.goal_view.name)}` : "";
+  const head = withWho ? `<p class="muted">${esc(d.member_name || d.member_id)}${g}` +
+    (d.ts ? ` · decided <span data-ts="${esc(d.ts)}"></span>` : "") + "</p>" : "";
+  const flags = (d.flags || []).map((f) => `<p class="flag">⚑ ${esc(f)}</p>`).join("");
+  const legs = d.legs.map((r) => `<div class="leg" data-leg="${esc(r.leg)}"><h3>${esc(r.leg)} leg</h3>` +
+    `<p class="plan">${legPlan(r)}</p><ul class="reasons">${r.reasons.map((x) => `<li>${esc(x)}</li>`).join("")}</ul></div>`).join("");
+  return `${head}${flags}<div class="legs">${legs}</div>`;
+}
+function goalLine(g) {
+  if (!g) return "";
+  return [g.exercise, g.name, g.plan, g.tempo, g.squeeze].filter(Boolean).map(esc).join(" · ");
+}
+// Axis ticks at 1, 2 or 5 × a power of ten: "0 50 100 150 N", never "0 41 83 124 N".
+function niceTicks(lo, hi, count) {
+  const span = Math.max(hi - lo, 1e-9), raw = span / Math.max(count, 1), p = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw);
+  const out = [];
+  for (let v = Math.floor(lo / step) * step; v <= hi + step * 1e-6; v += step) out.push(+v.toFixed(6));
+  if (out[out.length - 1] < hi) out.push(+(out[out.length - 1] + step).toFixed(6));
+  return out;
+}

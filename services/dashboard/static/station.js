@@ -4,7 +4,13 @@ const TRACE_SECONDS = 10;  // the last 10 s: two or three reps of the seed's tem
 let hz = 80, trace = [], dirty = true;
 const canvas = document.getElementById("trace");
 const repsEl = document.getElementById("reps");
-const rows = new Map();
+const headEl = document.getElementById("reps-head");
+const rows = new Map();  // rep key -> its <tr>
+const repData = new Map();  // rep key -> the row's data, to redraw every row when a metric column appears
+const METRICS = JSON.parse(document.getElementById("metrics").textContent);
+const KNOWN = new Map(METRICS.map((m) => [m.key, m]));
+let cols = [];  // the metric columns shown: those any rep so far has, in the catalogue's order
+let current = null;  // the tile: its set, to put the cues for this set's faults first
 
 function setTile(t) {
   if (!t) return;
@@ -14,7 +20,24 @@ function setTile(t) {
     ? `${t.member_name || t.member_id} · ${t.leg || ""} leg` + (t.set_index ? ` · set ${t.set_index}${t.sets_planned ? " of " + t.sets_planned : ""}` : "") +
       (t.weight_kg != null ? ` · ${t.weight_kg} kg` : "")
     : "free";
+  document.getElementById("goal").textContent = t.member_id && t.goal_view ? "Goal: " + goalLine(t.goal_view) : "";
+  document.getElementById("decided").innerHTML = decisionHtml(t.decided, true);
+  relTimes();
   if (t.cues) showCues(t.cues);
+  current = t;
+  markQuickCues();
+}
+function markQuickCues() {
+  // the tips for faults seen in the current set first, marked: one tap for what the trainer just saw
+  const seen = new Set();
+  repData.forEach((r) => {
+    if (current && r.set_index === current.set_index && r.leg === current.leg && r.session_id === current.session_id)
+      (r.faults || []).forEach((f) => seen.add(f));
+  });
+  const box = document.getElementById("quick-cues");
+  const btns = [...box.children];
+  btns.forEach((b) => b.classList.toggle("seen", seen.has(b.dataset.fault)));
+  btns.filter((b) => b.classList.contains("seen")).reverse().forEach((b) => box.prepend(b));
 }
 function showCues(cues) {
   document.getElementById("cues").innerHTML = cues.length
@@ -35,24 +58,52 @@ function addTrace(samples, rate) {
   if (trace.length > keep) trace = trace.slice(trace.length - keep);
   dirty = true;
 }
-const M = (v) => v == null ? "—" : v;
+function metricOf(key) {
+  if (KNOWN.has(key)) return KNOWN.get(key);
+  const m = /_(deg|s|n|kg|m)$/.exec(key), unit = m ? {deg: "°", s: "s", n: "N", kg: "kg", m: "m"}[m[1]] : "";
+  const words = (m ? key.slice(0, -m[0].length) : key).replace(/_/g, " ");
+  return {key, name: words.charAt(0).toUpperCase() + words.slice(1), unit, why: "", digits: 1};
+}
+function drawHead() {
+  headEl.innerHTML = "<tr><th>Set</th><th>Leg</th><th>Rep</th><th>Verdict</th><th>Faults / not checked</th>" +
+    cols.map((k) => { const m = metricOf(k); return `<th class="num" title="${esc(m.why)}">${esc(m.name)}<br><span class="unit">${esc(m.unit)}</span></th>`; }).join("") + "</tr>";
+}
+function ensureCols(metrics) {
+  const missing = Object.keys(metrics || {}).filter((k) => !cols.includes(k));
+  if (!missing.length) return false;
+  const all = new Set([...cols, ...missing]);
+  cols = [...METRICS.map((m) => m.key).filter((k) => all.has(k)), ...[...all].filter((k) => !KNOWN.has(k)).sort()];
+  drawHead();
+  return true;
+}
+function cell(k, v) {
+  if (v == null) return '<td class="num muted">—</td>';
+  return `<td class="num">${(+v).toFixed(metricOf(k).digits)}</td>`;
+}
+function rowHtml(r) {
+  const m = r.metrics || {};
+  const st = statusOf(r), [cls, mark, label] = STATUS[st];
+  // An unverified rep says which blocking check was not made and why ("hips square (hips not in view)").
+  const faults = [esc(r.words.join(", ")), (r.unchecked || []).length || st === "unverified"
+    ? `<span class="unverified">not checked: ${uncheckedText(r, true)}</span>` : ""].filter(Boolean).join("; ");
+  return `<td>${r.set_index ?? "—"}</td><td>${esc(r.leg)}</td><td>${r.rep_index}</td>` +
+    `<td class="${cls} verdict">${mark} ${label}${r.revision ? " (revised)" : ""}</td>` +
+    `<td class="faults">${faults || "—"}</td>` + cols.map((k) => cell(k, m[k])).join("");
+}
 function putRep(r) {
   const key = [r.session_id, r.set_index, r.leg, r.rep_index].join("/");
   let tr = rows.get(key);
   if (!tr) { tr = document.createElement("tr"); rows.set(key, tr); repsEl.prepend(tr); }
-  const m = r.metrics || {};
-  const skip = new Set(["concentric_s", "eccentric_s", "peak_force_n", "load_kg", "top_hold_s", "peak_velocity"]);
-  const other = Object.entries(m).filter(([k]) => !skip.has(k)).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}`).join(", ");
-  const st = statusOf(r), [cls, mark, label] = STATUS[st];
-  tr.className = "rep-" + st;
-  // An unverified rep says which blocking check was not made and why ("hips square (hips not in view)").
-  const faults = [esc(r.words.join(", ")), (r.unchecked || []).length || st === "unverified"
-    ? `<span class="unverified">not checked: ${uncheckedText(r, true)}</span>` : ""].filter(Boolean).join("; ");
-  tr.innerHTML = `<td>${M(r.set_index)}</td><td>${esc(r.leg)}</td><td>${r.rep_index}</td>` +
-    `<td class="${cls} verdict">${mark} ${label}${r.revision ? " (revised)" : ""}</td>` +
-    `<td>${faults || "—"}</td><td>${M(m.concentric_s)}</td><td>${M(m.eccentric_s)}</td>` +
-    `<td>${M(m.peak_force_n)}</td><td>${M(m.load_kg)}</td><td class="metrics">${esc(other)}</td>`;
-  while (repsEl.children.length > 40) { const last = repsEl.lastElementChild; rows.forEach((v, k) => { if (v === last) rows.delete(k); }); last.remove(); }
+  repData.set(key, r);
+  tr.className = "rep-" + statusOf(r);
+  tr.dataset.key = key;
+  if (ensureCols(r.metrics)) rows.forEach((row, k) => { if (k !== key) row.innerHTML = rowHtml(repData.get(k)); });
+  tr.innerHTML = rowHtml(r);
+  while (repsEl.children.length > 40) {
+    const last = repsEl.lastElementChild;
+    rows.delete(last.dataset.key); repData.delete(last.dataset.key); last.remove();
+  }
+  markQuickCues();
 }
 function draw() {
   if (dirty) {
@@ -62,13 +113,16 @@ function draw() {
     const g = canvas.getContext("2d");
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.clearRect(0, 0, w, h);
-    const maxF = Math.max(100, ...trace) * 1.1, left = 44, bottom = h - 20;
+    const ticks = niceTicks(0, Math.max(100, ...trace) * 1.05, 4), maxF = ticks[ticks.length - 1];
+    const left = 50, bottom = h - 20;
     g.strokeStyle = "#2f3b46"; g.fillStyle = "#93a1ad"; g.font = "12px system-ui"; g.lineWidth = 1;
-    for (let k = 0; k <= 4; k++) {
-      const y = bottom - (bottom - 8) * k / 4;
+    g.textAlign = "right";
+    for (const v of ticks) {
+      const y = bottom - (bottom - 8) * v / maxF;
       g.beginPath(); g.moveTo(left, y); g.lineTo(w - 6, y); g.stroke();
-      g.fillText(Math.round(maxF * k / 4) + " N", 2, y + 4);
+      g.fillText(v + " N", left - 6, y + 4);
     }
+    g.textAlign = "left";
     g.fillText(`last ${TRACE_SECONDS} s`, w - 70, h - 4);
     if (trace.length > 1) {
       const n = Math.round(TRACE_SECONDS * hz), dx = (w - 6 - left) / n, x0 = left + (n - trace.length) * dx;
@@ -82,7 +136,8 @@ function draw() {
 }
 function apply(msg) {
   if (msg.type === "snapshot") {
-    trace = []; rows.clear(); repsEl.innerHTML = "";
+    trace = []; rows.clear(); repData.clear(); repsEl.innerHTML = "";
+    cols = []; drawHead();
     addTrace(msg.trace.force_n, msg.trace.hz);
     setTile(msg.station);
     msg.reps.forEach(putRep);

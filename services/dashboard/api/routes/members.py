@@ -1,21 +1,33 @@
-"""Members: list, history with charts, enrol and edit."""
+"""Members: list, history with trends and the last recommendation, CSV of the sessions, enrol and edit."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from services.dashboard.api.deps import Audit, AuditDep, Csrf, CurrentTrainer, StoreDep
-from services.dashboard.history import member_charts, rom_words, session_points
+from services.dashboard.api.deps import Audit, AuditDep, Csrf, CurrentTrainer, LiveDep, StoreDep
+from services.dashboard.history import (
+    CSV_FIELDS,
+    FAULT_COLOURS,
+    SessionPoint,
+    csv_rows,
+    member_charts,
+    rom_words,
+    saved_decision,
+    session_points,
+)
+from services.dashboard.live import LiveFeed
 from services.dashboard.templating import render
 from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
-from shared.contract import IdMethod, Leg, MemberInfo
+from shared.contract import FAULT_WORDS, Fault, IdMethod, Leg, MemberInfo
 from shared.records import MemberRecord
 from shared.store import RedisStore
 
@@ -177,14 +189,60 @@ async def create_member_form(request: Request, user: CurrentTrainer, store: Stor
                                                 "goals": goal_names()}, status_code=422)
 
 
+def member_decision(live: LiveFeed, store: RedisStore, rec: MemberRecord, points: list[SessionPoint]
+                    ) -> dict[str, Any] | None:
+    """The member's last recommendation per leg with its reasons and flags: as the live feed heard it, else as
+    the progression service saved the plan."""
+    mid = rec.info.member_id
+    with live.lock:
+        heard = live.floor.member_decisions.get(mid)
+    if heard is not None:
+        return heard
+    last = points[-1] if points else None
+    exercise = last.exercise if last else DEFAULT_EXERCISE
+    plans = {leg.value: p for leg in Leg if (p := store.progress(mid, exercise, leg)) is not None}
+    return saved_decision(mid, rec.info.name, plans, last)
+
+
+def fault_line(p: SessionPoint) -> list[tuple[str, list[tuple[str, int]]]]:
+    """Per leg, the faults of a session as a trainer reads them: [("left", [("swung the thigh", 3)])]."""
+    return [(leg, [(FAULT_WORDS[Fault(f)], n) for f, n in t.faults.most_common()]) for leg, t in p.legs.items()
+            if t.faults]
+
+
+def chart_colours(charts: dict[str, Any]) -> dict[str, str]:
+    fixed = {"left": "#4589ff", "right": "#ff7eb6", "gap": "#f1c21b", "passed": "#42be65", "not checked": "#be95ff"}
+    names = [n for n in charts["faults"].series if n not in fixed]
+    return {**fixed, **dict(zip(names, FAULT_COLOURS, strict=False))}
+
+
 @router.get("/members/{member_id}", include_in_schema=False)
-def member_page(request: Request, member_id: MemberId, user: CurrentTrainer, store: StoreDep) -> Response:
+def member_page(request: Request, member_id: MemberId, user: CurrentTrainer, store: StoreDep,
+                live: LiveDep) -> Response:
     rec = _member_or_404(store, member_id)
     points = session_points(store.history(member_id))
     m = member_out(rec)
+    charts = member_charts(points)
     return render(request, "member.html", {"m": m, "rom": rom_words(m.rom_deg), "points": list(reversed(points)),
-                                           "charts": member_charts(points), "goals": goal_names(),
-                                           "goal_label": goal_label, "is_operator": user.is_operator})
+                                           "charts": charts, "colours": chart_colours(charts), "goals": goal_names(),
+                                           "goal_label": goal_label, "is_operator": user.is_operator,
+                                           "decided": member_decision(live, store, rec, points),
+                                           "fault_line": fault_line})
+
+
+@router.get("/members/{member_id}/sessions.csv", summary="A member's sessions, one row per session and leg")
+def member_sessions_csv(member_id: MemberId, user: CurrentTrainer, store: StoreDep, audit: AuditDep) -> Response:
+    """For a trainer's own tools: weights, reps, pass rate, faults per fault, range of motion and the estimated
+    strength (Epley) of each leg of each session. Audited, as every copy of a member's data that leaves the site."""
+    _member_or_404(store, member_id)
+    rows = csv_rows(session_points(store.history(member_id)))
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\r\n")
+    w.writeheader()
+    w.writerows(rows)
+    audit("member.sessions_csv", member_id, rows=len(rows))
+    return PlainTextResponse(buf.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{member_id}-sessions.csv"', "Cache-Control": "no-store"})
 
 
 @router.get("/members/{member_id}/edit", include_in_schema=False)
