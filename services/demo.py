@@ -28,11 +28,17 @@ from shared.contract import (
     ContractError,
     Envelope,
     Outcome,
+    RecommendationEvent,
     RepVerdict,
     RepVerdictEvent,
     SessionEndedEvent,
+    SessionStartedEvent,
+    SetStartedEvent,
+    SetSummaryEvent,
+    StationStatusEvent,
     parse_event,
 )
+from shared.handlers import HandlerTable
 from shared.mqtt import unique_client_id
 from shared.servers import PrivateMosquitto, PrivateRedis, free_port, wait_port
 from shared.store import RedisStore, connect
@@ -61,28 +67,48 @@ def describe_verdict(v: RepVerdict) -> str:
     return f"rep {v.rep_index} ({v.leg.value} leg) {head} [seen by {'+'.join(v.sensors)}]{checks}"
 
 
+def _status(ev: StationStatusEvent) -> str:
+    d = ev.data
+    return f"{d.service} is {d.state.value}" + (f" ({d.detail})" if d.detail else "")
+
+
+def _set_started(ev: SetStartedEvent) -> str:
+    d = ev.data
+    return f"set {d.set_index} started: {d.leg.value} leg, {d.weight_kg:g} kg, {d.target_reps} reps"
+
+
+def _set_summary(ev: SetSummaryEvent) -> str:
+    d = ev.data
+    extra = f", {d.unverified_reps} not verified" if d.unverified_reps else ""
+    return f"set {d.set_index} ({d.leg.value} leg) done: {d.passed_reps} of {d.reps} reps passed{extra}"
+
+
+def _recommendation(ev: RecommendationEvent) -> str:
+    d = ev.data
+    reasons = "".join("\n" + " " * 16 + "- " + r for r in d.reasons)
+    return (f"NEXT TIME, {d.leg.value} leg: {d.action.value} → {d.next_weight_kg:g} kg for "
+            f"{d.next_target_reps} reps{reasons}" + "".join("\n" + " " * 16 + "! " + f for f in d.flags))
+
+
+def _session_started(ev: SessionStartedEvent) -> str:
+    d = ev.data
+    sets = f", {d.planned_sets} sets per leg" if d.planned_sets else ""
+    return f"session started: {d.member_name or d.member_id}, goal {d.goal}{sets}"
+
+
+# What the narration says of each kind of event; any other kind is told by its name.
+DESCRIBE = (HandlerTable[[], str]()
+            .on(StationStatusEvent, _status)
+            .on(RepVerdictEvent, lambda ev: describe_verdict(ev.data))
+            .on(SetStartedEvent, _set_started)
+            .on(SetSummaryEvent, _set_summary)
+            .on(RecommendationEvent, _recommendation)
+            .on(SessionStartedEvent, _session_started)
+            .on(SessionEndedEvent, lambda ev: f"session ended ({ev.data.reason})"))
+
+
 def describe(ev: Envelope) -> str:
-    d = ev.data  # type: ignore[attr-defined]
-    t = str(ev.type)  # type: ignore[attr-defined]
-    if t == "station.status":
-        return f"{d.service} is {d.state.value}" + (f" ({d.detail})" if d.detail else "")
-    if t == "rep.verdict":
-        return describe_verdict(d)
-    if t == "set.started":
-        return f"set {d.set_index} started: {d.leg.value} leg, {d.weight_kg:g} kg, {d.target_reps} reps"
-    if t == "set.summary":
-        extra = f", {d.unverified_reps} not verified" if d.unverified_reps else ""
-        return (f"set {d.set_index} ({d.leg.value} leg) done: {d.passed_reps} of {d.reps} reps passed{extra}")
-    if t == "recommendation":
-        reasons = "".join("\n" + " " * 16 + "- " + r for r in d.reasons)
-        return (f"NEXT TIME, {d.leg.value} leg: {d.action.value} → {d.next_weight_kg:g} kg for "
-                f"{d.next_target_reps} reps{reasons}" + "".join("\n" + " " * 16 + "! " + f for f in d.flags))
-    if t == "session.started":
-        sets = f", {d.planned_sets} sets per leg" if d.planned_sets else ""
-        return f"session started: {d.member_name or d.member_id}, goal {d.goal}{sets}"
-    if t == "session.ended":
-        return f"session ended ({d.reason})"
-    return t
+    return DESCRIBE(ev) if DESCRIBE.handles(ev) else ev.type
 
 
 class Narrator:
@@ -109,7 +135,7 @@ class Narrator:
         except ContractError as exc:
             print(f"  [invalid event on {msg.topic}: {exc}]", flush=True)
             return
-        if ev.type in QUIET:  # type: ignore[attr-defined]
+        if ev.type in QUIET:
             return
         with self._lock:
             if isinstance(ev, RepVerdictEvent):
@@ -121,7 +147,7 @@ class Narrator:
                 if len(v.sensors) > 1:
                     self._flush([key])
                 return
-            if ev.type in ("set.summary", "session.ended", "recommendation"):  # type: ignore[attr-defined]
+            if ev.type in ("set.summary", "session.ended", "recommendation"):
                 self._flush(list(self._pending))  # a set's reps are told before its summary
             if isinstance(ev, SessionEndedEvent):
                 self.sessions_ended += 1

@@ -504,6 +504,9 @@ class Envelope(Model):
     station_id: Ident = Field(description="Station (cable machine), or 'site' for site services")
     ts: datetime = Field(default_factory=_now, description="UTC time the event was made")
     seq: int = Field(default_factory=lambda: next(_seq), ge=0, description="Publisher's sequence number")
+    # Every event class fixes it to its own name (a `Literal` with that default), so code that holds an
+    # `Envelope` reads its type without knowing the class.
+    type: str = Field(description="Event type (the catalogue's name, e.g. 'rep.verdict')")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 

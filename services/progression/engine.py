@@ -45,6 +45,7 @@ from shared.contract import (
     SetSummary,
     make_event,
 )
+from shared.handlers import HandlerTable
 from shared.identity import new_member_id, pin_problem, tap_scopes
 from shared.judge import PEAK_KNEE, judge
 from shared.records import (
@@ -84,6 +85,19 @@ class Engine:
     stack_override: Stack | None = None
     default_exercise: str = DEFAULT_EXERCISE
     _policies: dict[str, Policy] = field(default_factory=dict, init=False, repr=False)
+    # What the engine consumes and which method applies each: the service subscribes to this table's keys.
+    handlers: HandlerTable[[Repo, _Out], None] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.handlers = (HandlerTable[[Repo, _Out], None]()
+                         .on(SessionStartedEvent, self._session_started)
+                         .on(SetStartedEvent, self._set_started)
+                         .on(CameraRepEvent, self._sensor_rep)
+                         .on(LoadRepEvent, self._sensor_rep)
+                         .on(SetEndedEvent, self._set_ended)
+                         .on(SessionEndedEvent, self._session_ended)
+                         .on(MemberLookupEvent, self._lookup)
+                         .on(MemberEnrolEvent, self._enrol))
 
     def exercise_of(self, session: SessionRecord | None) -> Exercise:
         ex = self.catalogue.get(session.exercise) if session is not None else None
@@ -103,25 +117,13 @@ class Engine:
     def handle(self, ev: Envelope, repo: Repo) -> list[Envelope]:
         """Apply one event; return the events to publish (on the same station)."""
         out = _Out(ev)
-        if isinstance(ev, SessionStartedEvent):
-            self._session_started(ev, repo)
-        elif isinstance(ev, SetStartedEvent):
-            self._set_started(ev, repo, out)
-        elif isinstance(ev, (CameraRepEvent, LoadRepEvent)):
-            self._sensor_rep(ev, repo, out)
-        elif isinstance(ev, SetEndedEvent):
-            self._set_ended(ev, repo, out)
-        elif isinstance(ev, SessionEndedEvent):
-            self._session_ended(ev, repo, out)
-        elif isinstance(ev, MemberLookupEvent):
-            self._lookup(ev, repo, out)
-        elif isinstance(ev, MemberEnrolEvent):
-            self._enrol(ev, repo, out)
+        if self.handlers.handles(ev):  # anything else (a stray type) changes nothing
+            self.handlers(ev, repo, out)
         return out.events
 
     # ------------------------------------------------------------ sessions and sets
 
-    def _session_started(self, ev: SessionStartedEvent, repo: Repo) -> None:
+    def _session_started(self, ev: SessionStartedEvent, repo: Repo, _out: _Out) -> None:
         st = repo.station(ev.station_id)
         d = ev.data
         member = repo.member(d.member_id) if not d.member_id.startswith("guest-") else None

@@ -23,8 +23,6 @@ log = logging.getLogger(__name__)
 # the member reconnects, and drops what is published to the group in between; a plain persistent
 # subscription keeps queuing across the restart (tests/integration/progression shows both).
 SHARE_GROUP = "progression"
-INPUTS = ("session.started", "set.started", "camera.rep", "load.rep", "set.ended", "session.ended",
-          "member.lookup", "member.enrol")
 
 
 class ProgressionSettings(Settings):
@@ -54,14 +52,14 @@ class ProgressionService:
         self.bus, self.store, self.engine = bus, store, engine
         self.applied = 0
         self.repeated = 0
-        bus.subscribe_batch(INPUTS, self.on_events, site_id=bus.settings.site_id,
+        bus.subscribe_batch(engine.handlers.event_types, self.on_events, site_id=bus.settings.site_id,
                             share_group=SHARE_GROUP if shared else None)
 
     def on_events(self, events: list[Envelope]) -> None:
         """Apply events in their order; publish what each produced once its Redis write is committed."""
         run: list[Envelope] = []
         for ev in events:
-            if ev.type in STATION_LOCAL:  # type: ignore[attr-defined]
+            if ev.type in STATION_LOCAL:
                 run.append(ev)
                 continue
             self._commit(run)
@@ -92,7 +90,7 @@ class ProgressionService:
             for out in outputs:
                 self.bus.publish(out)
             if outputs and log.isEnabledFor(logging.INFO):
-                log.info("%s %s -> %s%s", ev.station_id, ev.type, ", ".join(o.type for o in outputs),  # type: ignore[attr-defined]
+                log.info("%s %s -> %s%s", ev.station_id, ev.type, ", ".join(o.type for o in outputs),
                          "" if applied else " (again)")
 
 
