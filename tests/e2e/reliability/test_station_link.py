@@ -27,7 +27,7 @@ from shared.servers import PrivateRedis, free_port
 from shared.store import RedisStore, connect
 from shared.topics import topic_filter
 from tests.conftest import wait_for
-from tests.wire import ConfBroker, RawListener
+from tests.wire import ConfBroker, RawListener, broker_reachable_dir
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -126,13 +126,19 @@ class Relay:
 @pytest.fixture
 def site_and_station(tmp_path: Path, redis_server: PrivateRedis, replay: Path,
                      service_env: dict[str, str]) -> Iterator[tuple[Relay, ConfBroker]]:
-    state = SiteState(tmp_path / "state")
+    with broker_reachable_dir() as root:  # both brokers run as production runs them: as their own user
+        yield from _site_and_station(root, tmp_path, redis_server, replay, service_env)
+
+
+def _site_and_station(root: Path, tmp_path: Path, redis_server: PrivateRedis, replay: Path,
+                      service_env: dict[str, str]) -> Iterator[tuple[Relay, ConfBroker]]:
+    state = SiteState(root / "state")
     site_port = free_port()
     assert gymctl(["--state-dir", str(state.root), "init", "--site", "main", "--broker-host", "127.0.0.1",
-                   "--broker-port", str(site_port)]) == 0
+                   "--broker-port", str(site_port), "--plain"]) == 0
     assert gymctl(["--state-dir", str(state.root), "station", "add", "st-01"]) == 0
-    site = ConfBroker("site", tmp_path / "site", site_port,
-                      render_broker_conf(state, state.load(), bind="127.0.0.1", data_dir=str(tmp_path / "site")))
+    site = ConfBroker("site", root / "site", site_port,
+                      render_broker_conf(state, state.load(), bind="127.0.0.1", data_dir=str(root / "site")))
     site.start()
     relay = Relay(site_port)
     st_env = read_env(state.env_file("st-01"))
@@ -142,9 +148,9 @@ def site_and_station(tmp_path: Path, redis_server: PrivateRedis, replay: Path,
                      "STATION_PASSWORD": st_env["GYM_MQTT_PASSWORD"], "STATION": "st-01", "SITE": "main",
                      "bridge_cafile /etc/gym/ca.crt\n": "",
                      "listener 1883": f"listener {station_port}",
-                     "/var/lib/mosquitto/": f"{tmp_path / 'station'}/"}.items():
+                     "/var/lib/mosquitto/": f"{root / 'station'}/"}.items():
         conf = conf.replace(old, new)
-    station = ConfBroker("station", tmp_path / "station", station_port, conf)
+    station = ConfBroker("station", root / "station", station_port, conf)
     station.start()
 
     prog = read_env(state.env_file("progression"))
