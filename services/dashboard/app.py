@@ -19,7 +19,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from services.dashboard.api.deps import NotSignedIn
-from services.dashboard.api.routes import audit, auth, fleet, floor, health, lockouts, members, privacy, stations
+from services.dashboard.api.routes import (
+    audit,
+    auth,
+    fleet,
+    floor,
+    health,
+    lockouts,
+    members,
+    privacy,
+    reports,
+    stations,
+)
 from services.dashboard.config import DashboardSettings
 from services.dashboard.floor import FloorState
 from services.dashboard.live import LiveFeed
@@ -28,6 +39,7 @@ from services.dashboard.security import SecurityHeaders, docs_router
 from services.dashboard.sessions import SignIns
 from services.dashboard.signin_limit import SignInLimiter
 from services.dashboard.templating import render
+from services.dashboard.usage import UsageLog
 from services.dashboard.users import Role, UserStore
 from shared.catalogue import default_catalogue
 from shared.store import AuditLog, DashboardAccess, RedisErrors, RedisStore, connect, drop_history_before, months_ago
@@ -114,6 +126,7 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
         stream = asyncio.create_task(live.stream.run())
         pump = asyncio.create_task(live.run())
         keep = asyncio.create_task(retention(settings, app.state.store, app.state.audit))
+        used = asyncio.create_task(live.record_usage(app.state.usage.record))
         for _ in range(50):  # up to 5 s for the live subscription, as for the bus
             if live.mqtt_connected:
                 break
@@ -122,7 +135,7 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            for task in (pump, stream, keep):
+            for task in (pump, stream, keep, used):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -139,6 +152,7 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
     app.state.redis = redis
     app.state.store = RedisStore(redis, settings.site_id, settings.site_token_key())  # the badges' hash key
     app.state.users = UserStore(redis, settings.site_id)
+    app.state.usage = UsageLog(redis, settings.site_id)
     app.state.signin_limit = SignInLimiter(redis, settings.site_id, settings.dashboard_signin_max_failures,
                                            settings.dashboard_signin_max_failures_client,
                                            settings.dashboard_signin_window_s, settings.dashboard_signin_delay_s,
@@ -155,7 +169,7 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, hsts=settings.https)  # outermost: every response gets the headers
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     for r in (auth.router, floor.router, stations.router, members.router, fleet.router, health.router,
-              privacy.router, audit.router, lockouts.router, docs_router):
+              privacy.router, audit.router, lockouts.router, reports.router, docs_router):
         app.include_router(r)
 
     @app.exception_handler(NotSignedIn)

@@ -106,6 +106,8 @@ class Tile:
     # until the next member's session starts — the trainer may walk over after the member has signed out.
     decided: dict[str, Any] | None = None
     ended: dict[str, Any] | None = None  # the session that ended last (id, member), to name its recommendations
+    session_started: datetime | None = None
+    session_reps: set[tuple[int | None, str, int]] = field(default_factory=set)  # (set, leg, rep) judged
 
     @property
     def flags(self) -> list[str]:
@@ -328,13 +330,16 @@ class FloorState:
             t.set_index, t.target_reps, t.weight_kg, t.set_open = None, None, None, False
             t.set_verdicts = {}
             t.goal_view = self._describe_goal(d.exercise, d.goal)
+            t.session_started, t.session_reps = ev.ts, set()
             t.decided = None  # the last member's flags were for their trainer: a new member starts clean
         elif isinstance(ev, SessionEndedEvent):
             t = self.tile(ev.station_id)
             if t.session_id not in (None, ev.data.session_id):
                 return None  # a late end of an older session
             t.ended = {"session_id": ev.data.session_id, "member_id": ev.data.member_id,
-                       "member_name": t.member_name, "goal_view": t.goal_view}
+                       "member_name": t.member_name, "goal_view": t.goal_view, "started": t.session_started,
+                       "reps": len(t.session_reps)}
+            t.session_started, t.session_reps = None, set()
             t.goal_view = None
             t.member_id, t.member_name, t.session_id, t.goal, t.exercise = None, "", None, None, None
             t.leg, t.set_index, t.sets_planned, t.target_reps, t.weight_kg = None, None, None, None, None
@@ -387,6 +392,8 @@ class FloorState:
         t.last_verdict = verdict_json(v)
         if v.set_index is not None and v.set_index == t.set_index and v.leg.value == t.leg:
             t.set_verdicts[v.rep_index] = v.status  # a revision replaces the first verdict
+        if v.session_id is not None and v.session_id == t.session_id:
+            t.session_reps.add((v.set_index, v.leg.value, v.rep_index))
         t.last_seen = ev.ts
         camera = self._match(ev.station_id, v, CameraRep)
         load = self._match(ev.station_id, v, LoadRep)
@@ -405,7 +412,11 @@ class FloorState:
     def _recommendation(self, ev: RecommendationEvent) -> Change | None:
         r = ev.data
         t = self.tile(ev.station_id)
+        # Its session has ended here (the usual order), or its session.ended is still on its way (another
+        # connection's message may overtake it): either way the tile knows the member's name.
         ended = t.ended if t.ended and t.ended["session_id"] == r.session_id else None
+        if ended is None and t.session_id == r.session_id:
+            ended = {"member_name": t.member_name, "goal_view": t.goal_view}
         known = self.member_decisions.get(r.member_id)
         name = ended["member_name"] if ended else (known or {}).get("member_name", "")
         goal_view = ended["goal_view"] if ended else self._describe_goal(r.exercise, r.goal)
@@ -441,6 +452,8 @@ class FloorState:
         # Read defensively: records written before planned_sets existed have none.
         t.sets_planned = getattr(s, "planned_sets", None) or self._sets_for(s.exercise, s.goal)
         t.goal_view = self._describe_goal(s.exercise, s.goal)
+        t.session_started = s.started
+        t.session_reps = {(st.set_index, st.leg.value, r.rep_index) for st in s.sets for r in st.reps if r.verdict}
         if state.current_set is not None and state.current_set < len(s.sets):
             cur = s.sets[state.current_set]
             t.leg, t.set_index, t.weight_kg, t.target_reps = cur.leg.value, cur.set_index, cur.weight_kg, \

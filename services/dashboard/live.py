@@ -36,12 +36,14 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from services.dashboard.floor import REP_ROWS, SITE_STATION, FloorState
+from services.dashboard.reports import SessionUse
 from shared.contract import (
     CameraPoseEvent,
     ContractError,
     Envelope,
     KioskCue,
     LoadTraceEvent,
+    SessionEndedEvent,
     StationStatusEvent,
     parse_event,
 )
@@ -68,6 +70,9 @@ RECONNECT_MAX_S = 10.0
 # Messages read in one readiness callback before yielding to the WebSocket senders: enough to
 # drain a burst (a tick's worth at 2,000 msg/s is 100), small enough that a frame is never held up.
 READ_BURST = 200
+# Ended sessions waiting for the usage log: written every few seconds, at most a busy day's kept while Redis is away.
+USAGE_EVERY_S = 2.0
+USAGE_PENDING = 5000
 # Invalid payloads are counted always and logged at most this often (a broken station repeats at 10 Hz).
 INVALID_LOG_EVERY_S = 10.0
 
@@ -331,6 +336,7 @@ class LiveFeed:
         self._seen_ids: OrderedDict[str, None] = OrderedDict()
         self.invalid = 0
         self._invalid_logged = 0.0
+        self.usage: list[SessionUse] = []  # sessions ended since the usage log was last written
         self.frames_sent = 0
         # The shared bus: the dashboard's retained status (and last will), and the cues it publishes.
         self.bus = (bus_factory or (lambda: self._make_bus(settings)))()
@@ -376,6 +382,8 @@ class LiveFeed:
             st = ev.station_id
             if isinstance(ev, StationStatusEvent):
                 self._fleet_dirty.add(st)
+            elif isinstance(ev, SessionEndedEvent):
+                self._used(ev)
             if isinstance(ev, LoadTraceEvent):
                 buf = self._traces.setdefault(st, [])
                 buf.extend(ev.data.force_n)
@@ -399,6 +407,34 @@ class LiveFeed:
                     items.append({"kind": "pose", **ev.data.model_dump(mode="json"), "ts": ts})
                 if change.rep is not None:
                     items.append({"kind": "rep", "rep": change.rep, "ts": ts})
+
+    def _used(self, ev: SessionEndedEvent) -> None:
+        tile = self.floor.tiles.get(ev.station_id)
+        ended = tile.ended if tile else None
+        if ended and ended["session_id"] == ev.data.session_id and ended["started"] is not None:
+            self.usage.append(SessionUse(ev.station_id, ev.data.session_id, ended["started"], ev.ts, ended["reps"]))
+            del self.usage[:-USAGE_PENDING]
+
+    def take_usage(self) -> list[SessionUse]:
+        with self.lock:
+            out, self.usage = self.usage, []
+        return out
+
+    async def record_usage(self, sink: Callable[[list[SessionUse]], None]) -> None:
+        """Write the sessions that ended to the usage log every few seconds, off the loop; kept for the next
+        try while Redis is away (at most `USAGE_PENDING`)."""
+        while True:
+            await asyncio.sleep(USAGE_EVERY_S)
+            uses = self.take_usage()
+            if not uses:
+                continue
+            try:
+                await asyncio.to_thread(sink, uses)
+            except Exception as exc:  # Redis away: the live floor goes on; the entries wait
+                log.warning("usage log not written (%d sessions kept): %s", len(uses), exc)
+                with self.lock:
+                    self.usage[:0] = uses
+                    del self.usage[:-USAGE_PENDING]
 
     def send_cue(self, station_id: str, cue: KioskCue) -> str:
         ev = self.bus.emit("kiosk.cue", cue, station_id=station_id)

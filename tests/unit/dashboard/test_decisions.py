@@ -90,3 +90,12 @@ def test_one_tap_cues_are_the_seeds_mistakes_and_tips_and_fit_the_kiosk() -> Non
     assert swing.fault is c.Fault.SWING and swing.message.startswith("Do not swing. Momentum")
     # every blocking fault of the progression rule has a one-tap fix
     assert set(ex.progression.blocking_faults) <= {q.fault for q in cues}
+
+
+def test_a_recommendation_that_overtakes_its_session_end_still_names_the_member() -> None:
+    floor = FloorState()
+    session(floor)
+    floor.apply(recommend(c.Leg.LEFT, c.Action.HOLD, [GAP]))  # from progression's connection, before the kiosk's
+    floor.apply(ev("session.ended", c.SessionEnded(session_id="s1", member_id="m1")))
+    t = floor.tiles["st-01"]
+    assert t.decided is not None and t.decided["member_name"] == "Ann" and t.attention

@@ -1,0 +1,128 @@
+"""What the station decided, one-tap cues, a member's CSV and weekly report, the site's usage — through the app
+against the real broker and Redis."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from datetime import UTC, datetime, timedelta
+
+import paho.mqtt.client as mqtt
+import pytest
+from fastapi.testclient import TestClient
+from paho.mqtt.enums import CallbackAPIVersion
+
+from services.dashboard.reports import week_name
+from shared import contract as c
+from shared.catalogue import DEFAULT_EXERCISE
+from shared.mqtt import MqttBus, unique_client_id
+from shared.records import MemberRecord, RepRecord, SessionRecord, SetRecord
+from shared.servers import PrivateMosquitto, PrivateRedis
+from shared.settings import Settings
+from shared.store import Keys, RedisRepo, RedisStore, connect
+from shared.topics import topic_filter
+from tests.conftest import wait_for
+from tests.integration.dashboard.conftest import csrf_of
+
+pytestmark = pytest.mark.integration
+GAP = "Leg gap 20%: right 15 kg, left 12.5 kg"
+
+
+def bus(port: int, service: str) -> MqttBus:
+    b = MqttBus(Settings(_env_file=None, mqtt_port=port, station_id="st-01"), service)  # type: ignore[call-arg]
+    assert b.start()
+    return b
+
+
+def test_a_session_end_shows_its_recommendations_and_flag_and_the_usage_log_counts_it(
+        client: TestClient, sign_in, mosquitto: PrivateMosquitto) -> None:
+    sign_in("olga")
+    kiosk, progression = bus(mosquitto.port, "kiosk"), bus(mosquitto.port, "progression")
+    try:
+        kiosk.emit("session.started", c.SessionStarted(session_id="s1", member_id="m1", member_name="Ann",
+                                                       exercise=DEFAULT_EXERCISE, goal="tempo_focus",
+                                                       leg_order=[c.Leg.LEFT, c.Leg.RIGHT]))
+        tile = wait_for(lambda: client.get("/api/v1/stations/st-01").json()["station"] if
+                        client.get("/api/v1/stations/st-01").status_code == 200 else None, what="the session")
+        assert tile["goal_view"]["tempo"] == "2 s up · 3 s down" and tile["goal_view"]["name"] == "Tempo focus"
+        kiosk.emit("session.ended", c.SessionEnded(session_id="s1", member_id="m1"))
+        for leg, action in ((c.Leg.LEFT, c.Action.INCREASE), (c.Leg.RIGHT, c.Action.HOLD)):
+            progression.emit("recommendation", c.Recommendation(
+                session_id="s1", member_id="m1", exercise=DEFAULT_EXERCISE, leg=leg, goal="tempo_focus",
+                current_weight_kg=12.5, next_weight_kg=13.75 if action is c.Action.INCREASE else 12.5,
+                next_target_reps=8, action=action, reasons=[f"why {leg.value}"], flags=[GAP]))
+
+        def decided() -> dict | None:
+            t = client.get("/api/v1/stations/st-01").json()["station"]
+            return t if t["decided"] and len(t["decided"]["legs"]) == 2 else None
+
+        t = wait_for(decided, what="both legs' recommendations on the station")
+        assert t["attention"] and f"Ann: {GAP}" in t["alerts"] and t["decided"]["flags"] == [GAP]
+        assert [leg["action"] for leg in t["decided"]["legs"]] == ["increase", "hold"]
+        # the usage log: the session, its station, no member
+        usage = wait_for(lambda: client.get(f"/api/v1/usage?week={week_name(datetime.now(UTC).date())}").json()
+                         ["stations"], what="the session in the usage log")
+        assert usage[0]["station_id"] == "st-01" and usage[0]["sessions"] == 1 and "m1" not in str(usage)
+    finally:
+        kiosk.stop()
+        progression.stop()
+
+
+def test_a_one_tap_cue_reaches_the_kiosk_with_the_seeds_words_and_its_lifetime(
+        client: TestClient, sign_in, mosquitto: PrivateMosquitto) -> None:
+    sign_in("tina")
+    got: list[bytes] = []
+    ready = threading.Event()
+    k = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id("kiosk"), protocol=mqtt.MQTTv5)
+    k.on_connect = lambda cl, *_: cl.subscribe(topic_filter("kiosk.cue", "main", "st-01"), qos=1)
+    k.on_subscribe = lambda *_: ready.set()
+    k.on_message = lambda _c, _u, m: got.append(bytes(m.payload))
+    k.connect("127.0.0.1", mosquitto.port)
+    k.loop_start()
+    try:
+        assert ready.wait(5)
+        cues = client.get("/api/v1/stations/st-01/cues").json()
+        swing = next(q for q in cues if q["label"] == "Do not swing")
+        page = client.get("/stations/st-01", headers={"accept": "text/html"}).text
+        assert f'value="{swing["id"]}"' in page and 'name="ttl_s"' in page
+        r = client.post("/stations/st-01/cue", data={"cue": swing["id"], "message": "", "ttl_s": "30",
+                                                     "csrf_token": csrf_of(page)}, follow_redirects=False)
+        assert r.status_code == 303
+        wait_for(lambda: got, what="the one-tap cue on the kiosk topic")
+        ev = c.parse_event(got[0])
+        assert isinstance(ev, c.KioskCueEvent) and ev.data.message == swing["message"] and ev.data.ttl_s == 30.0
+        assert ev.data.trainer == "tina"
+        bad = client.post("/stations/st-01/cue", data={"cue": "tip-99", "csrf_token": csrf_of(page)})
+        assert bad.status_code == 422 and len(got) == 1
+    finally:
+        k.loop_stop()
+        k.disconnect()
+
+
+def test_a_members_csv_and_weekly_report(client: TestClient, sign_in, redis_server: PrivateRedis) -> None:
+    store = RedisStore(connect(redis_server.url), "main")
+    store.save_member(MemberRecord(info=c.MemberInfo(member_id="m-9", name="Kim"), created=datetime.now(UTC)))
+    repo = RedisRepo(store.r, Keys("main"))
+    when = datetime.now(UTC) - timedelta(hours=2)
+    reps = [RepRecord(rep_index=i, leg=c.Leg.LEFT, start_t=4.0 * i, end_t=4.0 * i + 3, verdict=c.RepVerdict(
+        session_id="k1", set_index=1, leg=c.Leg.LEFT, rep_index=i, start_t=4.0 * i, end_t=4.0 * i + 3,
+        passed=i > 2, faults=[c.Fault.HIP_ROTATION] if i <= 2 else [], sensors=[c.Sensor.CAMERA]))
+        for i in range(1, 11)]
+    repo.add_session(SessionRecord(session_id="k1", member_id="m-9", exercise=DEFAULT_EXERCISE, goal="hypertrophy",
+                                   leg_order=[c.Leg.LEFT], started=when, ended=when, end_reason="completed",
+                                   sets=[SetRecord(set_index=1, leg=c.Leg.LEFT, weight_kg=15, target_reps=10,
+                                                   reps=reps)]))
+    with store.r.pipeline(transaction=True) as p:
+        repo.flush(p)
+        p.execute()
+    sign_in("tina")
+    r = client.get("/members/m-9/sessions.csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert len(rows) == 1 and rows[0]["reps_hip_rotation"] == "2" and rows[0]["estimated_1rm_kg_epley"] == "19"
+    page = client.get("/members/m-9/report", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "weekly report" in page.text
+    assert "opened the hips" in page.text and "Keep both hip bones facing the floor" in page.text
+    assert client.get("/members/m-9/report?week=2026-W60").status_code == 422
+    assert client.get("/usage", headers={"accept": "text/html"}).status_code == 403  # operators only
