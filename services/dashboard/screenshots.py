@@ -45,6 +45,8 @@ class FakeStation:
 
     def __init__(self, port: int, station: str, services: tuple[str, ...] = ("kiosk", "camera", "loadcell")) -> None:
         self.station = station
+        self.port = port
+        self.progression: MqttBus | None = None  # the site's progression service, for `finish`
         self.buses = {s: MqttBus(Settings(_env_file=None, mqtt_port=port, station_id=station), s,
                                  version="0.3.1") for s in services}
         for b in self.buses.values():
@@ -67,16 +69,34 @@ class FakeStation:
         """One rep from both sensors and its verdict; `not_checked` names blocking checks the camera could
         not make (and why), which leaves a rep without faults unverified."""
         start = 100.0 + 4 * i
-        metrics = {"peak_knee_flexion_deg": 118.0 + i, "thigh_excursion_deg": 6.0 + 5 * (c.Fault.SWING in faults)}
+        metrics = {"peak_knee_flexion_deg": 118.0 + i, "rest_knee_flexion_deg": 8.0 + i % 3,
+                   "thigh_excursion_deg": 6.0 + 5 * (c.Fault.SWING in faults), "torso_change_deg": 3.0 + i % 2,
+                   "max_gap_s": 0.0 if not not_checked else 0.6}
         if not not_checked:
             metrics["pelvis_rotation_deg"] = 4.0 + 10 * (c.Fault.HIP_ROTATION in faults)
+        hold = 0.4 if c.Fault.SQUEEZE in faults else 1.2 + 0.1 * (i % 3)
         self.emit("camera.rep", c.CameraRep(leg=leg, rep_index=i, start_t=start, end_t=start + 4, concentric_s=1.1,
+                                            top_hold_s=hold,
                                             eccentric_s=2.8 if c.Fault.FAST_ECCENTRIC not in faults else 1.2,
                                             metrics=metrics))  # one connection keeps the three in order
+        load = {"concentric_peak_n": 146.0 + i, "travel_m": 0.31 + 0.01 * (i % 2)}
+        if i == 1:
+            load["start_tension_n"] = 38.5
         self.emit("load.rep", c.LoadRep(leg=leg, rep_index=i, start_t=start + 0.05, end_t=start + 4,
-                                        concentric_s=1.0, eccentric_s=2.7, peak_force_n=150 + i, load_kg=15.0))
+                                        concentric_s=1.0, eccentric_s=2.7, peak_force_n=150 + i, load_kg=15.0,
+                                        peak_velocity=0.42, metrics=load))
         self.emit("rep.verdict", sample_verdict(f"{self.station}-s1", set_index, leg, i, start, faults,
                                                 not_checked or {}))
+
+    def finish(self, member_id: str, recommendations: list[c.Recommendation]) -> None:
+        """The member signs out (the kiosk's session.ended) and the progression service decides each leg."""
+        self.emit("session.ended", c.SessionEnded(session_id=f"{self.station}-s1", member_id=member_id))
+        if self.progression is None:
+            self.progression = MqttBus(Settings(_env_file=None, mqtt_port=self.port, station_id="site"),
+                                       "progression", version="0.3.1")
+            self.progression.start()
+        for r in recommendations:
+            self.progression.emit("recommendation", r, station_id=self.station)
 
     def trace(self, seconds: float) -> None:
         t = 0.0
@@ -85,6 +105,8 @@ class FakeStation:
             t += 0.1
 
     def stop(self, state: c.ServiceState = c.ServiceState.STOPPED) -> None:
+        if self.progression is not None:
+            self.progression.stop()
         for b in self.buses.values():
             b.stop(state, "connection lost" if state == c.ServiceState.OFFLINE else "clean exit")
 

@@ -224,3 +224,89 @@ def test_an_operator_reads_the_audit_log_exports_and_erases_a_member_after_confi
     page.wait_for_url("**/audit")
     rows = page.inner_text("#audit tbody")
     assert "member.erase" in rows and "member.export" in rows and "m-eva" in rows and "olga" in rows
+
+
+DECISION_SHOWN_S = 1.0  # the promise: a session's recommendation and flag reach both pages within a second
+GAP = "Leg gap 17%: left 22.5 kg, right 18.75 kg"
+
+
+def recommendation(leg: c.Leg, action: c.Action, now: float, nxt: float, why: str) -> c.Recommendation:
+    return c.Recommendation(session_id="st-04-s1", member_id="m-raj", exercise="hamstring-curl-kickback", leg=leg,
+                            goal="strength_control", current_weight_kg=now, next_weight_kg=nxt, next_target_reps=8,
+                            action=action, reasons=[why], flags=[GAP])
+
+
+def test_a_session_end_shows_the_recommendation_and_its_flag_on_the_station_and_member_pages_within_a_second(
+        dashboard: str, page: Any, mosquitto: PrivateMosquitto, redis_server: PrivateRedis) -> None:
+    seed_members(redis_server.url)
+    st = FakeStation(mosquitto.port, "st-04", services=("kiosk", "camera", "loadcell"))
+    try:
+        sign_in(page, dashboard, "tina")
+        st.session("m-raj", "Raj Patel", "strength_control", 1, 22.5)
+        st.rep(1, [])
+        page.goto(f"{dashboard}/stations/st-04")
+        page.wait_for_selector("#conn.live")
+        page.wait_for_selector("#goal >> text=3–5 sets × 6–10 reps per leg")  # the goal, from the catalogue
+        page.wait_for_selector("#reps tr")
+        heads = page.inner_text("#reps-head")
+        assert "Squeeze" in heads and "Knee bend" in heads and "°" in heads and "Peak force" in heads
+        member = page.context.browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+        blocked: list[str] = []
+        member.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+        sign_in(member, dashboard, "tina")  # a second tablet
+        member.goto(f"{dashboard}/members/m-raj")
+        member.wait_for_selector("#conn.live")
+        assert GAP not in member.inner_text("#decision")  # the saved plan has no such flag: what follows is new
+
+        t0 = time.monotonic()
+        st.finish("m-raj", [recommendation(c.Leg.RIGHT, c.Action.INCREASE, 18.75, 20.0, "Every rep passed"),
+                            recommendation(c.Leg.LEFT, c.Action.HOLD, 22.5, 22.5, "2 reps swung the thigh")])
+        page.wait_for_selector(f"#decided .flag >> text={GAP}", timeout=5000)
+        member.wait_for_selector(f"#decision .flag >> text={GAP}", timeout=5000)
+        elapsed = time.monotonic() - t0
+        assert elapsed <= DECISION_SHOWN_S, f"the decision took {elapsed:.2f}s to show on both pages"
+        for pg, sel in ((page, "#decided"), (member, "#decided")):
+            wait_for(lambda pg=pg, sel=sel: pg.locator(f"{sel} .leg").count() == 2, what="both legs")  # type: ignore[misc]
+            text = pg.inner_text(sel)
+            assert "go up" in text and "20 kg × 8 reps" in text and "2 reps swung the thigh" in text
+        assert not blocked, f"the CSP blocked on the member page: {blocked}"
+        page.goto(f"{dashboard}/")
+        tile = page.locator(".tile[data-station=st-04]")
+        page.wait_for_selector(".tile.attention[data-station=st-04]")  # the flag is an attention state
+        assert "Raj Patel finished" in tile.inner_text() and GAP in tile.inner_text()
+    finally:
+        st.stop()
+
+
+def test_a_one_tap_cue_reaches_the_kiosk_topic_with_its_lifetime(
+        dashboard: str, page: Any, mosquitto: PrivateMosquitto) -> None:
+    st = FakeStation(mosquitto.port, "st-06", services=("kiosk", "camera", "loadcell"))
+    cues: list[bytes] = []
+    subscribed = threading.Event()
+    kiosk = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id("kiosk"), protocol=mqtt.MQTTv5)
+    kiosk.on_connect = lambda cl, *_: cl.subscribe(topic_filter("kiosk.cue", "main", "st-06"), qos=1)
+    kiosk.on_subscribe = lambda *_: subscribed.set()
+    kiosk.on_message = lambda _c, _u, m: cues.append(bytes(m.payload))
+    kiosk.connect("127.0.0.1", mosquitto.port)
+    kiosk.loop_start()
+    try:
+        sign_in(page, dashboard, "tina")
+        st.session("m1", "Ann Lee", "hypertrophy", 1, 15.0)
+        page.goto(f"{dashboard}/stations/st-06")
+        page.wait_for_selector("#conn.live")
+        st.rep(1, [c.Fault.FAST_ECCENTRIC])
+        # the tip for the fault just seen moves first and is marked
+        page.wait_for_selector("#quick-cues .quick-cue.seen >> text=Control the eccentric")
+        assert page.locator("#quick-cues .quick-cue").first.inner_text() == "Control the eccentric"
+        assert subscribed.wait(5)
+        page.select_option("#cue-form select[name=ttl_s]", "15")
+        page.click("#quick-cues .quick-cue >> text=Do not swing")
+        page.wait_for_selector("#cue-sent")
+        wait_for(lambda: cues, what="the one-tap cue on the kiosk's topic")
+        ev = c.parse_event(cues[0])
+        assert isinstance(ev, c.KioskCueEvent) and ev.station_id == "st-06" and ev.data.trainer == "tina"
+        assert ev.data.message.startswith("Do not swing. Momentum turns") and ev.data.ttl_s == 15.0
+    finally:
+        kiosk.loop_stop()
+        kiosk.disconnect()
+        st.stop()
