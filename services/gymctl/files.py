@@ -26,7 +26,7 @@ OWNER_ONLY = 0o600
 BROKER_READABLE = 0o640  # the owner writes, the broker's group reads, nobody else
 
 
-def broker_group(broker_user: str) -> int | None:
+def broker_group(broker_user: str, option: str = "--broker-user") -> int | None:
     """The group id that lets the broker read its files, or None when they stay owner-only.
 
     `broker_user` is a user name (`mosquitto`) or a numeric `uid[:gid]` (1883 in the eclipse-mosquitto
@@ -41,8 +41,8 @@ def broker_group(broker_user: str) -> int | None:
             gid = pwd.getpwnam(broker_user).pw_gid
         except KeyError:
             if os.geteuid() == 0:
-                print(f"gymctl: no user {broker_user!r} on this host: the broker's files stay owner-only "
-                      "(give --broker-user)", file=sys.stderr)
+                print(f"gymctl: no user {broker_user!r} on this host: its files stay owner-only "
+                      f"(give {option})", file=sys.stderr)
             return None
     if os.geteuid() == 0 or gid == os.getegid() or gid in os.getgroups():
         return gid
@@ -81,6 +81,14 @@ def private_file(path: Path, *, group: int | None = None, binary: bool = False) 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_public(path: Path, data: bytes) -> Path:
+    """A file anyone may read (a certificate): 0644 whatever the umask, renamed into place whole."""
+    with private_file(path, binary=True) as fh:
+        os.fchmod(fh.fileno(), 0o644)
+        fh.write(data)
+    return path
 
 
 def write_private(path: Path, text: str, *, group: int | None = None) -> Path:

@@ -11,6 +11,12 @@ Layout of the state folder (`--state-dir`, default /var/lib/gym):
 | `broker/mosquitto.conf` | the site broker's config, rendered |
 | `accounts/<name>.env` | one env file per account (a station or a site service), mode 0600 |
 | `accounts/<station>.bridge.conf` | the unit's broker config, bridged to the site (holds the password), 0600 |
+| `accounts/gymctl.env` | the operator's Redis account (backups, `user`, `member`, `doctor`), 0600 |
+| `tls/ca.crt`, `tls/*.crt` | the site CA (copy it to every unit), the broker's and dashboard's certificates (public) |
+| `broker/server.key` | the broker's TLS key, like the broker's other files |
+| `tls/dashboard.key` | the dashboard's TLS key, `root:<site services' group>` 0640 (they run as `gym`) |
+| `ca/ca.key` | the CA's key, 0600 in a 0700 folder: move it off this host (services/gymctl/tls.py) |
+| `redis/users.acl` | Redis's ACL: a user per site service and gymctl's, SHA-256 of passwords; `root:redis` 0640 |
 
 `broker/` and its files are `root:<broker group>` 0750/0640 when gymctl runs as root (the broker reads
 them after dropping root, and again on SIGHUP); `accounts/` is 0700 and its files 0600.
@@ -26,6 +32,7 @@ own whose password file holds only their accounts: a station's credentials are r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -51,6 +58,20 @@ MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 4096
 
 
 @dataclass(frozen=True)
+class TlsFiles:
+    """What the broker's TLS listeners load."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+    @classmethod
+    def in_dir(cls, d: str | Path) -> TlsFiles:
+        """make-certs.sh's layout: ca.crt, server.crt, server.key in one folder."""
+        return cls(Path(d) / "ca.crt", Path(d) / "server.crt", Path(d) / "server.key")
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     site_id: str
     broker_host: str = "broker"
@@ -59,10 +80,21 @@ class SiteConfig:
     tls_ca: str = ""  # path of the CA on the units; empty: plain MQTT on broker_port
     services_port: int = 0  # the site services' own listener; 0: broker_port + 1
     broker_user: str = "mosquitto"  # who the broker runs as once it dropped root: name, or uid[:gid]
+    # gymctl holds the broker's and the dashboard's certificates in the state folder (tls/, issued by the
+    # site CA it made or was given the key of); False: the operator brings them (`broker-config --certs-dir`).
+    site_certs: bool = False
+    services_ca: str = ""  # the CA's path for the site services on this host; empty: tls_ca
+    redis_url: str = "redis://127.0.0.1:6379/0"  # where the site services reach Redis, without credentials
+    redis_user: str = "redis"  # who redis-server runs as (Debian's `redis`; 999 in the redis image)
+    service_user: str = "gym"  # who the site services run as (the systemd units' User=): reads the dashboard's key
 
     @property
     def services_listener_port(self) -> int:
         return self.services_port or self.broker_port + 1
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_ca)
 
 
 class SiteState:
@@ -87,13 +119,52 @@ class SiteState:
     def conf(self) -> Path:
         return self.broker / "mosquitto.conf"
 
+    @property
+    def tls_dir(self) -> Path:
+        return self.root / "tls"
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.tls_dir / "ca.crt"
+
+    @property
+    def ca_key(self) -> Path:
+        return self.root / "ca" / "ca.key"
+
+    @property
+    def broker_cert(self) -> Path:
+        return self.tls_dir / "server.crt"
+
+    @property
+    def broker_key(self) -> Path:
+        return self.broker / "server.key"
+
+    @property
+    def dashboard_cert(self) -> Path:
+        return self.tls_dir / "dashboard.crt"
+
+    @property
+    def dashboard_key(self) -> Path:
+        return self.tls_dir / "dashboard.key"
+
+    @property
+    def redis(self) -> Path:
+        return self.root / "redis"
+
+    @property
+    def redis_acl(self) -> Path:
+        return self.redis / "users.acl"
+
+    def tls_files(self) -> TlsFiles:
+        return TlsFiles(self.ca_cert, self.broker_cert, self.broker_key)
+
     def exists(self) -> bool:
         return (self.root / "site.json").is_file()
 
     def load(self) -> SiteConfig:
         if not self.exists():
             raise FileNotFoundError(f"no site in {self.root}: run `gymctl init` first")
-        return SiteConfig(**json.loads((self.root / "site.json").read_text()))
+        return SiteConfig(**json.loads((self.root / "site.json").read_text()))  # older files: new fields' defaults
 
     def save(self, cfg: SiteConfig) -> None:
         for d in (self.root, self.broker, self.accounts):
@@ -146,18 +217,24 @@ def _topic(cfg: SiteConfig, event_type: str, station: str) -> str:
 
 
 def render_broker_conf(state: SiteState, cfg: SiteConfig, *, bind: str = "", data_dir: str = "/mosquitto/data",
-                       certs_dir: str = "", pid_file: str = "", include_dir: str = "") -> str:
+                       certs_dir: str = "", pid_file: str = "", include_dir: str = "",
+                       tls: TlsFiles | None = None) -> str:
     """The site broker: persistence on, no anonymous client, packets no bigger than the contract's
-    largest event, and three kinds of listener — plain MQTT on `broker_port` and, when `certs_dir`
-    holds the site's certificates, TLS on `tls_port`, both where a client's id is its account's
-    name; and the site services' own listener (TLS too with the certificates), for their accounts only.
+    largest event, and three listeners — the stations' (where a client's id is its account's name), the
+    same with TLS, and the site services' own (their accounts only).
+
+    With TLS (`tls`, or make-certs.sh's layout in `certs_dir`) the LAN sees only TLS: the stations' TLS
+    listener and the services' (TLS too) on `bind`, the stations' plain listener on 127.0.0.1 alone (a
+    local `mosquitto_sub`, a unit on the same box). Without (a test or demo site, compose's network)
+    both plain listeners are on `bind`.
 
     No `user` line: started as root (systemd, the eclipse-mosquitto image) mosquitto drops to its
-    default user `mosquitto`, which reads the password files and ACL (gymctl makes them readable to
-    it, see files.py)."""
+    default user `mosquitto`, which reads the password files, ACL and key (gymctl makes them readable
+    to it, see files.py)."""
+    if tls is None and certs_dir:
+        tls = TlsFiles.in_dir(certs_dir)
     host = f" {bind}" if bind else ""
-    tls = [f"cafile {certs_dir}/ca.crt", f"certfile {certs_dir}/server.crt", f"keyfile {certs_dir}/server.key",
-           "tls_version tlsv1.2"] if certs_dir else []
+    tls_lines = [f"cafile {tls.ca}", f"certfile {tls.cert}", f"keyfile {tls.key}", "tls_version tlsv1.2"] if tls else []
     stations_auth = ["allow_anonymous false", f"password_file {state.passwd}", f"acl_file {state.acl}",
                      "use_username_as_clientid true"]
     lines = [
@@ -178,11 +255,13 @@ def render_broker_conf(state: SiteState, cfg: SiteConfig, *, bind: str = "", dat
         "log_type notice",
         "# Stations (and their bridges): a client's id is its account's name, so no account can take",
         "# over another's connection or persistent session.",
-        f"listener {cfg.broker_port}{host}",
-        *stations_auth,
     ]
-    if certs_dir:
-        lines += [f"listener {cfg.tls_port}{host}", *stations_auth, *tls]
+    if tls:
+        lines += ["# Plain MQTT on the loopback interface only: on the LAN, TLS.",
+                  f"listener {cfg.broker_port} 127.0.0.1", *stations_auth,
+                  f"listener {cfg.tls_port}{host}", *stations_auth, *tls_lines]
+    else:
+        lines += [f"listener {cfg.broker_port}{host}", *stations_auth]
     lines += [
         "# The site services (several connections per account: workers, the dashboard's clients):",
         "# their accounts only, so a station's credentials are refused here.",
@@ -190,7 +269,7 @@ def render_broker_conf(state: SiteState, cfg: SiteConfig, *, bind: str = "", dat
         "allow_anonymous false",
         f"password_file {state.passwd_services}",
         f"acl_file {state.acl}",
-        *tls,
+        *tls_lines,
     ]
     if pid_file:
         lines.append(f"pid_file {pid_file}")
@@ -237,15 +316,22 @@ def render_bridge_conf(cfg: SiteConfig, station: str, password: str, *, listen: 
     return "\n".join(lines) + "\n"
 
 
+def redis_url_of(cfg: SiteConfig, user: str, password: str) -> str:
+    """The site's Redis URL with an account's credentials (its ACL user, redis/users.acl)."""
+    scheme, rest = cfg.redis_url.split("://", 1)
+    return f"{scheme}://{user}:{password}@{rest.rsplit('@', 1)[-1]}"
+
+
 def render_env(cfg: SiteConfig, name: str, password: str, secret_key: str = "", *, operator_pin: str = "",
-               token_key: str = "") -> str:
-    """An account's env file; the dashboard's also carries the key that signs its session cookies, a
-    station's the staff PIN of its kiosk, the site services' the site secret keying members' token hashes.
-    Site services connect to their own listener."""
-    tls = bool(cfg.tls_ca)
+               token_key: str = "", redis_password: str = "", dashboard_tls: tuple[Path, Path] | None = None) -> str:
+    """An account's env file; the dashboard's also carries the key that signs its session cookies (and its
+    certificate when gymctl issued one), a station's the staff PIN of its kiosk, the site services' the site
+    secret keying members' token hashes and their own Redis account. Site services connect to their own
+    listener."""
     service = name in SERVICE_ACCOUNTS
     station = SITE_STATION if service else name
-    port = cfg.services_listener_port if service else (cfg.tls_port if tls else cfg.broker_port)
+    port = cfg.services_listener_port if service else (cfg.tls_port if cfg.tls else cfg.broker_port)
+    ca = (cfg.services_ca or cfg.tls_ca) if service else cfg.tls_ca
     return "\n".join([
         "# Rendered by gymctl; secret: keep it mode 0600.",
         "GYM_ENVIRONMENT=production",
@@ -255,12 +341,33 @@ def render_env(cfg: SiteConfig, name: str, password: str, secret_key: str = "", 
         f"GYM_MQTT_PORT={port}",
         f"GYM_MQTT_USERNAME={name}",
         f"GYM_MQTT_PASSWORD={password}",
-        *([f"GYM_MQTT_TLS_CA={cfg.tls_ca}"] if tls else []),
+        *([f"GYM_MQTT_TLS_CA={ca}"] if ca else []),
+        *([f"GYM_REDIS_URL={redis_url_of(cfg, name, redis_password)}"] if redis_password else []),
         *([f"GYM_DASHBOARD_SECRET_KEY={secret_key}"] if secret_key else []),
+        *([f"GYM_DASHBOARD_TLS_CERTFILE={dashboard_tls[0]}", f"GYM_DASHBOARD_TLS_KEYFILE={dashboard_tls[1]}"]
+          if dashboard_tls else []),
         *([f"GYM_OPERATOR_PIN={operator_pin}"] if operator_pin else []),
         *([f"GYM_TOKEN_KEY={token_key}"] if token_key else []),
         "",
     ])
+
+
+REDIS_ADMIN = "gymctl"  # the operator's Redis account: backups and restores, `user`, `member`, `retention`
+
+
+def render_redis_acl(cfg: SiteConfig, passwords: dict[str, str]) -> str:
+    """Redis's ACL file (`aclfile` in redis.conf): no anonymous `default` user; each site service and gymctl
+    its own user, reaching only the site's keys (`gym:<site>:*`, shared/store.py's key space) and no
+    command that reconfigures, flushes or debugs the server (@dangerous: CONFIG, FLUSHALL, KEYS, DEBUG,
+    SHUTDOWN…); gymctl may also RESTORE a backup. Passwords are stored as SHA-256 (`#…`): only the
+    accounts' env files hold them. Redis reads it at start (`aclfile` in redis.conf) or on `ACL LOAD`."""
+    keys = f"~gym:{cfg.site_id}:*"
+    lines = ["user default off nopass nocommands resetkeys"]  # an ACL file takes no comment lines
+    for user, password in passwords.items():
+        digest = hashlib.sha256(password.encode()).hexdigest()
+        extra = " +restore" if user == REDIS_ADMIN else ""
+        lines.append(f"user {user} on #{digest} resetkeys {keys} resetchannels +@all -@dangerous{extra}")
+    return "\n".join(lines) + "\n"
 
 
 def read_env(path: Path) -> dict[str, str]:

@@ -55,9 +55,10 @@ def _actor() -> str:
         return f"gymctl:uid-{os.getuid()}"
 
 
-def run(args: argparse.Namespace) -> str:
-    """Runs one command; raises ValueError with the operator's message on a refusal."""
-    settings = Settings(_env_file=None)
+def run(args: argparse.Namespace, env_file: Path | None = None) -> str:
+    """Runs one command; raises ValueError with the operator's message on a refusal. `env_file`: gymctl's own
+    Redis account (the environment's GYM_* win over it)."""
+    settings = Settings(_env_file=env_file)
     r = connect(settings.redis_url)
     audit = AuditLog(r, settings.site_id)  # no trimming here: the dashboard's retention setting governs it
     try:
@@ -67,7 +68,14 @@ def run(args: argparse.Namespace) -> str:
             return _member(RedisStore(r, settings.site_id), audit, args)
         return _retention(RedisStore(r, settings.site_id), audit, args)
     except RedisErrors as exc:
-        raise ValueError(f"redis at {settings.redis_url} cannot be reached: {exc}") from exc
+        raise ValueError(f"redis at {shown_url(settings.redis_url)} cannot be reached: {exc}") from exc
+
+
+def shown_url(url: str) -> str:
+    """A Redis URL without its password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    creds, at, where = rest.rpartition("@")
+    return f"{scheme}{sep}{creds.partition(':')[0]}:***@{where}" if at else url
 
 
 def _user(access: DashboardAccess, audit: AuditLog, args: argparse.Namespace) -> str:

@@ -18,13 +18,22 @@ import pytest
 from services.gymctl.__main__ import main as gymctl
 from tests.integration.deploy.audit import watching
 
-SECRET_FILES = ("accounts/progression.env", "accounts/dashboard.env", "accounts/st-01.env")
-BROKER_FILES = ("broker/passwd", "broker/acl", "broker/mosquitto.conf")
+SECRET_FILES = ("accounts/progression.env", "accounts/dashboard.env", "accounts/st-01.env", "accounts/gymctl.env",
+                "ca/ca.key")
+BROKER_FILES = ("broker/passwd", "broker/acl", "broker/mosquitto.conf", "broker/server.key")
 
 
 def broker_gid() -> int | None:
     """The group gymctl gives the broker's files: mosquitto's when we are root, none otherwise."""
     return pwd.getpwnam("mosquitto").pw_gid if os.geteuid() == 0 else None
+
+
+def redis_gid() -> tuple[int, ...]:
+    """Redis reads its ACL file (users.acl, root:redis 0640) as the broker reads its own."""
+    return (pwd.getpwnam("redis").pw_gid,) if os.geteuid() == 0 else ()
+
+
+PUBLIC = (".crt",)  # certificates (the site CA's, the servers'): public by nature; their keys are not
 
 
 def run(state: Path, *args: str) -> None:
@@ -42,7 +51,8 @@ def provision(state: Path) -> None:
 
 def test_no_secret_file_is_ever_readable_by_others_whatever_the_umask(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    with watching(tmp_path, group=broker_gid(), umask=0) as w:  # umask 0: nothing narrows a careless mode
+    with watching(tmp_path, group=broker_gid(), others=redis_gid(), public=PUBLIC, umask=0) as w:  # umask 0:
+        # nothing narrows a careless mode
         provision(state)
     assert w.created, "the watch saw no file made"
     assert w.exposed == []  # not even between a write and a chmod
@@ -55,7 +65,7 @@ def test_no_secret_file_is_ever_readable_by_others_whatever_the_umask(tmp_path: 
         if broker_gid() is not None:
             assert (st.st_uid, st.st_gid) == (0, broker_gid()), name
     for f in state.rglob("*"):
-        if f.is_file():
+        if f.is_file() and f.suffix != ".crt":
             assert not stat.S_IMODE(f.stat().st_mode) & 0o007, f
 
 
@@ -65,7 +75,7 @@ def test_a_rotation_replaces_a_file_an_older_gymctl_left_world_readable(tmp_path
     run(state, "station", "add", "st-01")
     env = state / "accounts" / "st-01.env"
     env.chmod(0o644)
-    with watching(tmp_path, group=broker_gid(), umask=0o022) as w:
+    with watching(tmp_path, group=broker_gid(), others=redis_gid(), public=PUBLIC, umask=0o022) as w:
         run(state, "station", "rotate", "st-01")
     assert stat.S_IMODE(env.stat().st_mode) == 0o600 and w.exposed == []
 

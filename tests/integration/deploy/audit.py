@@ -24,6 +24,8 @@ _SPAWN = {"subprocess.Popen": 1, "os.exec": 1, "os.posix_spawn": 1, "os.spawn": 
 class Watch:
     root: str
     group: int | None  # the one group besides the owner allowed to read (the broker's), if any
+    others: frozenset[int] = frozenset()  # more groups allowed to read their files (Redis's, the services')
+    public: tuple[str, ...] = ()  # name parts of files everyone may read (certificates: ".crt")
     created: set[str] = field(default_factory=set)
     exposed: list[tuple[str, str, str]] = field(default_factory=list)  # path, mode, seen at which step
     commands: list[list[str]] = field(default_factory=list)
@@ -44,7 +46,9 @@ class Watch:
             except FileNotFoundError:
                 continue
             mode = st.st_mode & 0o777
-            if mode & 0o007 or (mode & 0o070 and st.st_gid != self.group):
+            if any(part in os.path.basename(path) for part in self.public):
+                continue
+            if mode & 0o007 or (mode & 0o070 and st.st_gid != self.group and st.st_gid not in self.others):
                 self.exposed.append((path, oct(mode), event))
 
 
@@ -67,14 +71,16 @@ _installed = False
 
 
 @contextmanager
-def watching(root: Path, *, group: int | None = None, umask: int = 0) -> Iterator[Watch]:
+def watching(root: Path, *, group: int | None = None, others: tuple[int, ...] = (), public: tuple[str, ...] = (),
+             umask: int = 0) -> Iterator[Watch]:
     """Record under `root` with the process umask set to `umask` (0: a file made without an explicit
-    mode is world-readable and shows at once)."""
+    mode is world-readable and shows at once). `others`: more groups that may read; `public`: name parts
+    of files anyone may read."""
     global _current, _installed
     if not _installed:
         sys.addaudithook(_hook)  # hooks cannot be removed: this one is idle outside `watching`
         _installed = True
-    watch = Watch(str(root.resolve()), group)
+    watch = Watch(str(root.resolve()), group, frozenset(others), public)
     old = os.umask(umask)
     _current = watch
     try:

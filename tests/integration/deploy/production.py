@@ -35,15 +35,17 @@ class ProductionBroker(PrivateServer):
 
     name = "site-mosquitto"
 
-    def __init__(self, state: SiteState, data: Path, port: int, certs: Path | None = None) -> None:
+    def __init__(self, state: SiteState, data: Path, port: int, certs: Path | None = None,
+                 bind: str = "127.0.0.1") -> None:
         super().__init__(broker_owned(data), port)
         self.state = state
         self.certs = certs
+        self.bind = bind
         self.pid_file = data / "mosquitto.pid"
         self.binary = _find("mosquitto", "mosquitto")
 
     def command(self) -> list[str]:
-        args = ["--state-dir", str(self.state.root), "broker-config", "--bind", "127.0.0.1",
+        args = ["--state-dir", str(self.state.root), "broker-config", "--bind", self.bind,
                 "--data-dir", str(self.dir), "--pid-file", str(self.pid_file)]
         assert gymctl([*args, *(["--certs-dir", str(self.certs)] if self.certs else [])]) == 0
         return [self.binary, "-c", str(self.state.conf)]
@@ -68,8 +70,13 @@ class Site:
 
 
 @contextmanager
-def provisioned_site(stations: tuple[str, ...] = ("st-01", "st-02"), *, tls: bool = False) -> Iterator[Site]:
-    """A site provisioned by gymctl (site services, `stations`) and its broker running as in production."""
+def provisioned_site(stations: tuple[str, ...] = ("st-01", "st-02"), *, tls: bool = False, site_ca: bool = False,
+                     bind: str = "127.0.0.1", init_args: tuple[str, ...] = ()) -> Iterator[Site]:
+    """A site provisioned by gymctl (site services, `stations`) and its broker running as in production.
+
+    TLS: `site_ca`, as `gymctl init` does by default (its own CA and certificates in the state folder);
+    `tls`, the operator's CA and certificates from make-certs.sh (`--tls-ca`, `broker-config --certs-dir`);
+    neither, a plain test site (`--plain`). `bind` "" listens on every interface, as production does."""
     root = Path(tempfile.mkdtemp(prefix="gym-site-"))
     root.chmod(0o711)  # the broker's user may pass through to the state folder, not list it
     try:
@@ -78,8 +85,9 @@ def provisioned_site(stations: tuple[str, ...] = ("st-01", "st-02"), *, tls: boo
         port, services, tls_port = free_port(), free_port(), free_port()
         init = ["init", "--site", "main", "--broker-host", "127.0.0.1", "--broker-port", str(port),
                 "--services-port", str(services), "--tls-port", str(tls_port)]
-        site = Site(state, ProductionBroker(state, root / "data", port, certs), root)
-        assert site.gymctl(*init, *(["--tls-ca", str(certs / "ca.crt")] if certs else [])) == 0
+        site = Site(state, ProductionBroker(state, root / "data", port, certs, bind), root)
+        mode = ["--tls-ca", str(certs / "ca.crt")] if certs else ([] if site_ca else ["--plain"])
+        assert site.gymctl(*init, *mode, *init_args) == 0
         for st in stations:
             assert site.gymctl("station", "add", st) == 0
         site.broker.start()
