@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from services.camera.analysis import analyze, judge_alone
-from services.camera.sources import PoseSource, ReplayReader, ReplaySource, SimulatedMemberSource
+from services.camera.sources import PoseSource, ReplayReader, ReplaySource
 from services.simulator.script import SCRIPTS
 from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
-from shared.contract import Envelope, Leg, SetStarted
+from shared.contract import Leg
 from shared.settings import Settings
 
 REPLAY_SUFFIXES = (".jsonl", ".json", ".ndjson")
@@ -93,6 +93,8 @@ def analyze_command(path: Path, leg: Leg, goal_id: str | None, exercise_id: str 
 
 def make_source(spec: str, speed: float = 1.0) -> PoseSource:
     if spec == "sim":
+        from services.simulator.station import SimulatedMemberSource  # the virtual member: `--source sim` only
+
         return SimulatedMemberSource()
     if spec.endswith(REPLAY_SUFFIXES):
         return ReplaySource(Path(spec), speed=speed)
@@ -131,30 +133,22 @@ def placement_command(spec: str, leg: Leg, seconds: float, snapshot: Path) -> in
 def run(source_arg: str, leg: Leg, exercise: str, snapshot_dir: Path, speed: float = 1.0,
         script: str = "demo") -> int:
     from services.camera.service import CameraService
-    from services.simulator.clock import install_from_env
-    from services.simulator.script import scripted_set
     from shared.mqtt import MqttBus
 
     if exercise not in default_catalogue():
         print(f"error: unknown exercise {exercise!r}", file=sys.stderr)
         return 2
-    install_from_env()  # a simulated station's clock may be stepped by a test (no-op otherwise)
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s camera %(levelname)s %(message)s")
     bus = MqttBus(settings, "camera")
-    source = make_source(source_arg, speed)
-    if isinstance(source, SimulatedMemberSource):
-        sim = source
+    source: PoseSource
+    if source_arg == "sim":
+        from services.simulator.station import SimulatedMemberSource, simulate_camera
 
-        def perform(ev: Envelope) -> None:
-            data = ev.data  # type: ignore[attr-defined]
-            assert isinstance(data, SetStarted)
-            sim.perform(scripted_set(script, data.leg, data.set_index))
-
-        bus.subscribe("set.started", perform, site_id=settings.site_id, station_id=settings.station_id)
-        # The virtual camera's cable: SIGUSR1 pulls it, SIGUSR2 plugs it back (fault tests).
-        signal.signal(signal.SIGUSR1, lambda *_: sim.unplugged.set())
-        signal.signal(signal.SIGUSR2, lambda *_: sim.unplugged.clear())
+        source = sim = SimulatedMemberSource()
+        simulate_camera(bus, settings, sim, script)
+    else:
+        source = make_source(source_arg, speed)
     service = CameraService(bus, source, leg, exercise=exercise, snapshot_dir=snapshot_dir)
     stop = threading.Event()
 

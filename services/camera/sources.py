@@ -1,4 +1,5 @@
-"""Pose sources behind one interface: a replay file, or the virtual member (simulator)."""
+"""Pose sources behind one interface: a replay file here, a camera in `capture`; the virtual member
+(`services.simulator.station`) implements the same protocol from its own package."""
 
 from __future__ import annotations
 
@@ -10,9 +11,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
-
-from services.simulator.pose import PoseSimulator
-from services.simulator.script import SetPlan
 
 
 class PoseSource(Protocol):
@@ -83,48 +81,6 @@ class ReplaySource:
                 if delay > 0:
                     self._stop.wait(delay)
             yield f
-
-    def close(self) -> None:
-        self._stop.set()
-
-
-class SimulatedMemberSource:
-    """The virtual member at the station: standing still until told to perform a set.
-
-    `unplugged` stands for the camera's cable pulled: while it is set the member goes on training
-    but the service gets `camera_lost` frames, as from a real camera that stopped giving pictures.
-    """
-
-    IDLE_FPS = 10.0  # no rep can happen while idle, so a low rate saves the CPU
-    UNPLUGGED = "simulated camera unplugged"
-
-    def __init__(self, fps: float = 30.0) -> None:
-        self.fps = fps
-        self._plans: list[SetPlan] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self.unplugged = threading.Event()
-
-    def perform(self, plan: SetPlan) -> None:
-        with self._lock:
-            self._plans.append(plan)
-
-    def frames(self) -> Iterator[dict[str, Any]]:
-        start = time.monotonic()
-        while not self._stop.is_set():
-            with self._lock:
-                plan = self._plans.pop(0) if self._plans else None
-            if plan is None:
-                time.sleep(1 / self.IDLE_FPS)
-                continue
-            t0 = time.monotonic() - start
-            for f in PoseSimulator(plan, t0=t0, fps=self.fps).frames():
-                delay = start + float(f["t"]) - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                if self._stop.is_set():
-                    return
-                yield {"t": f["t"], "camera_lost": self.UNPLUGGED} if self.unplugged.is_set() else f
 
     def close(self) -> None:
         self._stop.set()
