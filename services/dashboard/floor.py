@@ -277,6 +277,7 @@ def rep_metrics(camera: CameraRep | None, load: LoadRep | None) -> dict[str, flo
                   "top_hold_s": camera.top_hold_s})
         m.update(camera.metrics)
     if load is not None:
+        m.update(load.metrics)  # curl peak force, stack travel, starting tension: every figure it measured
         m.update({"peak_force_n": load.peak_force_n, "load_kg": load.load_kg,
                   "peak_velocity": load.peak_velocity})
         m.setdefault("concentric_s", load.concentric_s)

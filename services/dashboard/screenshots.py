@@ -16,10 +16,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from services.dashboard.reports import SessionUse, week_name
+from services.dashboard.usage import UsageLog
 from services.procs import Child, service_env
 from shared import contract as c
 from shared.mqtt import MqttBus
-from shared.records import MemberRecord, RepRecord, SessionRecord, SetRecord
+from shared.records import MemberRecord, ProgressRecord, RepRecord, SessionRecord, SetRecord
 from shared.servers import PrivateMosquitto, PrivateRedis, free_port, wait_port
 from shared.settings import Settings
 from shared.store import Keys, RedisRepo, RedisStore, connect
@@ -153,7 +155,12 @@ def seed_members(redis_url: str) -> list[str]:
                 # a few reps swung; now and then the camera lost the hips for a rep (not checked)
                 reps = [RepRecord(rep_index=i, leg=leg, start_t=4.0 * i, end_t=4.0 * i + 4, verdict=sample_verdict(
                     None, None, leg, i, 4.0 * i, [c.Fault.SWING] if (i + k + n) % (3 + k) == 0 else [],
-                    {c.Check.HIP_ROTATION: "hips not in view"} if (i + 2 * k + n) % 13 == 0 else {}))
+                    {c.Check.HIP_ROTATION: "hips not in view"} if (i + 2 * k + n) % 13 == 0 else {}),
+                    camera=c.CameraRep(leg=leg, rep_index=i, start_t=4.0 * i, end_t=4.0 * i + 4, concentric_s=1.2,
+                                       eccentric_s=2.9, metrics={"peak_knee_flexion_deg": (
+                                           92.0 + 1.5 * k + (4 if leg == c.Leg.LEFT else 0) + i % 3)}),
+                    load=c.LoadRep(leg=leg, rep_index=i, start_t=4.0 * i, end_t=4.0 * i + 4, concentric_s=1.1,
+                                   eccentric_s=2.8, peak_force_n=10 * weight + 20, load_kg=weight))
                     for i in range(1, 11)]
                 sets += [SetRecord(set_index=s, leg=leg, weight_kg=weight, target_reps=10, ended=True,
                                    end_reason="completed", reps=reps) for s in (1, 2, 3)]
@@ -162,16 +169,39 @@ def seed_members(redis_url: str) -> list[str]:
                                            leg_order=[weak or c.Leg.LEFT, c.Leg.RIGHT if weak != c.Leg.RIGHT
                                                       else c.Leg.LEFT], started=when,
                                            ended=when + timedelta(minutes=14), end_reason="completed", sets=sets))
+    # Ann's plan for next time, as the progression service saved it (her page shows it until a session ends live)
+    for leg, w, action, why in ((c.Leg.LEFT, 15.0, "increase", "Every rep of every set passed with 12 reps: go up "
+                                 "to 15 kg for 8 reps"),
+                                (c.Leg.RIGHT, 20.0, "hold", "3 reps swung the thigh: keep 20 kg for 8 reps")):
+        repo.save_progress("m-ann", "hamstring-curl-kickback", leg, ProgressRecord(
+            weight_kg=w, target_reps=8, goal="hypertrophy", last_action=action,
+            reasons=[why, "Keep the thigh still and bend only the knee"], updated=start + timedelta(days=35)))
     with store.r.pipeline(transaction=True) as p:
         repo.flush(p)
         p.execute()
+    seed_usage(redis_url, datetime.now(UTC) - timedelta(days=7))
     return [p[0] for p in people]
+
+
+def seed_usage(redis_url: str, week_of: datetime) -> None:
+    """A week of sessions at the eight stations, busy in the evenings; st-07 idle all week (it is offline)."""
+    monday = datetime.combine((week_of - timedelta(days=week_of.weekday())).date(), datetime.min.time(), UTC)
+    uses = []
+    for s in range(1, 9):
+        if s == 7:
+            continue
+        for day in range(7):  # st-01 and st-02 by the entrance are the busiest, st-08 in the corner the least
+            for k in range(max(0, (9 - s) + (s * 3 + day * 5) % 4 - (3 if day >= 5 else 0))):
+                start = monday + timedelta(days=day, hours=7 + (k * 97 + s * 13) % 14, minutes=(k * 17) % 60)
+                uses.append(SessionUse(f"st-0{s}", f"st-0{s}-{day}-{k}", start,
+                                       start + timedelta(minutes=9 + (k + s) % 11), 40 + (k * 7 + s) % 30))
+    UsageLog(connect(redis_url), "main").record(uses)
 
 
 def seed_floor(port: int) -> dict[str, FakeStation]:
     """Eight stations: training, struggling with form, degraded, offline, free."""
     st = {f"st-0{i}": FakeStation(port, f"st-0{i}") for i in range(1, 9)}
-    names = {"st-01": ("m-ann", "Ann Lee", "hypertrophy", 2, 15.0), "st-02": ("m-raj", "Raj Patel",
+    names = {"st-01": ("m-ann", "Ann Lee", "hypertrophy", 2, 15.0), "st-02": ("m-kim", "Kim Ito",
              "strength_control", 1, 20.0), "st-03": ("m-eva", "Eva Novak", "muscle_activation", 3, 7.5),
              "st-05": ("m-tom", "Tom Berg", "tempo_focus", 1, 10.0), "st-06": ("m-lia", "Lia Wong", "hypertrophy",
              2, 12.5)}
@@ -194,7 +224,25 @@ def seed_floor(port: int) -> dict[str, FakeStation]:
                                                  pelvis_rotation_deg=3, torso_angle_deg=12,
                                                  cues=["Keep the hips square"]), "camera")
     st["st-07"].stop(c.ServiceState.OFFLINE)
+    # Raj has just signed out of st-04: what the station decided, with the leg-gap flag for his trainer
+    st["st-04"].session("m-raj", "Raj Patel", "strength_control", 3, 22.5)
+    for i in range(1, 9):
+        st["st-04"].rep(i, [c.Fault.SWING] if i in (3, 6) else [], 3)
+    st["st-04"].finish("m-raj", RAJ_DECIDED)
     return st
+
+
+GAP_FLAG = "Leg gap 17%: left 22.5 kg, right 18.75 kg"
+RAJ_DECIDED = [
+    c.Recommendation(session_id="st-04-s1", member_id="m-raj", exercise="hamstring-curl-kickback", leg=c.Leg.RIGHT,
+                     goal="strength_control", current_weight_kg=18.75, next_weight_kg=20.0, next_target_reps=6,
+                     action=c.Action.INCREASE, flags=[GAP_FLAG],
+                     reasons=["Every rep of every set passed with 10 reps: go up to 20 kg for 6 reps"]),
+    c.Recommendation(session_id="st-04-s1", member_id="m-raj", exercise="hamstring-curl-kickback", leg=c.Leg.LEFT,
+                     goal="strength_control", current_weight_kg=22.5, next_weight_kg=22.5, next_target_reps=6,
+                     action=c.Action.HOLD, flags=[GAP_FLAG],
+                     reasons=["2 reps swung the thigh: keep 22.5 kg for 6 reps",
+                              "Keep the thigh still and bend only the knee", "6 reps to match your right leg"])]
 
 
 def shoot(base: str, out: Path, password: str) -> list[Path]:
@@ -232,10 +280,27 @@ def shoot(base: str, out: Path, password: str) -> list[Path]:
         page.wait_for_selector("#conn.live")
         time.sleep(4.0)  # let the trace stream fill the canvas with a rep or so
         snap("station")
+        snap("station-full", full_page=True)  # the rep table's metric columns and the one-tap cues below
+        page.goto(f"{base}/stations/st-04")
+        page.wait_for_selector("#conn.live")
+        page.wait_for_selector("#decided .flag")
+        snap("station-decided", full_page=True)
         page.goto(f"{base}/members")
         snap("members")
         page.goto(f"{base}/members/m-raj")
+        page.wait_for_selector("#conn.live")
+        page.wait_for_selector("#decision .flag")  # the decision st-04 made, live from the floor's feed
         snap("member", full_page=True)  # the sessions table (reps passed, failed, not checked) is below the charts
+        page.goto(f"{base}/members/m-ann")
+        page.wait_for_selector("#conn.live")
+        snap("member-saved-plan")
+        page.goto(f"{base}/members/m-raj/report")
+        snap("report", full_page=True)
+        page.emulate_media(media="print")
+        snap("report-print", full_page=True)  # what "Save as PDF" gets: black on white, no navigation
+        page.emulate_media(media="screen")
+        page.goto(f"{base}/usage?week={week_name((datetime.now(UTC) - timedelta(days=7)).date())}")
+        snap("usage")
         page.goto(f"{base}/members/new")
         page.fill("input[name=name]", "Zoe")
         page.fill("input[name=badge]", "B-1001")  # taken: the form says so

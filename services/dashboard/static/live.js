@@ -31,7 +31,8 @@ function ago(iso) {
   const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
   if (s < 60) return Math.round(s) + " s ago";
   if (s < 3600) return Math.round(s / 60) + " min ago";
-  return Math.round(s / 3600) + " h ago";
+  if (s < 48 * 3600) return Math.round(s / 3600) + " h ago";
+  return Math.round(s / 86400) + " days ago";
 }
 function relTimes() {
   document.querySelectorAll("[data-ts]").forEach((el) => {
@@ -68,12 +69,13 @@ function decisionShort(d) {
   return d.legs.map((r) => `<div class="line decided-leg">${esc(r.leg)} ${legPlan(r)}</div>`).join("");
 }
 function decisionHtml(d, withWho) {
-  if (!d || !d.legs.length) return '<p class="muted">No session has ended here yet.</p>';
+  if (!d || !d.legs.length) return '<p class="muted">No session has ended here yet. When one does, the plan for each ' +
+    "leg (next weight and reps, and why) and any flag for the trainer show here.</p>";
   const g = d.goal_view ? ` · ${esc(d.goal_view.name)}` : "";
   const head = withWho ? `<p class="muted">${esc(d.member_name || d.member_id)}${g}` +
     (d.ts ? ` · decided <span data-ts="${esc(d.ts)}"></span>` : "") + "</p>" : "";
   const flags = (d.flags || []).map((f) => `<p class="flag">⚑ ${esc(f)}</p>`).join("");
-  const legs = d.legs.map((r) => `<div class="leg" data-leg="${esc(r.leg)}"><h3>${esc(r.leg)} leg</h3>` +
+  const legs = d.legs.map((r) => `<div class="leg" data-leg="${esc(r.leg)}"><h3>${esc(r.leg.charAt(0).toUpperCase() + r.leg.slice(1))} leg</h3>` +
     `<p class="plan">${legPlan(r)}</p><ul class="reasons">${r.reasons.map((x) => `<li>${esc(x)}</li>`).join("")}</ul></div>`).join("");
   return `${head}${flags}<div class="legs">${legs}</div>`;
 }

@@ -65,7 +65,16 @@ function metricOf(key) {
   return {key, name: words.charAt(0).toUpperCase() + words.slice(1), unit, why: "", digits: 1};
 }
 function drawHead() {
-  headEl.innerHTML = "<tr><th>Set</th><th>Leg</th><th>Rep</th><th>Verdict</th><th>Faults / not checked</th>" +
+  // a row naming the sensor over its columns: the camera's angles and times, then the load cell's forces
+  const groups = [];
+  for (const k of cols) {
+    const sensor = metricOf(k).sensor || "other";
+    if (groups.length && groups[groups.length - 1][0] === sensor) groups[groups.length - 1][1]++;
+    else groups.push([sensor, 1]);
+  }
+  headEl.innerHTML = (cols.length ? '<tr class="sensors"><th colspan="5" class="blank"></th>' +
+    groups.map(([s, n]) => `<th colspan="${n}">${esc(s === "camera" ? "Camera" : s === "load cell" ? "Load cell" : "Other")}</th>`).join("") + "</tr>" : "") +
+    "<tr><th>Set</th><th>Leg</th><th>Rep</th><th>Verdict</th><th>Faults / not checked</th>" +
     cols.map((k) => { const m = metricOf(k); return `<th class="num" title="${esc(m.why)}">${esc(m.name)}<br><span class="unit">${esc(m.unit)}</span></th>`; }).join("") + "</tr>";
 }
 function ensureCols(metrics) {
@@ -78,7 +87,8 @@ function ensureCols(metrics) {
 }
 function cell(k, v) {
   if (v == null) return '<td class="num muted">—</td>';
-  return `<td class="num">${(+v).toFixed(metricOf(k).digits)}</td>`;
+  const m = metricOf(k), txt = (+v).toFixed(m.digits);
+  return `<td class="num">${m.unit === "kg" ? String(+txt) : txt}</td>`;  // 15 kg, 16.25 kg: as the stack reads
 }
 function rowHtml(r) {
   const m = r.metrics || {};

@@ -22,9 +22,9 @@ Week = Annotated[str | None, Query(pattern=WEEK.pattern, description="ISO week, 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def _week(week: str | None) -> tuple[str, str, str]:
-    """(week, the week before, the week after) — the default is this week."""
-    name = week or week_name(datetime.now(UTC).date())
+def _week(week: str | None, default: datetime | None = None) -> tuple[str, str, str]:
+    """(week, the week before, the week after); the default is the week of `default`, else this week."""
+    name = week or week_name((default or datetime.now(UTC)).date())
     try:
         start = week_start(name)
     except ValueError as exc:  # "2026-W60": the pattern matches, the calendar does not
@@ -36,8 +36,9 @@ def _week(week: str | None) -> tuple[str, str, str]:
 def member_report(request: Request, member_id: MemberId, user: CurrentTrainer, store: StoreDep, live: LiveDep,
                   week: Week = None) -> Response:
     rec = _member_or_404(store, member_id)
-    name, before, after = _week(week)
     points = session_points(store.history(member_id))
+    # A trainer opening the report on a Monday morning wants the week the member last trained.
+    name, before, after = _week(week, points[-1].started if points else None)
     decided = member_decision(live, store, rec, points)
     mw = member_week(points, name, decided["flags"] if decided else [])
     return render(request, "report.html", {
@@ -45,14 +46,19 @@ def member_report(request: Request, member_id: MemberId, user: CurrentTrainer, s
         "decided": decided, "goal_label": goal_label, "printed": datetime.now(UTC)})
 
 
-def _usage(store: StoreDep, usage: UsageLog, week: str) -> list[Any]:
-    return station_usage(usage.week(week), week, store.stations())
+def _usage(request: Request, store: StoreDep, week: str) -> list[Any]:
+    """Every station the site knows (Redis's and the live floor's), an idle one with zeros."""
+    live = request.app.state.live
+    with live.lock:
+        seen = [k for k in live.floor.tiles]
+    usage: UsageLog = request.app.state.usage
+    return station_usage(usage.week(week), week, sorted(set(store.stations()) | set(seen)))
 
 
 @router.get("/usage", include_in_schema=False)
 def usage_page(request: Request, user: CurrentOperator, store: StoreDep, week: Week = None) -> Response:
     name, before, after = _week(week)
-    rows = _usage(store, request.app.state.usage, name)
+    rows = _usage(request, store, name)
     return render(request, "usage.html", {"rows": rows, "week": name, "label": week_label(week_start(name)),
                                           "before": before, "after": after, "days": DAYS,
                                           "busiest": max((r.sessions for r in rows), default=0)})
@@ -63,4 +69,4 @@ def usage_api(request: Request, user: CurrentOperator, store: StoreDep, week: We
     name, _, _ = _week(week)
     return {"week": name, "stations": [
         {"station_id": r.station_id, "sessions": r.sessions, "sessions_per_day": r.sessions_per_day,
-         "minutes": round(r.minutes, 1), "reps": r.reps} for r in _usage(store, request.app.state.usage, name)]}
+         "minutes": round(r.minutes, 1), "reps": r.reps} for r in _usage(request, store, name)]}
