@@ -273,7 +273,8 @@ def _broker(report: Report, state: SiteState, cfg: SiteConfig, pid_file: str) ->
         if why is None:
             report.good(f"units' TLS listener {cfg.broker_host}:{cfg.tls_port} presents a certificate they accept")
         else:
-            report.fix(f"units' TLS listener {cfg.broker_host}:{cfg.tls_port}: {why}")
+            report.fix(f"units' TLS listener {cfg.broker_host}:{cfg.tls_port}: {why} (is mosquitto running on "
+                       "gymctl's config? a certificate error: `gymctl certs renew`)")
 
 
 def _redis(report: Report, state: SiteState, cfg: SiteConfig) -> None:

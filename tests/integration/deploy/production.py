@@ -10,6 +10,8 @@ belongs to it, as /var/lib/mosquitto does.
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 import tempfile
 import threading
@@ -154,3 +156,38 @@ class Peer:
 class UnitBroker(ConfBroker):
     """A station unit's own broker on a given config (gymctl's bridge config), started as production
     starts it: the config root:mosquitto 0640 as the station README installs it, nothing added."""
+
+
+REDIS_USER = "redis"  # the Debian package's user: its unit starts redis-server as it (User=redis)
+
+
+class DebianRedis(PrivateServer):
+    """redis-server as Debian's unit runs it: as the `redis` user, on a redis.conf that names the site's
+    ACL file (`aclfile`, gymctl's users.acl: root:redis 0640), in a data folder of its own."""
+
+    name = "redis"
+
+    def __init__(self, workdir: Path, port: int, aclfile: Path | None, extra: str = "") -> None:
+        super().__init__(workdir, port)
+        self.data = workdir / "data"
+        self.data.mkdir(exist_ok=True)
+        self.conf_text = "\n".join([f"port {port}", "bind 127.0.0.1", f"dir {self.data}", "appendonly yes",
+                                    "daemonize no", *([f"aclfile {aclfile}"] if aclfile else []), extra, ""])
+        self.binary = _find("redis-server", "redis-server")
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam(REDIS_USER)
+            os.chown(self.data, pw.pw_uid, pw.pw_gid)
+
+    def command(self) -> list[str]:
+        conf = self.dir / "redis.conf"
+        conf.unlink(missing_ok=True)
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            if os.geteuid() == 0:
+                os.fchown(fh.fileno(), 0, pwd.getpwnam(REDIS_USER).pw_gid)
+                os.fchmod(fh.fileno(), 0o640)
+            fh.write(self.conf_text)
+        if os.geteuid() != 0:
+            return [self.binary, str(conf)]
+        setpriv = _find("setpriv", "util-linux")
+        return [setpriv, f"--reuid={REDIS_USER}", f"--regid={REDIS_USER}", "--init-groups", self.binary, str(conf)]
