@@ -30,13 +30,11 @@ their accounts, which choose their own ids (one per progression worker).
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import queue
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +47,6 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from shared.contract import (
     MAX_PAYLOAD_BYTES,
-    ContractError,
-    DeadLetter,
     DeadLetterEvent,
     Envelope,
     Model,
@@ -58,8 +54,8 @@ from shared.contract import (
     StationStatus,
     StationStatusEvent,
     make_event,
-    parse_event,
 )
+from shared.inbox import Inbox, Rejected, dead_letter
 from shared.settings import Settings
 from shared.topics import (
     dead_letter_topic,
@@ -68,6 +64,7 @@ from shared.topics import (
     spec,
     topic_filter,
     topic_for,
+    topic_matches,
 )
 
 log = logging.getLogger(__name__)
@@ -75,9 +72,6 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Envelope], None]
 BatchHandler = Callable[[list[Envelope]], None]
 
-# Enough remembered event ids to cover every redelivery window we expect: a broker
-# restart redelivers at most the in-flight window, and a station makes < 10 events/s.
-DEDUP_WINDOW = 20_000
 # paho's reconnect backoff: start fast for a broker restart, cap so a long outage
 # is retried at least every 10 s.
 RECONNECT_MIN_S = 1
@@ -129,7 +123,7 @@ class MqttBus:
         self.client_id = client_id or f"{service}-{settings.site_id}-{settings.station_id}"
         self._on_connection_change = on_connection_change
         self._subs: list[_Subscription] = []
-        self._seen: OrderedDict[str, bytes] = OrderedDict()  # event id -> digest of its payload
+        self._inbox_rules = Inbox()  # parse, topic check, de-duplication: shared with every bus
         self._inbox: queue.Queue[_Inbound | None] = queue.Queue()
         self._stopping = threading.Event()
         self.connected = threading.Event()
@@ -361,32 +355,19 @@ class MqttBus:
 
     def _accept(self, item: _Inbound) -> Envelope | None:
         """The message's event if it is valid, belongs on its topic and was not seen before; else None."""
-        try:
-            event = parse_event(item.payload)
-        except ContractError as exc:
-            self._dead_letter(item, f"invalid event: {exc.args[0]}")
-            return None
-        if topic_for(event) != item.topic:
-            # A forged station id, or an event type on another type's topic.
-            self._dead_letter(item, f"{event_type_of(event)} for {event.site_id}/{event.station_id} "
-                                    f"does not belong on topic {item.topic}")
-            return None
-        first = self._seen.get(event.event_id)
-        if first is not None:
-            if first != _digest(item):
-                # QoS 1 redelivers the same bytes; the same id with other content is a replay or a forgery.
-                self._dead_letter(item, f"event id {event.event_id} was already used for another event")
+        res = self._inbox_rules.accept(item.topic, item.payload)
+        if isinstance(res, Rejected):
+            if res.duplicate:
+                log.debug("%s dropped", res.reason)
             else:
-                log.debug("duplicate %s dropped", event.event_id)
+                self._dead_letter(item, res.reason)
             return None
-        return event
+        return res
 
     def _remember(self, event: Envelope, item: _Inbound) -> None:
         # Remembered as soon as it is handed over: a repeat later in the same batch is a duplicate.
         # Were the batch given up (stopping), nothing is acked and the broker sends it again next time.
-        self._seen[event.event_id] = _digest(item)
-        if len(self._seen) > DEDUP_WINDOW:
-            self._seen.popitem(last=False)
+        self._inbox_rules.remember(event, item.payload)
 
     def _retrying(self, call: Callable[[], None], what: str) -> bool | Exception:
         """Run `call` until it stops asking to retry: True done, False stopping, or the error it raised."""
@@ -423,10 +404,8 @@ class MqttBus:
     def _dead_letter(self, item: _Inbound, reason: str) -> None:
         self.dead_letters += 1
         log.warning("%s: dead letter from %s: %s", self.service, item.topic, reason[:300])
-        text = item.payload[:4096].decode("utf-8", errors="replace")
-        dl = DeadLetter(service=self.service, topic=item.topic[:300], reason=reason[:2000],
-                        payload=text[:4096], payload_bytes=len(item.payload))
-        ev = DeadLetterEvent(site_id=self.settings.site_id, station_id=self.settings.station_id, data=dl)
+        ev = DeadLetterEvent(site_id=self.settings.site_id, station_id=self.settings.station_id,
+                             data=dead_letter(self.service, item.topic, item.payload, reason))
         self.client.publish(dead_letter_topic(self.settings.site_id, self.settings.station_id),
                             ev.to_json(), qos=1)
 
@@ -440,21 +419,10 @@ def use_credentials(client: mqtt.Client, settings: Settings) -> None:
         client.tls_set(ca_certs=str(settings.mqtt_tls_ca))
 
 
-def _digest(item: _Inbound) -> bytes:
-    return hashlib.blake2b(item.payload, digest_size=16).digest()
-
-
 @functools.lru_cache(maxsize=65536)
 def _matches(sub_filter: str, topic: str) -> bool:
-    """Whether `topic` is under the subscription `sub_filter` (a shared one's group prefix removed). Cached:
-    a site's topics are a few per station, and paho's matcher builds a trie on every call."""
-    return bool(mqtt.topic_matches_sub(_strip_share(sub_filter), topic))
-
-
-def _strip_share(f: str) -> str:
-    if f.startswith("$share/"):
-        return f.split("/", 2)[2]
-    return f
+    """`shared.topics.topic_matches`, cached: a site's topics are a few per station."""
+    return topic_matches(sub_filter, topic)
 
 
 def unique_client_id(prefix: str) -> str:

@@ -128,3 +128,18 @@ def station_of_topic(topic: str) -> tuple[str, str] | None:
     if len(parts) < 5 or "/".join(parts[:2]) != ROOT:
         return None
     return parts[2], parts[3]
+
+
+def topic_matches(sub_filter: str, topic: str) -> bool:
+    """Whether `topic` is under the subscription `sub_filter` (MQTT's `+` and `#`; a shared subscription's
+    `$share/<group>/` prefix is not part of its filter)."""
+    if sub_filter.startswith("$share/"):
+        sub_filter = sub_filter.split("/", 2)[2]
+    f, t = sub_filter.split("/"), topic.split("/")
+    for i, part in enumerate(f):
+        if part == "#":
+            return True
+        if i >= len(t) or (part != "+" and part != t[i]):
+            return False
+    return len(f) == len(t)
+

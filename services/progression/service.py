@@ -9,6 +9,7 @@ from pydantic import Field
 
 from services.progression.engine import Engine
 from services.progression.rules import Stack
+from shared.bus import Bus
 from shared.catalogue import load_catalogue
 from shared.contract import Envelope
 from shared.mqtt import MqttBus, RetryLater
@@ -48,7 +49,7 @@ STATION_LOCAL = frozenset({"session.started", "set.started", "camera.rep", "load
 
 
 class ProgressionService:
-    def __init__(self, bus: MqttBus, store: RedisStore, engine: Engine, shared: bool = False) -> None:
+    def __init__(self, bus: Bus, store: RedisStore, engine: Engine, shared: bool = False) -> None:
         self.bus, self.store, self.engine = bus, store, engine
         self.applied = 0
         self.repeated = 0
