@@ -102,8 +102,8 @@ def main(argv: list[str]) -> int:
     shot("8-tips-faq")
     win.close_overlays()
     win.open_operator()
-    win.op_pin.setText("2468")
-    win.unlock_staff()
+    win.operator.pin.setText("2468")
+    win.operator.unlock()
     ev("station.status", c.StationStatus(service="loadcell", state=c.ServiceState.ONLINE, version="0.1.0"))
     ev("station.reply", c.StationReply(correlation_id="c1", service="loadcell", status="ok",
                                        data={"tare_counts": 8421.0}))

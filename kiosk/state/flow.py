@@ -12,12 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from kiosk.state.phase import Phase, PhaseTracker, step_for_phase
+from kiosk.state.staff import reply_words, service_words
 from kiosk.state.station import StationState, Tally
 from shared.catalogue import Exercise, Goal
 from shared.contract import (
+    FAULT_FIXES,
     FAULT_WORDS,
+    CameraPose,
     CameraPoseEvent,
     Envelope,
+    Fault,
     IdMethod,
     KioskCueEvent,
     Leg,
@@ -31,6 +36,7 @@ from shared.contract import (
     PlannedLeg,
     Recommendation,
     RecommendationEvent,
+    RepVerdict,
     RepVerdictEvent,
     ServiceState,
     SessionEnded,
@@ -53,6 +59,16 @@ Outbox = Callable[[str, Model], None]
 INACTIVITY_S = 180.0
 # Rest between sets of a hamstring isolation exercise: 60–90 s is the usual coaching range.
 REST_S = 75.0
+# Hands-free sets. After the target rep the set ends by itself once no rep has come for DONE_GRACE_S
+# and the leg is not mid-rep: a rep's verdict lands as the leg comes back, and the member who starts
+# one more at once is curling (not at rest) within that time. A member who stops short (tired, or
+# done) gets STOPPED_S: two rests of a slow tempo rep (2 s curl, pause, 3 s return) and a breath.
+DONE_GRACE_S = 4.0
+STOPPED_S = 20.0
+# A pose older than this says nothing about a rep under way (camera lost): the set may end anyway.
+POSE_STALE_S = 2.0
+# The camera sees the newly strapped leg bend past the rep's start (the camera's 25°): it is working.
+STRAP_SEEN_DEG = 25.0
 
 
 class Page(Enum):
@@ -61,6 +77,7 @@ class Page(Enum):
     SETUP = "setup"
     EXECUTION = "execution"
     REST = "rest"
+    STRAP = "strap"  # between legs: move the strap to the other ankle
     SUMMARY = "summary"
 
 
@@ -71,6 +88,22 @@ class PlannedSet:
     of: int
     weight_kg: float
     target_reps: int
+
+
+@dataclass(frozen=True)
+class LegSummary:
+    """One leg's card on the summary page, decided here; the widget only colours it."""
+
+    leg: Leg
+    tally: Tally
+    faults: str  # '2× swung the thigh' or 'no faults'
+    next_time: str  # 'Next time: 12.5 kg × 10 (hold)' or 'Working out your next weight…'
+    reasons: tuple[str, ...]
+
+
+# The summary's first line when the member stopped for pain: kind, and pointing to a person.
+PAIN_NOTE = ("You stopped because something hurt — that was the right call. Your sets so far are saved. "
+             "If the pain stays, please tell a trainer before training again.")
 
 
 @dataclass
@@ -95,9 +128,19 @@ class Flow:
     recommendations: list[Recommendation] = field(default_factory=list)
     cues: list[str] = field(default_factory=list)
     knee_deg: float | None = None
+    pose: CameraPose | None = None  # the last pose, for the mirror
+    phase_tracker: PhaseTracker = field(default_factory=PhaseTracker)
+    pose_age_s: float = 0.0
+    since_rep_s: float = 0.0  # in the set under way: since its start or its last rep
+    last_set: list[RepVerdict] = field(default_factory=list)  # the verdicts of the set just ended
+    end_note: str = ""  # why the last set ended, in words
+    enrol_needed: bool = False  # an unknown badge or PIN: offer the profile form
+    stopped_for_pain: bool = False
     trainer_cue: str = ""
+    trainer_cue_left_s: float = 0.0  # the cue's own ttl_s, counted down by `tick`
     services: dict[str, tuple[ServiceState, str]] = field(default_factory=dict)
     replies: list[StationReply] = field(default_factory=list)
+    commands: dict[str, tuple[str, str]] = field(default_factory=dict)  # correlation id → (service, command)
     rest_left_s: float = 0.0
     idle_s: float = 0.0
     _listeners: list[Callable[[], None]] = field(default_factory=list)
@@ -168,9 +211,10 @@ class Flow:
             return  # an answer to another station's or an old request
         self.pending = None
         if p.status == "ok" and p.member is not None:
-            self.member, self.profile, self.message = p.member, p, ""
+            self.member, self.profile, self.message, self.enrol_needed = p.member, p, "", False
             self._to(Page.WELCOME)
         elif p.status == "unknown":
+            self.enrol_needed = True
             self.message = "Badge not recognised. Train as a guest, or create your profile."
         else:
             self.message = f"Could not sign you in: {p.error or 'server error'}"
@@ -257,26 +301,103 @@ class Flow:
                 session_id=self.session_id, member_id=self.member.member_id, member_name=self.member.name,
                 exercise=self.exercise.id, goal=self.goal.id, leg_order=legs,
                 planned_sets=self.sets_per_leg))
+        self._start_set()
+        self._to(Page.EXECUTION)
+
+    def _start_set(self) -> None:
         cur = self.current
+        assert cur is not None and self.session_id is not None
         self.station = StationState(broker_online=self.station.broker_online)
+        self.since_rep_s = 0.0
+        self.phase_tracker.reset()
         self.outbox("set.started", SetStarted(session_id=self.session_id, set_index=cur.index, leg=cur.leg,
                                               weight_kg=cur.weight_kg, target_reps=cur.target_reps))
-        self._to(Page.EXECUTION)
 
     def end_set(self, reason: str = "completed") -> None:
         self.touch()
         cur = self.current
-        if self.page != Page.EXECUTION or cur is None or self.session_id is None:
+        if self.page not in (Page.EXECUTION, Page.STRAP) or cur is None or self.session_id is None:
             return
         self.outbox("set.ended", SetEnded(session_id=self.session_id, set_index=cur.index, leg=cur.leg,
                                           weight_kg=cur.weight_kg, target_reps=cur.target_reps,
                                           end_reason=reason))
+        self.last_set = list(self.station.verdicts)
         self.set_pos += 1
-        if self.current is None:
+        nxt = self.current
+        if nxt is None:
             self.finish()
+        elif nxt.leg != cur.leg:
+            # The other leg is fresh: no rest, but the strap must move first. Its set starts now, so the
+            # camera already follows the newly strapped leg and its first curl confirms the move.
+            self._start_set()
+            self._to(Page.STRAP)
         else:
             self.rest_left_s = REST_S
             self._to(Page.REST)
+
+    def confirm_strap(self) -> None:
+        """The member tapped "strap moved" (or the camera saw the other leg work): on to its first set."""
+        self.touch()
+        if self.page == Page.STRAP:
+            self.since_rep_s = 0.0
+            self._to(Page.EXECUTION)
+
+    def stop_for_pain(self) -> None:
+        """Pain or discomfort: the set and the session end now, and the summary says so kindly."""
+        self.touch()
+        if self.session_id is None or self.page in (Page.ATTRACT, Page.SUMMARY):
+            return
+        self.stopped_for_pain = True
+        if self.page in (Page.EXECUTION, Page.STRAP) and self.current is not None:
+            cur = self.current
+            self.outbox("set.ended", SetEnded(session_id=self.session_id, set_index=cur.index, leg=cur.leg,
+                                              weight_kg=cur.weight_kg, target_reps=cur.target_reps,
+                                              end_reason="stopped"))
+            self.last_set = list(self.station.verdicts)
+        self.finish("aborted")
+
+    # ------------------------------------------------------------ the set under way
+
+    @property
+    def phase(self) -> Phase | None:
+        """The phase of the rep under way, once the camera has seen the leg in this set."""
+        return self.phase_tracker.phase if self.pose is not None and self.page == Page.EXECUTION else None
+
+    @property
+    def highlighted_step(self) -> int | None:
+        return step_for_phase(self.exercise.execution, self.phase)
+
+    @property
+    def mid_rep(self) -> bool:
+        return self.pose_age_s < POSE_STALE_S and self.phase_tracker.phase in (Phase.CURL, Phase.SQUEEZE,
+                                                                                Phase.RETURN)
+
+    def _hands_free(self) -> None:
+        """End the set by itself: the target reached (after a short grace for one more), or the member stopped."""
+        cur = self.current
+        if self.page != Page.EXECUTION or cur is None or self.mid_rep:
+            return
+        reps = self.station.reps
+        if reps >= cur.target_reps and self.since_rep_s >= DONE_GRACE_S:
+            self.end_note = f"Set done: {reps} reps."
+            self.end_set("completed")
+        elif reps and self.since_rep_s >= STOPPED_S:
+            self.end_note = f"Set ended after {reps} reps: no rep for {STOPPED_S:.0f} s."
+            self.end_set("completed" if reps >= cur.target_reps else "stopped")
+
+    @property
+    def rest_fix(self) -> str:
+        """What to fix from the last set, in the member's words: the fix of its most frequent fault."""
+        counts: dict[Fault, int] = {}
+        for v in self.last_set:
+            for fl in v.faults:
+                counts[fl] = counts.get(fl, 0) + 1
+        if not self.last_set:
+            return ""
+        if not counts:
+            return "Every rep was clean: keep the same control."
+        fault, n = max(counts.items(), key=lambda kv: kv[1])  # ties: the first seen
+        return f"To fix: {FAULT_FIXES[fault]} ({n} {'rep' if n == 1 else 'reps'}: {FAULT_WORDS[fault]})"
 
     def finish(self, reason: str = "completed") -> None:
         if self.session_id and self.member:
@@ -285,7 +406,7 @@ class Flow:
         self._to(Page.SUMMARY)
 
     def sign_out(self, reason: str = "signed_out") -> None:
-        if self.page == Page.EXECUTION:
+        if self.page in (Page.EXECUTION, Page.STRAP):  # the strap step's set has started: it ends too
             self.end_set("stopped")
         if self.session_id and self.page != Page.SUMMARY:
             self.finish(reason)
@@ -295,7 +416,8 @@ class Flow:
         """Back to the attract page for the next member; what the station knows of itself stays."""
         fresh = Flow(self.exercise, self.outbox)
         fresh.station.broker_online = self.station.broker_online
-        for name in ("services", "trainer_cue", "_listeners", "operator_open", "replies"):
+        for name in ("services", "trainer_cue", "trainer_cue_left_s", "_listeners", "operator_open", "replies",
+                     "commands"):
             setattr(fresh, name, getattr(self, name))
         self.__dict__.update(fresh.__dict__)
         self.changed()
@@ -318,6 +440,19 @@ class Flow:
     def last_set_tally(self) -> Tally | None:
         return Tally.of_summaries(self.summaries[-1:]) if self.summaries else None
 
+    def leg_summaries(self) -> list[LegSummary]:
+        """The summary page's cards: each leg that trained, its tally, faults and next weight."""
+        out = []
+        for leg in self.legs:
+            if not any(s.leg == leg for s in self.summaries):
+                continue
+            rec = next((r for r in self.recommendations if r.leg == leg), None)
+            nxt = (f"Next time: {rec.next_weight_kg:g} kg × {rec.next_target_reps} ({rec.action.value})" if rec
+                   else "Working out your next weight…")
+            out.append(LegSummary(leg, self.tally(leg), self.fault_text(leg), nxt,
+                                  tuple(rec.reasons) if rec else ()))
+        return out
+
     def fault_text(self, leg: Leg) -> str:
         """'2× swung the thigh, 1× dropped the return', most frequent first, or 'no faults'."""
         counts: dict[str, int] = {}
@@ -334,9 +469,16 @@ class Flow:
     def tick(self, dt: float) -> None:
         """Called once a second by the UI's timer."""
         self.idle_s += dt
+        self.since_rep_s += dt
+        self.pose_age_s += dt
         if self.page == Page.REST:
             self.rest_left_s = max(0.0, self.rest_left_s - dt)
             self.changed()
+        if self.trainer_cue:
+            self.trainer_cue_left_s -= dt
+            if self.trainer_cue_left_s <= 0:
+                self.dismiss_cue()
+        self._hands_free()
         if self.page != Page.ATTRACT and self.idle_s >= INACTIVITY_S:
             self.sign_out("timeout")
 
@@ -347,8 +489,12 @@ class Flow:
             d = ev.data
             if d.session_id is not None and d.session_id == self.session_id:
                 cur = self.current
-                if self.page == Page.EXECUTION and cur is not None and d.set_index == cur.index and d.leg == cur.leg:
+                if (self.page in (Page.EXECUTION, Page.STRAP) and cur is not None and d.set_index == cur.index
+                        and d.leg == cur.leg):
+                    if self.page == Page.STRAP:
+                        self.confirm_strap()  # a rep of the new leg: the strap has moved
                     self.touch()
+                    self.since_rep_s = 0.0
                     self.station.on_verdict(d)
         elif isinstance(ev, SetSummaryEvent):
             if ev.data.session_id == self.session_id:
@@ -364,10 +510,17 @@ class Flow:
             self.identify(ev.data.method, ev.data.token)  # a QR code the camera read
             return
         elif isinstance(ev, CameraPoseEvent):
-            self.cues = list(ev.data.cues)
-            self.knee_deg = ev.data.knee_flexion_deg
+            p = ev.data
+            self.cues, self.knee_deg, self.pose, self.pose_age_s = list(p.cues), p.knee_flexion_deg, p, 0.0
+            cur = self.current
+            if (self.page == Page.STRAP and cur is not None and p.leg == cur.leg and p.person_visible
+                    and (p.knee_flexion_deg or 0.0) >= STRAP_SEEN_DEG):
+                self.confirm_strap()  # the camera sees the newly strapped leg curl: the strap has moved
+            if self.page == Page.EXECUTION and cur is not None and p.leg == cur.leg:
+                self.phase_tracker.update(p.t, p.knee_flexion_deg if p.person_visible else None)
         elif isinstance(ev, KioskCueEvent):
             self.trainer_cue = ev.data.message
+            self.trainer_cue_left_s = ev.data.ttl_s  # the trainer decides how long it shows
         elif isinstance(ev, StationStatusEvent):
             self.services[ev.data.service] = (ev.data.state, ev.data.detail)
         elif isinstance(ev, StationReplyEvent):
@@ -377,7 +530,7 @@ class Flow:
         self.changed()
 
     def dismiss_cue(self) -> None:
-        self.trainer_cue = ""
+        self.trainer_cue, self.trainer_cue_left_s = "", 0.0
         self.changed()
 
     def set_broker_online(self, online: bool) -> None:
@@ -397,8 +550,23 @@ class Flow:
 
     # ------------------------------------------------------------ operator
 
+    @property
+    def service_lines(self) -> list[str]:
+        """Each service's state for staff: 'Camera: online', 'Load cell: degraded — no samples'."""
+        return [f"{service_words(k)}: {s.value}{' — ' + d if d else ''}" for k, (s, d) in sorted(self.services.items())]
+
+    @property
+    def reply_lines(self) -> list[str]:
+        """The last three command replies, newest first, in words."""
+        out = []
+        for r in reversed(self.replies[-3:]):
+            cmd = self.commands.get(r.correlation_id, ("", ""))[1] or None
+            out.append(reply_words(r.service, r.status, r.data, r.error, cmd))
+        return out
+
     def operator_command(self, service: str, command: str, **args: float | str) -> str:
         cid = "c" + uuid.uuid4().hex[:12]
+        self.commands = {**dict(list(self.commands.items())[-9:]), cid: (service, command)}
         self.outbox("station.command", StationCommand(correlation_id=cid, service=service, command=command,
                                                       args=dict(args)))
         return cid

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -83,3 +83,31 @@ class StaffLock:
             more = f" {left} more {'try' if left == 1 else 'tries'} before a wait." if left > 0 else ""
             return f"Wrong PIN.{more}"
         return "Enter the staff PIN and press Unlock."
+
+
+# What each command is called on the staff page (the service's own name for it is not a word).
+COMMAND_WORDS = {"tare": "Tare", "calibrate": "Calibration", "placement_check": "Placement check"}
+SERVICE_WORDS = {"loadcell": "Load cell", "camera": "Camera", "progression": "Progression", "kiosk": "Kiosk"}
+
+
+def service_words(service: str) -> str:
+    return SERVICE_WORDS.get(service, service.capitalize())
+
+
+def reply_words(service: str, status: str, data: Mapping[str, float | str | bool], error: str,
+                command: str | None) -> str:
+    """A command's reply as a sentence for staff, not a dict: 'Load cell — Tare done: zero set at 8,421
+    counts.' The camera's placement check says its own sentence (`message`)."""
+    what = COMMAND_WORDS.get(command or "", "Command")
+    head = f"{service_words(service)} — {what}"
+    if status != "ok":
+        return f"{head} failed: {error or 'no reason given'}"
+    if "message" in data:
+        return f"{head}: {data['message']}"
+    if command == "tare" and "tare_counts" in data:
+        return f"{head} done: zero set at {float(data['tare_counts']):,.0f} counts."
+    if command == "calibrate" and "n_per_count" in data:
+        return f"{head} done: {float(data['n_per_count']):.4g} N per count, saved."
+    if "tare_counts" in data:  # an answer to a command of an earlier kiosk run: still said in words
+        return f"{head} done: zero at {float(data['tare_counts']):,.0f} counts."
+    return f"{head} done."

@@ -63,17 +63,17 @@ def staff_window(qtbot, clock: Clock | None = None) -> KioskWindow:
 
 
 def type_pin(qtbot, win: KioskWindow, pin: str, submit: bool = True) -> None:
-    qtbot.keyClicks(win.op_pin, pin)
+    qtbot.keyClicks(win.operator.pin, pin)
     if submit:
-        qtbot.mouseClick(win.op_unlock, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(win.operator.unlock_btn, Qt.MouseButton.LeftButton)
 
 
 def test_typing_the_pin_opens_nothing_until_it_is_submitted(qtbot) -> None:
     win = staff_window(qtbot)
-    qtbot.keyClicks(win.op_pin, PIN)
-    assert not win.op_tools.isVisible()  # nothing is compared keystroke by keystroke
-    qtbot.mouseClick(win.op_unlock, Qt.MouseButton.LeftButton)
-    assert win.op_tools.isVisible()
+    qtbot.keyClicks(win.operator.pin, PIN)
+    assert not win.operator.tools.isVisible()  # nothing is compared keystroke by keystroke
+    qtbot.mouseClick(win.operator.unlock_btn, Qt.MouseButton.LeftButton)
+    assert win.operator.tools.isVisible()
 
 
 def test_the_staff_page_shows_the_lock_out_after_wrong_pins(qtbot) -> None:
@@ -81,22 +81,22 @@ def test_the_staff_page_shows_the_lock_out_after_wrong_pins(qtbot) -> None:
     win = staff_window(qtbot, clock)
     for _ in range(FREE_TRIES):
         type_pin(qtbot, win, "999999")
-    assert win.op_lock.isVisible() and "try again in 30 s" in win.op_lock.text()
-    assert not win.op_pin.isEnabled() and not win.op_unlock.isEnabled()
-    qtbot.keyClicks(win.op_pin, PIN)
-    win.unlock_staff()  # even submitted another way during the wait
-    assert not win.op_tools.isVisible()
+    assert win.operator.lock_msg.isVisible() and "try again in 30 s" in win.operator.lock_msg.text()
+    assert not win.operator.pin.isEnabled() and not win.operator.unlock_btn.isEnabled()
+    qtbot.keyClicks(win.operator.pin, PIN)
+    win.operator.unlock()  # even submitted another way during the wait
+    assert not win.operator.tools.isVisible()
     clock.t += 12
     win.tick.timeout.emit()  # the page's one-second tick counts the wait down
-    assert "try again in 18 s" in win.op_lock.text()
+    assert "try again in 18 s" in win.operator.lock_msg.text()
     clock.t += 18
     win.tick.timeout.emit()
-    assert win.op_pin.isEnabled()
+    assert win.operator.pin.isEnabled()
     type_pin(qtbot, win, PIN)
-    assert win.op_tools.isVisible() and not win.op_lock.isVisible()
+    assert win.operator.tools.isVisible() and not win.operator.lock_msg.isVisible()
     win.close_overlays()
     qtbot.mouseClick(win.op_btn, Qt.MouseButton.LeftButton)
-    assert not win.op_tools.isVisible()  # each visit asks again
+    assert not win.operator.tools.isVisible()  # each visit asks again
 
 
 def production(**kw: str) -> KioskSettings:
@@ -141,6 +141,7 @@ def test_a_cue_and_a_name_are_shown_as_typed_never_as_markup(qtbot) -> None:
     flow.apply(c.make_event("member.profile", "main", "st-01", c.MemberProfile(
         correlation_id=flow.pending, status="ok", member=c.MemberInfo(member_id="m-1", name=name))))
     assert flow.page == Page.WELCOME
-    for w in (win.who, win.hello, win.cue, win.attract_msg, win.last, win.op_status, win.op_lock):
+    for w in (win.who, win.welcome.hello, win.execution.cue, win.attract.msg, win.welcome.last, win.operator.status,
+              win.operator.replies, win.operator.lock_msg):
         assert w.textFormat() == Qt.TextFormat.PlainText
-    assert win.who.text() == name and name in win.hello.text()
+    assert win.who.text() == name and name in win.welcome.hello.text()

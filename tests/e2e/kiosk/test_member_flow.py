@@ -68,31 +68,32 @@ def test_tap_in_enrol_train_two_legs_and_read_the_summary(
     # A badge reader types fast and presses Enter: unknown badge → enrol.
     QTest.keyClicks(win, "0004521337", delay=2)
     QTest.keyClick(win, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "not recognised" in win.attract_msg.text(), timeout=10000)
-    assert win.enrol_box.isVisible()
-    win.enrol_name.setText("Ana")
-    qtbot.mouseClick(win.weaker[c.Leg.RIGHT], Qt.MouseButton.LeftButton)
-    create = next(b for b in win.enrol_box.findChildren(type(win.out_btn)) if b.text() == "Create my profile")
-    qtbot.mouseClick(create, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "not recognised" in win.attract.msg.text(), timeout=10000)
+    assert win.attract.enrol_box.isVisible()
+    win.attract.name.setText("Ana")
+    qtbot.mouseClick(win.attract.weaker[c.Leg.RIGHT], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.attract.create_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: flow.page == Page.WELCOME, timeout=10000)
-    assert win.hello.text() == "Welcome, Ana"
-    assert "First session" in win.last.text()
+    assert win.welcome.hello.text() == "Welcome, Ana"
+    assert "First session" in win.welcome.last.text()
 
     # Pick the warm-up goal (2 sets × 12–15): a new member starts light, weaker (right) leg first.
-    goal_btn = next(b for b in win.stack.widget(1).findChildren(type(win.out_btn))
-                    if b.accessibleName().startswith("Warm-up"))
+    goal_btn = win.welcome.goals["warm_up"]
+    assert goal_btn.accessibleName().startswith("Warm-up")
     qtbot.mouseClick(goal_btn, Qt.MouseButton.LeftButton)
     assert flow.page == Page.SETUP
-    assert win.start_btn.text().startswith("I'm ready — start set 1 of 2: right leg, 5 kg, 12 reps")
+    assert win.setup.start.text().startswith("I'm ready — start set 1 of 2: right leg, 5 kg, 12 reps")
 
     t = 1000.0
     for leg in (c.Leg.RIGHT, c.Leg.LEFT):
         for k in (1, 2):
-            qtbot.mouseClick(win.start_btn if flow.page == Page.SETUP else
-                             next(b for b in win.stack.widget(4).findChildren(type(win.out_btn))
-                              if b.text() == "Start next set"), Qt.MouseButton.LeftButton)
+            # Setup's start, rest's "Start next set", or — between legs — the strap step's "Strap is on".
+            go = {Page.SETUP: win.setup.start, Page.REST: win.rest.go, Page.STRAP: win.strap.go}[flow.page]
+            if flow.page == Page.STRAP:
+                assert win.strap.title.text() == "Move the strap to your left ankle"
+            qtbot.mouseClick(go, Qt.MouseButton.LeftButton)
             assert flow.page == Page.EXECUTION
-            assert win.set_title.text() == f"{leg.value.capitalize()} leg · set {k} of 2 · 5 kg"
+            assert win.execution.set_title.text() == f"{leg.value.capitalize()} leg · set {k} of 2 · 5 kg"
             n_sets = 2 * (leg == c.Leg.LEFT) + k
             wait_for(lambda n=n_sets: len(camera.sets_seen) == n, what="the set under way, at the camera")  # type: ignore[attr-defined]
             for r in range(1, 13):
@@ -104,17 +105,18 @@ def test_tap_in_enrol_train_two_legs_and_read_the_summary(
                     leg=leg, rep_index=r, start_t=t, end_t=t + 3.5, concentric_s=1.0, top_hold_s=0.5,
                     eccentric_s=2.2, metrics={**CONTROLLED, "thigh_excursion_deg": 25.0 if swing else 3.0},
                     faults=[c.Fault.SWING] if swing else []))
-            qtbot.waitUntil(lambda: win.count.text() == "12", timeout=10000)
+            page = win.execution
+            qtbot.waitUntil(lambda p=page: p.count.text() == "12", timeout=10000)
             want = "10 of 12 reps passed" if (leg, k) == (c.Leg.LEFT, 2) else "12 of 12 reps passed"
-            assert win.summary.text() == want
+            assert page.summary.text() == want
             if (leg, k) == (c.Leg.LEFT, 2):
-                assert any("swung the thigh" in win.list.item(i).text() for i in range(win.list.count()))
-            end = next(b for b in win.stack.widget(3).findChildren(type(win.out_btn)) if b.text() == "End set")
-            qtbot.mouseClick(end, Qt.MouseButton.LeftButton)
+                assert any("swung the thigh" in page.list.item(i).text() for i in range(page.list.count()))
+            if flow.page == Page.EXECUTION:  # the set may already have ended by itself (the target reached)
+                qtbot.mouseClick(page.end, Qt.MouseButton.LeftButton)
 
     assert flow.page == Page.SUMMARY
     qtbot.waitUntil(lambda: len(flow.recommendations) == 2, timeout=10000)
-    cards = [w.text() for w in win.stack.widget(5).findChildren(type(win.hello)) if "leg</b>" in w.text()]
+    cards = win.summary.cards()
     right = next(x for x in cards if x.startswith("<b>Right leg"))
     left = next(x for x in cards if x.startswith("<b>Left leg"))
     assert "24 of 24 reps passed" in right and "24 of 24" not in left
@@ -134,12 +136,11 @@ def test_tap_in_enrol_train_two_legs_and_read_the_summary(
     mosquitto.stop()
     qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
     assert "Offline" in win.banner.text()
-    qtbot.mouseClick(win.stack.widget(5).findChildren(type(win.out_btn))[-1], Qt.MouseButton.LeftButton)  # Done
+    qtbot.mouseClick(win.summary.done, Qt.MouseButton.LeftButton)
     assert flow.page == Page.ATTRACT
-    win.pin.setText("")
     flow.identify(c.IdMethod.BADGE, "0004521337")  # queued while offline
     mosquitto.start()
     qtbot.waitUntil(lambda: flow.page == Page.WELCOME, timeout=20000)
-    assert win.hello.text() == "Welcome back, Ana"
-    assert "right 2x12 @ 5 kg, 24/24 passed" in win.last.text()
+    assert win.welcome.hello.text() == "Welcome back, Ana"
+    assert "right 2x12 @ 5 kg, 24/24 passed" in win.welcome.last.text()
     bus.stop()

@@ -1,4 +1,4 @@
-"""The walking skeleton: a virtual member's set, judged by camera and progression, shown on the kiosk."""
+"""The walking skeleton: a virtual member's set, judged by camera and progression, shown on the real kiosk window."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PyQt6.QtCore import Qt
 
-from kiosk.bridge import EventBridge
-from kiosk.state.station import StationState
-from kiosk.ui.main_window import StationWindow
+from kiosk.app import bootstrap
+from kiosk.settings import KioskSettings
+from kiosk.state.flow import Page
 from services.procs import Child
 from services.simulator.script import demo_set
-from shared.contract import Fault
-from shared.mqtt import MqttBus
+from shared.contract import Fault, IdMethod, Leg
 from shared.servers import PrivateMosquitto, PrivateRedis
-from shared.settings import Settings
 from shared.store import RedisStore, connect
 from tests.conftest import wait_for
 
@@ -31,6 +30,7 @@ def site(service_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, str]
         Child("progression", ["services.progression", "run"], env_site, tmp_path),
         Child("camera", ["services.camera", "run", "--source", "sim"], env_station, tmp_path),
     ]
+    wait_for(lambda: "progression connected" in kids[0].log(), timeout=20, what="progression up")
     yield env_station
     for k in kids:
         assert k.alive(), f"{k.name} died:\n{k.tail()}"
@@ -40,35 +40,43 @@ def site(service_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, str]
 def test_a_set_is_judged_and_every_verdict_reaches_the_kiosk_and_redis(
     qtbot, site: dict[str, str], mosquitto: PrivateMosquitto, redis_server: PrivateRedis, tmp_path: Path
 ) -> None:
-    settings = Settings(_env_file=None, environment="test", mqtt_port=mosquitto.port, station_id="st-01")
-    state = StationState()
-    bridge = EventBridge()
-    bridge.event.connect(state.apply)
-    bridge.connection.connect(state.set_broker_online)
-    bus = MqttBus(settings, "kiosk", on_connection_change=bridge.connection_changed)
-    bus.subscribe("rep.verdict", bridge.deliver, site_id="main", station_id="st-01")
-    win = StationWindow(state, "Station st-01")
+    settings = KioskSettings(_env_file=None, environment="test", mqtt_port=mosquitto.port, station_id="st-01",
+                             fullscreen=False)
+    bus, flow, win, _bridge = bootstrap(settings)
     qtbot.addWidget(win)
+    win.resize(1920, 1080)
     win.show()
     assert bus.start()
-    qtbot.waitUntil(lambda: state.broker_online, timeout=5000)
+    qtbot.waitUntil(lambda: flow.station.broker_online, timeout=5000)
     assert not win.banner.isVisible()
 
-    member = Child("member", ["services.simulator", "run", "--once"], site, tmp_path)
-    plan = demo_set()
+    # The station's camera is up (its retained status) before the member starts.
+    qtbot.waitUntil(lambda: "camera" in flow.services, timeout=20000)
+    # A new member (progression keeps sessions of members, not of guests) trains the left leg: the kiosk's
+    # set.started makes the virtual member perform the demo set in front of the (simulated) camera.
+    flow.identify(IdMethod.BADGE, "0004521337")
+    qtbot.waitUntil(lambda: win.attract.enrol_box.isVisible(), timeout=10000)
+    win.attract.name.setText("Ana")
+    qtbot.mouseClick(win.attract.weaker[Leg.LEFT], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.attract.create_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: flow.page == Page.WELCOME, timeout=10000)
+    qtbot.mouseClick(win.welcome.goals["strength_control"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.setup.start, Qt.MouseButton.LeftButton)
+    assert flow.page == Page.EXECUTION and flow.current is not None and flow.current.leg == Leg.LEFT
+    plan = demo_set(Leg.LEFT)
     expected = [sorted(f.value for f in r.faults) for r in plan.reps]
-    qtbot.waitUntil(lambda: state.reps == len(plan.reps), timeout=int((plan.duration_s + 20) * 1000))
-    assert member.proc.wait(30) == 0, member.tail()
+    qtbot.waitUntil(lambda: flow.station.reps == len(plan.reps), timeout=int((plan.duration_s + 20) * 1000))
 
     # What the member sees on the kiosk.
-    assert win.count.text() == str(len(plan.reps))
-    assert win.summary.text() == "4 of 6 reps passed"
-    shown = [win.list.item(i).text() for i in range(win.list.count())]
+    page = win.execution
+    assert page.count.text() == str(len(plan.reps))
+    assert page.summary.text() == "4 of 6 reps passed"
+    shown = [page.list.item(i).text() for i in range(page.list.count())]
     assert shown[0].startswith("Rep 6") and "good rep" in shown[0]
     assert any("Rep 3" in s and "dropped the return" in s for s in shown)
     assert any("Rep 4" in s and "cut the curl short" in s for s in shown)
-    assert [sorted(f.value for f in v.faults) for v in state.verdicts] == expected
-    assert all(v.session_id and v.set_index == 1 for v in state.verdicts)
+    assert [sorted(f.value for f in v.faults) for v in flow.station.verdicts] == expected
+    assert all(v.session_id == flow.session_id and v.set_index == 1 for v in flow.station.verdicts)
 
     # What progression stored.
     store = RedisStore(connect(redis_server.url), "main")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel
 
 from kiosk.state.flow import Flow
 from kiosk.state.station import CUE_IN_VIEW
-from kiosk.ui.window import FAIL_COLOUR, PASS_COLOUR, UNVERIFIED_COLOUR, KioskWindow
+from kiosk.ui.widgets import FAIL_COLOUR, PASS_COLOUR, UNVERIFIED_COLOUR
+from kiosk.ui.window import KioskWindow
 from shared import contract as c
 from shared.catalogue import default_catalogue
 from shared.contract import Model
@@ -26,7 +26,7 @@ def test_a_closed_window_gets_no_more_ticks_nor_state_changes(qtbot) -> None:
     win.close()
     # The flow and the MQTT bridge outlive the window; a site event after the close must not reach it.
     flow.changed()
-    assert refreshed == [] and not win.tick.isActive() and not win.cue_timer.isActive()
+    assert refreshed == [] and not win.tick.isActive() and not win.execution.tempo_timer.isActive()
 
 
 def _window(qtbot) -> tuple[KioskWindow, Flow, list[tuple[str, Model]]]:
@@ -44,18 +44,18 @@ def _window(qtbot) -> tuple[KioskWindow, Flow, list[tuple[str, Model]]]:
 def test_the_set_count_is_chosen_with_large_buttons_and_reaches_the_session(qtbot) -> None:
     win, flow, sent = _window(qtbot)
     flow.choose_goal("strength_control")  # 3–5 sets; a guest's plan has none for this goal: 3
-    assert win.sets_value.text() == "3" and "3–5 sets per leg" in win.sets_note.text()
-    assert not win.fewer_sets.isEnabled() and win.more_sets.isEnabled()
+    assert win.setup.sets_value.text() == "3" and "3–5 sets per leg" in win.setup.sets_note.text()
+    assert not win.setup.fewer.isEnabled() and win.setup.more.isEnabled()
     # 15 mm on the 141 px/inch panel is 84 px: both buttons are a fingertip wide and high.
-    for b in (win.fewer_sets, win.more_sets):
+    for b in (win.setup.fewer, win.setup.more):
         assert b.isVisible() and b.width() >= 84 and b.height() >= 84
-    qtbot.mouseClick(win.more_sets, Qt.MouseButton.LeftButton)
-    assert win.sets_value.text() == "4" and win.fewer_sets.isEnabled()
-    assert "start set 1 of 4" in win.start_btn.text()
-    qtbot.mouseClick(win.start_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.setup.more, Qt.MouseButton.LeftButton)
+    assert win.setup.sets_value.text() == "4" and win.setup.fewer.isEnabled()
+    assert "start set 1 of 4" in win.setup.start.text()
+    qtbot.mouseClick(win.setup.start, Qt.MouseButton.LeftButton)
     started = next(d for t, d in sent if t == "session.started")
     assert isinstance(started, c.SessionStarted) and started.planned_sets == 4
-    assert " set 1 of 4 " in win.set_title.text()
+    assert " set 1 of 4 " in win.execution.set_title.text()
 
 
 def test_an_unverified_rep_has_its_own_colour_symbol_and_words(qtbot) -> None:
@@ -76,20 +76,21 @@ def test_an_unverified_rep_has_its_own_colour_symbol_and_words(qtbot) -> None:
     verdict(1, [])
     verdict(2, [c.Fault.SQUEEZE])
     verdict(3, [], verified=False)
-    rows = {win.list.item(i).text(): win.list.item(i).foreground().color() for i in range(win.list.count())}
+    rows = {item.text(): item.foreground().color()
+            for item in (win.execution.list.item(i) for i in range(win.execution.list.count())) if item}
     unverified = "Rep 3  ?  not checked: hips square (the camera did not see this rep)"
     assert unverified in rows
     assert rows[unverified] == UNVERIFIED_COLOUR
     assert rows["Rep 1  ✓  good rep"] == PASS_COLOUR and rows["Rep 2  ✗  missed the squeeze at the top"] == FAIL_COLOUR
     assert len({UNVERIFIED_COLOUR.name(), PASS_COLOUR.name(), FAIL_COLOUR.name()}) == 3
     # The counter's line counts it apart, in the same colour and symbol; the cue says how to get it checked.
-    assert win.count.text() == "3"
-    summary = win.summary.text()
+    assert win.execution.count.text() == "3"
+    summary = win.execution.summary.text()
     assert f"<span style='color:{UNVERIFIED_COLOUR.name()}'>? 1 not checked</span>" in summary
     assert "1 passed" in summary and "1 failed" in summary and summary.endswith(" of 3")
-    assert win.cue.text() == CUE_IN_VIEW
+    assert win.execution.cue.text() == CUE_IN_VIEW
     verdict(4, [c.Fault.SLACK_START])  # a new fault coaches with its fix
-    assert win.cue.text() == c.FAULT_FIXES[c.Fault.SLACK_START]
+    assert win.execution.cue.text() == c.FAULT_FIXES[c.Fault.SLACK_START]
 
     # Rest and summary pages count the not-checked reps of the set summaries.
     flow.end_set()
@@ -97,10 +98,10 @@ def test_an_unverified_rep_has_its_own_colour_symbol_and_words(qtbot) -> None:
         session_id=flow.session_id or "", set_index=1, leg=cur.leg, weight_kg=cur.weight_kg, target_reps=6, reps=4,
         passed_reps=1, unverified_reps=1, faults_per_rep=[[], [c.Fault.SQUEEZE], [], [c.Fault.SLACK_START]],
         planned_sets=3)))
-    assert "? 1 not checked" in win.rest_last.text()
-    assert "1 rep was not checked: it does not count toward more weight" in win.rest_last.text()
+    assert "? 1 not checked" in win.rest.last.text()
+    assert "1 rep was not checked: it does not count toward more weight" in win.rest.last.text()
     flow.finish()
-    cards = [w.text() for w in win.stack.widget(5).findChildren(QLabel) if "leg</b>" in w.text()]
+    cards = win.summary.cards()
     assert len(cards) == 1 and "? 1 not checked" in cards[0] and "1× missed the squeeze at the top" in cards[0]
 
 

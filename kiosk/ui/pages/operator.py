@@ -1,0 +1,95 @@
+"""The staff screen, behind the station's PIN: load-cell tare and calibration, the camera placement check,
+every service's state and the last replies, in words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLineEdit, QScrollArea, QVBoxLayout, QWidget
+
+from kiosk.state.flow import Flow
+from kiosk.state.staff import StaffLock
+from kiosk.ui.widgets import button, kinetic, label, page_layout, plain
+
+# (button, service, command, arguments): what staff can ask the station's services to do.
+COMMANDS: tuple[tuple[str, str, str, dict[str, float | str]], ...] = (
+    ("Tare load cell", "loadcell", "tare", {}),
+    ("Calibrate with 10 kg", "loadcell", "calibrate", {"known_mass_kg": 10.0}),
+    ("Camera placement check", "camera", "placement_check", {}),
+)
+
+
+class OperatorPage(QWidget):
+    def __init__(self, flow: Flow, staff: StaffLock, close: Callable[[], None]) -> None:
+        super().__init__()
+        self.flow, self.staff = flow, staff
+        outer = page_layout(self)
+        # The page scrolls rather than clip or push the window past the panel (a long placement report).
+        self.body = QScrollArea()
+        self.body.setWidgetResizable(True)
+        content = QWidget()
+        lay = QVBoxLayout(content)
+        lay.setContentsMargins(0, 0, 12, 0)
+        lay.setSpacing(18)
+        self.body.setWidget(content)
+        kinetic(self.body)
+        outer.addWidget(self.body, 1)
+        lay.addWidget(label("Staff — station settings", "h1"))
+        row = QHBoxLayout()
+        self.pin = QLineEdit()
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin.setPlaceholderText("Staff PIN")
+        self.pin.setMaxLength(8)
+        self.pin.setProperty("digits", True)  # the on-screen keyboard shows its number pad
+        self.pin.returnPressed.connect(self.unlock)
+        row.addWidget(self.pin, 1)
+        self.unlock_btn = button("Unlock", "primary")
+        self.unlock_btn.clicked.connect(self.unlock)
+        row.addWidget(self.unlock_btn)
+        lay.addLayout(row)
+        self.lock_msg = plain("", "cue")  # a wrong PIN, or the wait after too many
+        lay.addWidget(self.lock_msg)
+        self.tools = QWidget()
+        t = QVBoxLayout(self.tools)
+        t.setContentsMargins(0, 0, 0, 0)
+        t.setSpacing(18)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(16)
+        for text, svc, cmd, args in COMMANDS:
+            b = button(text)
+            b.clicked.connect(lambda _c, s=svc, c=cmd, a=args: self.flow.operator_command(s, c, **a))
+            buttons.addWidget(b, 1)
+        t.addLayout(buttons)
+        cards = QGridLayout()
+        cards.setHorizontalSpacing(18)
+        cards.addWidget(label("Services", "h2"), 0, 0)
+        cards.addWidget(label("Replies", "h2"), 0, 1)
+        self.status = plain("", "card")
+        self.replies = plain("", "card")
+        for col, w in enumerate((self.status, self.replies)):
+            cards.addWidget(w, 1, col)
+            cards.setColumnStretch(col, 1)
+        t.addLayout(cards)
+        lay.addWidget(self.tools)
+        lay.addStretch(1)
+        self.close_btn = button("Close", "primary")
+        self.close_btn.clicked.connect(close)
+        outer.addWidget(self.close_btn)
+
+    def unlock(self) -> None:
+        """The PIN is looked at only here, when submitted (not as it is typed), and counted."""
+        self.staff.submit(self.pin.text())
+        self.pin.clear()
+        self.refresh()
+
+    def refresh(self) -> None:
+        lock, f = self.staff, self.flow
+        self.tools.setVisible(lock.unlocked)
+        waiting = lock.wait_s > 0
+        for w in (self.pin, self.unlock_btn):
+            w.setVisible(not lock.unlocked)
+            w.setEnabled(not waiting)
+        self.lock_msg.setText(lock.message)
+        self.lock_msg.setVisible(bool(lock.message))
+        self.status.setText("\n".join(f.service_lines) or "No status yet")
+        self.replies.setText("\n\n".join(f.reply_lines) or "No command sent yet")
