@@ -116,6 +116,7 @@ class RepInProgress:
     set_down_before: bool = False
     maybe_return_t: float | None = None  # a start down during the curl, until its fit tells a return from a slowing
     held: bool = False  # the stack rested (a steady tension) since the curl started: at its top
+    after_lift: bool = False  # restarted at the curl after a lift off the pins: that lift is spent
 
 
 @dataclass
@@ -174,11 +175,12 @@ class RepSegmenter:
                 # that was the lift, and the curl starts now. Else this is the next curl after a return that
                 # showed no event (from a stack resting low), or the curl's own slowing recovering.
                 until = s.t - r.event_lag_s
-                lifted = self._lift_t is not None and rep.curl_t - r.lead_s <= self._lift_t <= s.t
+                lifted = (not rep.after_lift and self._lift_t is not None
+                          and rep.curl_t - r.lead_s <= self._lift_t <= s.t)
                 curl = self._fit_curl(rep, until, until - r.min_stroke_s) if lifted else None
                 if lifted and (curl is None or curl.travel_m < r.rep_travel_m):
                     self._junk_until = until
-                    self.rep = RepInProgress(s.t, set_down_before=rep.set_down_before)
+                    self.rep = RepInProgress(s.t, set_down_before=rep.set_down_before, after_lift=True)
                 elif s.t - rep.curl_t > r.min_rep_s:
                     out = self._finish(rep, until, whole=True)
                     if out is not None:
