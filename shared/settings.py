@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.contract import Ident
@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     tap_max_delay_s: float = Field(default=_TAP.max_delay_s, gt=0, le=3600, description="Longest wait")
     tap_window_s: float = Field(default=_TAP.window_s, gt=0, le=7 * 24 * 3600,
                                 description="How long failures count, from the first")
+
+    @field_validator("mqtt_tls_ca", mode="before")
+    @classmethod
+    def _empty_ca_is_none(cls, v: object) -> object:
+        """`GYM_MQTT_TLS_CA=` (a station unit's own broker, in clear) means no CA, not the folder `.`."""
+        return None if v == "" else v
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
