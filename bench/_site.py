@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from services.procs import Child, service_env
+from services.procs import Child, service_env, wait_online
 from shared.servers import PrivateMosquitto, PrivateRedis
 
 
@@ -22,9 +21,8 @@ def site_with_worker() -> Iterator[tuple[PrivateMosquitto, PrivateRedis, Child]]
                           station_id="site", log_level="WARNING")
         worker = Child("progression", ["services.progression", "run"], env, Path(d))
         try:
-            deadline = time.monotonic() + 20  # the worker's subscriptions must exist before the first event
-            while "progression connected" not in worker.log() and time.monotonic() < deadline:
-                time.sleep(0.1)
+            # The worker's subscriptions exist once it says it is online (same connection, in order).
+            wait_online(broker.port, "progression", "site", child=worker)
             yield broker, redis, worker
         finally:
             worker.stop()

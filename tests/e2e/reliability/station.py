@@ -21,7 +21,7 @@ import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from services.procs import Child
+from services.procs import Child, wait_online
 from services.progression.engine import Engine
 from services.progression.service import ProgressionSettings
 from services.simulator.clock import STEP_FILE_ENV
@@ -223,7 +223,7 @@ class WholeStation:
         self.health = HealthWatch(f"http://127.0.0.1:{port}/health")
         for svc in ("camera", "loadcell", "kiosk"):
             wait_for(partial(self.online, svc), timeout=START_S, what=f"{svc} online")
-        wait_for(lambda: "progression connected" in self.progression.log(), timeout=START_S, what="progression up")
+        wait_online(self.broker.port, "progression", "site", timeout=START_S, child=self.progression)
         wait_for(lambda: self.health.answers[-1:] == ["ok"], timeout=START_S, what="dashboard healthy")
         self.health.answers = ["ok"]  # from here on: what it said before it was up is not a fault's doing
 

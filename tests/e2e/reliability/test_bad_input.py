@@ -13,7 +13,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from services.procs import Child
+from services.procs import Child, wait_online
 from shared import contract as c
 from shared.mqtt import unique_client_id
 from shared.servers import PrivateMosquitto, PrivateRedis
@@ -33,7 +33,7 @@ def test_each_bad_message_is_a_dead_letter_and_the_valid_reps_are_judged_once(
         service_env: dict[str, str], tmp_path: Path, mosquitto: PrivateMosquitto, redis_server: PrivateRedis) -> None:
     worker = Child("progression", ["services.progression", "run"], {**service_env, "GYM_STATION_ID": "site"},
                    tmp_path)
-    wait_for(lambda: "progression connected" in worker.log(), timeout=20, what="progression up")
+    wait_online(mosquitto.port, "progression", "site", child=worker)
     letters = RawListener(mosquitto.port, dead_letter_topic("main", "site"))
     verdicts = RawListener(mosquitto.port, topic_filter("rep.verdict"))
     p = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id("bad"), protocol=mqtt.MQTTv5)

@@ -10,7 +10,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from services.procs import Child
+from services.procs import Child, wait_online
 from services.progression.engine import Engine
 from services.progression.rules import Stack
 from shared import contract as c
@@ -92,7 +92,7 @@ def test_a_backlog_taken_in_batches_gives_what_one_event_at_a_time_gives(
 
     env = {**service_env, "GYM_STATION_ID": "site"}
     worker = Child("progression", ["services.progression", "run"], env, tmp_path)
-    wait_for(lambda: "progression connected" in worker.log(), timeout=20, what="progression subscribed")
+    wait_online(mosquitto.port, "progression", "site", child=worker)
     worker.stop()  # its persistent session keeps what comes now, as for a worker that is down
     pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id("stations"), protocol=mqtt.MQTTv5)
     pub.max_inflight_messages_set(1000)

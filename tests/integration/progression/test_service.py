@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.procs import Child
+from services.procs import Child, wait_online
 from shared import contract as c
 from shared.servers import PrivateMosquitto, PrivateRedis
 from shared.store import RedisStore, connect
@@ -27,14 +27,15 @@ class Kiosk(StationClient):
 
 
 @pytest.fixture
-def workers(service_env: dict[str, str], tmp_path: Path, request) -> Iterator[list[Child]]:
+def workers(service_env: dict[str, str], tmp_path: Path, mosquitto: PrivateMosquitto,
+            request) -> Iterator[list[Child]]:
     n = getattr(request, "param", 1)
     env = {**service_env, "GYM_STATION_ID": "site"}
     share = ["--shared"] if n > 1 else []
     kids = [Child(f"progression-{i}", ["services.progression", "run", "--worker", str(i), *share], env, tmp_path)
             for i in range(n)]
     for k in kids:
-        wait_for(lambda k=k: "progression connected" in k.log(), timeout=20, what=f"{k.name} up")
+        wait_online(mosquitto.port, "progression", "site", child=k)
     yield kids
     for k in kids:
         assert k.alive(), k.tail()
@@ -130,7 +131,7 @@ def test_a_single_worker_gets_what_was_published_after_a_broker_restart_before_i
     worker's plain persistent subscription must not lose them."""
     env = {**service_env, "GYM_STATION_ID": "site"}
     first = Child("progression-a", ["services.progression", "run"], env, tmp_path)
-    wait_for(lambda: "progression connected" in first.log(), timeout=20, what="worker up")
+    wait_online(mosquitto.port, "progression", "site", child=first)
     first.stop()
     mosquitto.restart()
     k = Kiosk(mosquitto.port)
