@@ -226,7 +226,7 @@ class Station:
                                                           weight_kg=12.5, target_reps=REPS_PER_SET))
                     for r in range(1, REPS_PER_SET + 1):
                         yield from self.streams(REP_EVERY_S - 0.5)
-                        start = self.t - 2.5
+                        start = max(0.0, self.t - 2.5)  # a rep's times are never before the station's 0
                         self.send("camera.rep", c.CameraRep(leg=leg, rep_index=r, start_t=start, end_t=start + 2.4,
                                                             concentric_s=1.0, top_hold_s=0.5, eccentric_s=1.4,
                                                             metrics=CAMERA_METRICS))

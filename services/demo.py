@@ -8,6 +8,7 @@ watching a virtual member, and the member training. Ctrl-C stops everything.
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import shutil
 import signal
@@ -50,6 +51,19 @@ QUIET = {"camera.pose", "load.trace", "camera.rep", "load.rep", "set.ended"}
 # (the camera and load cell close a rep within a second of each other).
 SETTLE_S = 1.5
 _MARK = {Outcome.PASSED: "✓", Outcome.FAILED: "✗", Outcome.NOT_CHECKED: "?"}
+
+
+def say(text: str, err: bool = False) -> None:
+    """Print a line of the narration. A reader that went away (`make demo | tee log`, then Ctrl-C, which stops
+    `tee` first) must not stop the demo before it has stopped its processes: the rest goes nowhere."""
+    stream = sys.stderr if err else sys.stdout
+    try:
+        print(text, file=stream, flush=True)
+    except (BrokenPipeError, ValueError, OSError):
+        try:
+            setattr(sys, "stderr" if err else "stdout", open(os.devnull, "w"))  # noqa: SIM115 - for the process
+        except OSError:
+            pass
 
 
 def describe_verdict(v: RepVerdict) -> str:
@@ -133,7 +147,7 @@ class Narrator:
         try:
             ev = parse_event(bytes(msg.payload))
         except ContractError as exc:
-            print(f"  [invalid event on {msg.topic}: {exc}]", flush=True)
+            say(f"  [invalid event on {msg.topic}: {exc}]")
             return
         if ev.type in QUIET:
             return
@@ -154,7 +168,7 @@ class Narrator:
             self._say(ev)
 
     def _say(self, ev: Envelope) -> None:
-        print(f"{time.monotonic() - self.t0:6.1f}s  {ev.station_id:<6} {describe(ev)}", flush=True)
+        say(f"{time.monotonic() - self.t0:6.1f}s  {ev.station_id:<6} {describe(ev)}")
 
     def _flush(self, keys: list[tuple[object, ...]]) -> None:
         for key in keys:
@@ -194,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         broker.start()
         redis_srv.start()
-        print(f"broker on 127.0.0.1:{broker.port}, redis on 127.0.0.1:{redis_srv.port}, logs in {work}")
+        say(f"broker on 127.0.0.1:{broker.port}, redis on 127.0.0.1:{redis_srv.port}, logs in {work}")
         common: dict[str, str] = {"environment": "demo", "site_id": "main", "mqtt_port": str(broker.port),
                   "redis_url": redis_srv.url}
         demo_password = "demo-" + secrets.token_urlsafe(6)  # the dashboard's demo users, printed below
@@ -211,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         station_lc = {**station, "GYM_LOADCELL_CALIBRATION_DIR": str(work / "loadcell")}
         children.append(Child("loadcell", ["services.loadcell", "run", "--source", "sim"], station_lc, work))
         wait_port(dash_port, timeout=30)
-        print(f"dashboard: http://127.0.0.1:{dash_port}/  sign in as trainer or operator, password {demo_password}"
+        say(f"dashboard: http://127.0.0.1:{dash_port}/  sign in as trainer or operator, password {demo_password}"
               "   (Ctrl-C stops the demo)")
         member = Child("member", ["services.simulator", "run", *(["--once"] if args.once else [])],
                        station, work)
@@ -220,14 +234,14 @@ def main(argv: list[str] | None = None) -> int:
             dead = [c for c in children if not c.alive() and c is not member]
             if dead:
                 for c in dead:
-                    print(f"{c.name} exited unexpectedly:\n{c.tail()}", file=sys.stderr)
+                    say(f"{c.name} exited unexpectedly:\n{c.tail()}", err=True)
                 rc = 1
                 break
             if args.once and not member.alive() and narrator.sessions_ended:
                 time.sleep(1.0)  # last verdicts
                 break
     finally:
-        print("stopping…", flush=True)
+        say("stopping…")
         for c in reversed(children):
             c.stop()
         if narrator:
@@ -243,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     n = len(narrator.verdicts) if narrator else 0
     passed = sum(1 for v in narrator.verdicts if v.data.passed) if narrator else 0
-    print(f"done: {n} reps told ({passed} passed), {stored} verdicts stored in Redis; every process stopped")
+    say(f"done: {n} reps told ({passed} passed), {stored} verdicts stored in Redis; every process stopped")
     if args.once and n == 0:
         rc = 1
     return rc
