@@ -41,9 +41,12 @@ DEBIAN_FALLBACK = {
 }
 
 
-def doc_commands(path: Path) -> list[str]:
-    """The commands of a document's first command block: a ```sh fence, or lines indented by 4 spaces."""
+def doc_commands(path: Path, heading: str = "") -> list[str]:
+    """The commands of a document's first command block (after `heading` when given): a ```sh fence, or
+    lines indented by 4 spaces."""
     lines = path.read_text().splitlines()
+    if heading:
+        lines = lines[lines.index(heading):]
     fence = [i for i, line in enumerate(lines) if line.strip() == "```sh"]
     if fence:
         block = lines[fence[0] + 1:]

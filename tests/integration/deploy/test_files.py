@@ -17,6 +17,7 @@ import yaml
 from services.gymctl.__main__ import main as gymctl
 from shared.servers import PrivateRedis
 from shared.store import connect
+from tests.integration.deploy.machine import doc_commands
 
 pytestmark = pytest.mark.integration
 
@@ -55,9 +56,18 @@ def test_every_service_of_the_deployment_runs_a_real_entry_point() -> None:
 
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="Debian's docker-compose is not installed")
 def test_the_compose_files_validate(tmp_path: Path) -> None:
+    """docs/DEPLOY.md's Docker provisioning, run as written (in a copy of the repository's compose layout),
+    then `docker-compose config` on its result; `docker-compose up` needs an engine the tests do not have."""
     site = tmp_path / "var" / "site"
-    assert gymctl(["--state-dir", str(site), "init", "--site", "main"]) == 0
-    assert gymctl(["--state-dir", str(site), "station", "add", "st-01"]) == 0
+    commands = doc_commands(REPO / "docs" / "DEPLOY.md", "## A site with Docker")
+    assert commands[-1].startswith("docker-compose up")
+    (tmp_path / "usb").mkdir()
+    for command in commands[:-1]:
+        line = command.replace("sudo ", "").replace("/media/usb", str(tmp_path / "usb"))
+        line = re.sub(r"^python ", f"{sys.executable} ", line)
+        r = subprocess.run(["bash", "-euo", "pipefail", "-c", line], cwd=tmp_path, capture_output=True, text=True,
+                           timeout=60, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO)})
+        assert r.returncode == 0, (command, r.stderr)
     shutil.copy(REPO / "docker-compose.yml", tmp_path)
     shutil.copytree(REPO / "broker", tmp_path / "broker")
     shutil.copytree(REPO / "deploy", tmp_path / "deploy")
@@ -77,6 +87,15 @@ def test_the_compose_files_validate(tmp_path: Path) -> None:
     site_compose = yaml.safe_load((tmp_path / "docker-compose.yml").read_text())
     redis_cmd = site_compose["services"]["redis"]["command"]
     assert redis_cmd[redis_cmd.index("--appendonly") + 1] == "yes"  # the site's state survives a restart
+    assert redis_cmd[redis_cmd.index("--aclfile") + 1] == "/etc/gym-redis/users.acl"  # accounts, no anonymous
+    r = subprocess.run(["docker-compose", "-f", str(tmp_path / "docker-compose.yml"), "config"], capture_output=True,
+                       text=True, cwd=tmp_path, timeout=60, env=env)
+    resolved = yaml.safe_load(r.stdout)["services"]
+    for svc in ("progression", "dashboard"):  # each its own Redis account, from its env file
+        assert re.fullmatch(rf"redis://{svc}:[^@]+@redis:6379/0", resolved[svc]["environment"]["GYM_REDIS_URL"])
+    assert resolved["dashboard"]["environment"]["GYM_DASHBOARD_TLS_CERTFILE"] == "var/site/tls/dashboard.crt"
+    assert [p["target"] if isinstance(p, dict) else p for p in resolved["broker"]["ports"]] in ([8883], ["8883:8883"])
+    assert not (site / "ca" / "ca.key").exists()  # carried off, as the docs say
 
 
 def test_backup_and_restore_round_trip_the_sites_redis_data(tmp_path: Path, redis_server: PrivateRedis,
@@ -104,8 +123,9 @@ def test_composes_site_broker_has_the_settings_gymctl_renders() -> None:
     `gymctl broker-config` renders there (the packet limit, the stations' and services' listeners…)."""
     from services.gymctl.site import SiteConfig, SiteState, render_broker_conf
 
-    rendered = render_broker_conf(SiteState(Path("/mosquitto/config/site")), SiteConfig(site_id="main"),
-                                  data_dir="/mosquitto/data")
+    state = SiteState(Path("/mosquitto/config/site"))  # ./var/site in the container
+    rendered = render_broker_conf(state, SiteConfig(site_id="main"), data_dir="/mosquitto/data",
+                                  tls=state.tls_files())
 
     def settings(text: str) -> list[str]:
         return [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
