@@ -210,11 +210,6 @@ def measure(frame: Mapping[str, Any], leg: Leg, facing_hint: float | None = None
     return Angles(knee, thigh, pelvis, torso, face)
 
 
-def knee_flexion(frame: Mapping[str, Any], leg: Leg) -> float | None:
-    """Knee flexion of `leg` (0 = straight), or None when the leg is not seen well enough."""
-    return measure(frame, leg).knee_flexion
-
-
 class OneEuroFilter:
     """The One Euro filter: a low-pass whose cutoff rises with speed (little lag, little jitter)."""
 

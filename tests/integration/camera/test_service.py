@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from services.camera.capture import write_test_video
 from services.procs import Child
 from services.procs import service_env as procs_env
 from services.simulator.pose import PoseSimulator
@@ -35,6 +34,7 @@ from shared.mqtt import MqttBus
 from shared.servers import PrivateMosquitto
 from shared.settings import Settings
 from tests.conftest import wait_for
+from tests.video import write_test_video
 
 pytestmark = [pytest.mark.integration]
 
