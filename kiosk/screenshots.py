@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 
+def side_view(knee_deg: float) -> dict[str, tuple[float, float]]:
+    """The working side's keypoints of a member facing the stack (to the right of the picture), leaning
+    onto the support, thigh 10° behind vertical, the knee bent `knee_deg` (image coordinates, y down)."""
+    hip, thigh, shank = (0.50, 0.45), 0.21, 0.21
+
+    def step(p: tuple[float, float], length: float, deg: float) -> tuple[float, float]:
+        a = math.radians(deg)  # 0° straight down, negative toward the member's back (left)
+        return round(p[0] + length * math.sin(a), 3), round(p[1] + length * math.cos(a), 3)
+
+    knee = step(hip, thigh, -10.0)
+    ankle = step(knee, shank, -10.0 - knee_deg)
+    return {"shoulder": step(hip, 0.26, 180 - 60), "hip": hip, "knee": knee, "ankle": ankle,
+            "heel": step(ankle, 0.03, -100.0 - knee_deg), "foot": step(ankle, 0.07, 80.0 - knee_deg)}
+
+
 def main(argv: list[str]) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PyQt6.QtWidgets import QApplication
 
-    from kiosk.state.flow import Flow
+    from kiosk.state.flow import Flow, Page
     from kiosk.ui.window import KioskWindow
     from shared import contract as c
     from shared.catalogue import default_catalogue
@@ -66,11 +82,21 @@ def main(argv: list[str]) -> int:
                                        end_t=i * 6.0 + 5, passed=faults == [], faults=faults or [],
                                        sensors=[c.Sensor.LOAD] if faults is None else [c.Sensor.CAMERA, c.Sensor.LOAD],
                                        verified=faults is not None, checks=unseen if faults is None else []))
-    ev("camera.pose", c.CameraPose(t=40.0, leg=c.Leg.LEFT, knee_flexion_deg=95.0, cues=["Keep the thigh still"]))
+    # Mid-rep: the camera's poses of a clean curl light "Curl the heel upward" and draw the mirror.
+    for i in range(0, 31):
+        knee = 8.0 + 2.9 * i
+        ev("camera.pose", c.CameraPose(t=40.0 + i / 20, leg=c.Leg.LEFT, knee_flexion_deg=knee,
+                                       keypoints=side_view(knee)))
     shot("4-execution")
     ev("kiosk.cue", c.KioskCue(message="Great control — slow the return a touch more", trainer="Sam"))
     shot("5-trainer-cue")
     flow.dismiss_cue()
+    # The return dropped: the live cue turns the mirror's leg amber and lights "Lower slowly".
+    for i in range(0, 8):
+        knee = 96.0 - 7.0 * i
+        ev("camera.pose", c.CameraPose(t=44.0 + i / 20, leg=c.Leg.LEFT, knee_flexion_deg=knee,
+                                       keypoints=side_view(knee), cues=["Lower slowly"]))
+    shot("13-mirror-cue")
     flow.end_set()
     ev("set.summary", c.SetSummary(session_id=sid or "s", set_index=1, leg=c.Leg.LEFT, weight_kg=12.5,
                                    target_reps=10, reps=6, passed_reps=3, unverified_reps=1,
@@ -79,9 +105,14 @@ def main(argv: list[str]) -> int:
                                          detail="no person in view"))
     shot("6-rest-degraded")
     ev("station.status", c.StationStatus(service="camera", state=c.ServiceState.ONLINE))
-    while flow.current is not None:
+    while flow.page != Page.STRAP:
         flow.start_training()
         flow.end_set()
+    shot("11-strap")
+    flow.confirm_strap()
+    while flow.current is not None:
+        flow.end_set()
+        flow.start_training()
     for leg, w in ((c.Leg.LEFT, 12.5), (c.Leg.RIGHT, 13.75)):
         ev("set.summary", c.SetSummary(session_id=sid or "s", set_index=2, leg=leg, weight_kg=w, target_reps=10,
                                        reps=10, passed_reps=10 if leg == c.Leg.RIGHT else 8,
@@ -105,13 +136,34 @@ def main(argv: list[str]) -> int:
     win.operator.pin.setText("2468")
     win.operator.unlock()
     ev("station.status", c.StationStatus(service="loadcell", state=c.ServiceState.ONLINE, version="0.1.0"))
-    ev("station.reply", c.StationReply(correlation_id="c1", service="loadcell", status="ok",
-                                       data={"tare_counts": 8421.0}))
+    tare = flow.operator_command("loadcell", "tare")
+    ev("station.reply", c.StationReply(correlation_id=tare, service="loadcell", status="ok",
+                                       data={"tare_counts": 8421.0, "n_per_count": 0.0123, "file": "st-01.json"}))
+    check = flow.operator_command("camera", "placement_check")
+    ev("station.reply", c.StationReply(correlation_id=check, service="camera", status="ok", data={
+        "ok": False, "message": "Move the camera — not in view: left ankle; the camera must look at the member's "
+                                "side, level with the hips"}))
     shot("9-staff")
     flow.set_broker_online(False)
     win.close_overlays()
     flow.sign_out()
     shot("10-offline")
+    # A badge the site does not know: the profile form, its name typed on the on-screen keyboard.
+    flow.set_broker_online(True)
+    flow.identify(c.IdMethod.BADGE, "0004521999")
+    ev("member.profile", c.MemberProfile(correlation_id=flow.pending or "", status="unknown"))
+    win.attract.name.setFocus()
+    win.keyboard.open_for(win.attract.name)
+    for key in ("b", "e", "n"):
+        win.keyboard.press(key)
+    shot("12-keyboard")
+    win.keyboard.close_keyboard()
+    # Pain: the member stops mid-set; the summary says so kindly.
+    flow.start_guest()
+    flow.choose_goal("muscle_activation")
+    flow.start_training()
+    flow.stop_for_pain()
+    shot("14-pain-stop")
     return 0
 
 

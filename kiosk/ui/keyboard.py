@@ -32,6 +32,7 @@ class OnScreenKeyboard(QWidget):
         lay.addWidget(self.preview)
         self.keys: dict[str, QPushButton] = {}
         self.letters = QWidget()
+        self.letters.setObjectName("keys")
         grid = QVBoxLayout(self.letters)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(8)
@@ -42,6 +43,7 @@ class OnScreenKeyboard(QWidget):
                 line.addWidget(self._key(ch, ch))
             grid.addLayout(line)
         self.digits = QWidget()
+        self.digits.setObjectName("keys")
         pad = QGridLayout(self.digits)
         pad.setContentsMargins(0, 0, 0, 0)
         pad.setSpacing(8)

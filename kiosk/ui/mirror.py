@@ -18,6 +18,8 @@ BODY = QColor("#F5F7FA")
 TRACK = QColor("#2A3642")
 # Bones of the working side, body first, then the working leg (coloured by the cue).
 TRUNK = (("shoulder", "hip"),)
+# The head sits this far beyond the shoulder, as a share of the hip-to-shoulder line (a drawing, not a joint).
+HEAD_SHARE = 0.35
 LEG = (("hip", "knee"), ("knee", "ankle"), ("ankle", "heel"), ("heel", "foot"), ("ankle", "foot"))
 
 
@@ -81,17 +83,20 @@ class SkeletonMirror(QWidget):
         qp.end()
 
     def _figure(self, qp: QPainter, p: CameraPose, box: QRectF) -> None:
-        pts = p.keypoints
+        pts: dict[str, tuple[float, float]] = {str(k): v for k, v in p.keypoints.items()}
+        if "shoulder" in pts and "hip" in pts:  # a head beyond the shoulder, so the figure reads as a person
+            (sx, sy), (hx, hy) = pts["shoulder"], pts["hip"]
+            pts["head"] = (sx + HEAD_SHARE * (sx - hx), sy + HEAD_SHARE * (sy - hy))
         xs = [x for x, _ in pts.values()]
         ys = [y for _, y in pts.values()]
-        # Fit the figure's own extent into the box (keeping its shape): the member fills the mirror
-        # wherever the camera stands, and a figure facing left stays facing left.
+        # Fit the figure's own extent, head included, into the box (keeping its shape): the member fills
+        # the mirror wherever the camera stands, and a figure facing left stays facing left.
         span = max(max(xs) - min(xs), max(ys) - min(ys), 0.05)
-        scale = 0.85 * min(box.width(), box.height()) / span
+        scale = 0.75 * min(box.width(), box.height()) / span
         cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
 
         def at(name: str) -> QPointF:
-            x, y = pts[name]  # type: ignore[index]
+            x, y = pts[name]
             return QPointF(box.center().x() + (x - cx) * scale, box.center().y() + (y - cy) * scale)
 
         for bones, colour, width in ((TRUNK, BODY, 14), (LEG, self.leg_colour, 22)):
@@ -101,10 +106,9 @@ class SkeletonMirror(QWidget):
                     qp.drawLine(at(a), at(b))
         qp.setPen(Qt.PenStyle.NoPen)
         for name in pts:
+            if name == "head":
+                qp.setBrush(BODY)
+                qp.drawEllipse(at(name), 26, 26)
+                continue
             qp.setBrush(self.leg_colour if name in ("knee", "ankle", "heel", "foot") else BODY)
             qp.drawEllipse(at(name), 13, 13)
-        if "shoulder" in pts and "hip" in pts:  # a head beyond the shoulder, so the figure reads as a person
-            sh, hip = at("shoulder"), at("hip")
-            head = sh + (sh - hip) * 0.3
-            qp.setBrush(BODY)
-            qp.drawEllipse(head, 26, 26)

@@ -21,13 +21,16 @@ class AttractPage(QWidget):
         row = QHBoxLayout()
         left = QVBoxLayout()
         left.setSpacing(18)
-        left.addWidget(label("Tap your badge on the reader, hold your QR code up to the camera, "
-                             "or enter your PIN.", "big"))
+        self.how = label("Tap your badge on the reader, hold your QR code up to the camera, "
+                         "or enter your PIN.", "big")
+        left.addWidget(self.how)
         o = ex.overview
-        left.addWidget(label(f"<b>Works:</b> {o.body_part} — {o.primary_muscles}.<br>"
-                             f"<b>Also:</b> {o.secondary_muscles}.<br>"
-                             f"<b>Difficulty:</b> {o.difficulty_note or o.difficulty}.<br>"
-                             "More under <b>Tips &amp; FAQ</b>.", "muted"))
+        self.overview = label(f"<b>Body part:</b> {o.body_part}.<br>"
+                              f"<b>Works:</b> {o.primary_muscles}.<br>"
+                              f"<b>Also:</b> {o.secondary_muscles}.<br>"
+                              f"<b>Difficulty:</b> {o.difficulty_note or o.difficulty}.<br>"
+                              "More under <b>Tips &amp; FAQ</b>.", "muted")
+        left.addWidget(self.overview)
         self.msg = plain("", "cue")
         left.addWidget(self.msg)
         self.enrol_box = QWidget()
@@ -98,4 +101,8 @@ class AttractPage(QWidget):
     def refresh(self) -> None:
         self.msg.setText(self.flow.message)
         self.msg.setVisible(bool(self.flow.message))
-        self.enrol_box.setVisible(self.flow.enrol_needed)
+        enrol = self.flow.enrol_needed
+        self.enrol_box.setVisible(enrol)
+        # The profile form takes the place of the how-to and the overview: the column fits the panel.
+        self.how.setVisible(not enrol)
+        self.overview.setVisible(not enrol)

@@ -117,6 +117,7 @@ class ExecutionPage(QWidget):
 
     def start_tempo(self) -> None:
         self.tempo_t0 = time.monotonic()
+        self._tempo_step()  # the guide's words from the first frame, not 50 ms later
         self.tempo_timer.start(1000 // TEMPO_FPS)
 
     def stop_tempo(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
 from kiosk.state.flow import Flow
@@ -29,7 +30,7 @@ class OperatorPage(QWidget):
         self.body.setWidgetResizable(True)
         content = QWidget()
         lay = QVBoxLayout(content)
-        lay.setContentsMargins(0, 0, 12, 0)
+        lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(18)
         self.body.setWidget(content)
         kinetic(self.body)
@@ -67,6 +68,7 @@ class OperatorPage(QWidget):
         self.status = plain("", "card")
         self.replies = plain("", "card")
         for col, w in enumerate((self.status, self.replies)):
+            w.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             cards.addWidget(w, 1, col)
             cards.setColumnStretch(col, 1)
         t.addLayout(cards)

@@ -22,7 +22,7 @@ class StrapPage(QWidget):
         self.step_labels = []
         for i in range(3):
             self.steps_grid.addWidget(label(f"{i + 1}", "h2", wrap=False), i, 0, Qt.AlignmentFlag.AlignTop)
-            w = label("", "big")
+            w = label("", "lead")
             self.step_labels.append(w)
             self.steps_grid.addWidget(w, i, 1)
         self.steps_grid.setColumnStretch(1, 1)
@@ -55,6 +55,7 @@ class StrapPage(QWidget):
         self.ended.setVisible(bool(f.end_note))
         self.fix.setText(f.rest_fix)
         self.fix.setVisible(bool(f.rest_fix))
-        self.camera_note.setText(f"Or just begin: when the camera sees your {c.leg.value} leg curl, the set starts.")
+        self.camera_note.setText(f"Or just begin: once the camera sees your {c.leg.value} leg curl, this page "
+                                 "moves on by itself and counts that rep.")
         self.go.setText(f"Strap is on — start set {c.index} of {c.of}: {c.leg.value} leg, "
                         f"{kg(c.weight_kg)} × {c.target_reps}")

@@ -17,7 +17,7 @@ class SummaryPage(QWidget):
         self.flow = flow
         lay = page_layout(self)
         lay.addWidget(label("Your session", "h1"))
-        self.pain = label(PAIN_NOTE, "card")
+        self.pain = label(PAIN_NOTE, "note")
         lay.addWidget(self.pain)
         scroll = QScrollArea()  # a long session's faults and reasons scroll instead of growing the window
         scroll.setWidgetResizable(True)
@@ -32,7 +32,7 @@ class SummaryPage(QWidget):
         lay.addWidget(self.done)
 
     def cards(self) -> list[str]:
-        return [w.text() for w in self.findChildren(type(self.pain)) if w.objectName() == "card" and w is not self.pain]
+        return [w.text() for w in self.findChildren(type(self.pain)) if w.objectName() == "card"]
 
     def refresh(self) -> None:
         f = self.flow
