@@ -19,7 +19,8 @@ test-fast: setup
 
 lint: setup
 	.venv/bin/ruff check .
-	.venv/bin/mypy shared services kiosk
+	.venv/bin/mypy shared services kiosk bench
+	.venv/bin/lint-imports
 
 bench: setup
 	$(PY) -m bench $(BENCH_ARGS)
