@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL")
     catalogue_dir: Path | None = Field(default=None, description="Extra folder of exercise YAML files")
     log_level: str = Field(default="INFO", description="Python logging level")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="'json': one JSON object a line, for a log collector (shared/telemetry.py)")
+    # Prometheus: a service serves its /metrics on this port when one is set (the dashboard on its own app).
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="Port of this service's /metrics; 0 = none")
+    metrics_host: str = Field(default="127.0.0.1",
+                              description="Address /metrics listens on (a scraper on another host: the LAN's)")
     # Members' identity (site services only: progression and the dashboard; a station never holds it).
     token_key: SecretStr | None = Field(
         default=None, min_length=MIN_KEY_LEN,
