@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make-certs.sh DIR [BROKER_NAME ...] — the site's CA and the broker's TLS certificate, with openssl.
+# make-certs.sh DIR [BROKER_NAME ...] — a CA and a broker's TLS certificate made by hand, with openssl, for
+# `gymctl broker-config --certs-dir DIR` (`gymctl init` makes the site's own CA and certificates by default).
 # DIR gets ca.crt (copy to every unit: GYM_MQTT_TLS_CA), ca.key (keep offline), server.crt, server.key.
 # The broker's names (default: broker localhost 127.0.0.1) go in the certificate's subjectAltName.
 # server.key is root:$BROKER_GROUP 0640 (default group mosquitto, when it exists and we are root): the broker

@@ -36,6 +36,8 @@ from services.gymctl import certs, doctor, passwd, site_data, tls
 from services.gymctl.files import broker_group, private_dir, write_private
 from services.gymctl.site import (
     REDIS_ADMIN,
+    REDIS_REPLICA,
+    REDIS_SENTINEL,
     SERVICE_ACCOUNTS,
     SiteConfig,
     SiteState,
@@ -48,6 +50,7 @@ from services.gymctl.site import (
     render_broker_conf,
     render_env,
     render_redis_acl,
+    render_redis_replication,
 )
 
 DEFAULT_STATE = Path(os.environ.get("GYM_STATE_DIR", "/var/lib/gym"))
@@ -115,10 +118,13 @@ def prepare_dirs(state: SiteState, cfg: SiteConfig) -> None:
 def write_redis_accounts(state: SiteState, cfg: SiteConfig) -> dict[str, str]:
     """A Redis user per site service and gymctl's own, with generated passwords: the ACL file (hashes only,
     readable by Redis) and gymctl's env file (0600); the services' URLs go into their env files."""
-    passwords = {name: secrets.token_urlsafe(PASSWORD_BYTES) for name in (*SERVICE_ACCOUNTS, REDIS_ADMIN)}
+    names = (*SERVICE_ACCOUNTS, REDIS_ADMIN, REDIS_REPLICA, REDIS_SENTINEL)
+    passwords = {name: secrets.token_urlsafe(PASSWORD_BYTES) for name in names}
     group = broker_group(cfg.redis_user, "--redis-user")
     private_dir(state.redis, group=group)
     write_private(state.redis_acl, render_redis_acl(cfg, passwords), group=group)
+    for name in (REDIS_REPLICA, REDIS_SENTINEL):
+        write_private(state.accounts / f"{name}.conf", render_redis_replication(name, passwords[name]))
     write_private(state.env_file(REDIS_ADMIN), "\n".join([
         "# Rendered by gymctl: the operator's Redis account (backup, restore, user, member, retention, doctor).",
         f"GYM_SITE_ID={cfg.site_id}", f"GYM_REDIS_URL={redis_url_of(cfg, REDIS_ADMIN, passwords[REDIS_ADMIN])}", ""]))

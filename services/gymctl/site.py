@@ -46,10 +46,14 @@ from shared.topics import DASHBOARD, PROGRESSION, ROOT, STATION, spec, written_b
 # answer on every station's topics; the names are reserved so no station can take one.
 SERVICE_ACCOUNTS = (PROGRESSION, DASHBOARD)
 SITE_STATION = "site"  # the station id site services publish their own status and dead letters under
+REDIS_ADMIN = "gymctl"  # the operator's Redis account: backups and restores, `user`, `member`, `retention`
+# Redis-only accounts (replication, Sentinel): users.acl and accounts/<name>.env, no broker account.
+REDIS_REPLICA, REDIS_SENTINEL = "redis-replica", "redis-sentinel"
+NOT_STATIONS = (*SERVICE_ACCOUNTS, REDIS_ADMIN, REDIS_REPLICA, REDIS_SENTINEL)  # the other env files in accounts/
 STATION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # one topic level, no wildcards or slashes
 # A station's account name is its client id on the site broker: it must not be able to equal a site
 # service's client id (`progression-main-0`, `dashboard-…`), so those names and their prefixes are reserved.
-RESERVED_STATION_ID = re.compile(rf"^({'|'.join((*SERVICE_ACCOUNTS, SITE_STATION))})([-_].*)?$")
+RESERVED_STATION_ID = re.compile(rf"^({'|'.join((*SERVICE_ACCOUNTS, SITE_STATION, REDIS_ADMIN, 'redis'))})([-_].*)?$")
 # The largest packet the brokers accept: the contract's largest event (MAX_PAYLOAD_BYTES of payload,
 # which parse_event refuses beyond) plus room for its topic, MQTT 5 properties and headers. Anything
 # bigger is refused at its fixed header, before the broker reads it into memory, and its sender is
@@ -179,7 +183,7 @@ class SiteState:
         return self.accounts / f"{station}.bridge.conf"
 
     def stations(self) -> list[str]:
-        return sorted(p.stem for p in self.accounts.glob("*.env") if p.stem not in SERVICE_ACCOUNTS)
+        return sorted(p.stem for p in self.accounts.glob("*.env") if p.stem not in NOT_STATIONS)
 
 
 def check_station_id(station_id: str) -> str:
@@ -352,22 +356,43 @@ def render_env(cfg: SiteConfig, name: str, password: str, secret_key: str = "", 
     ])
 
 
-REDIS_ADMIN = "gymctl"  # the operator's Redis account: backups and restores, `user`, `member`, `retention`
+
+
+# What replication and Sentinel need, and nothing else (Redis's own documentation of ACL for them).
+_REDIS_RULES = {
+    REDIS_REPLICA: "+psync +replconf +ping",
+    REDIS_SENTINEL: "allchannels +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info "
+                    "+client|setname +client|kill +script|kill",
+}
 
 
 def render_redis_acl(cfg: SiteConfig, passwords: dict[str, str]) -> str:
     """Redis's ACL file (`aclfile` in redis.conf): no anonymous `default` user; each site service and gymctl
     its own user, reaching only the site's keys (`gym:<site>:*`, shared/store.py's key space) and no
     command that reconfigures, flushes or debugs the server (@dangerous: CONFIG, FLUSHALL, KEYS, DEBUG,
-    SHUTDOWN…); gymctl may also RESTORE a backup. Passwords are stored as SHA-256 (`#…`): only the
-    accounts' env files hold them. Redis reads it at start (`aclfile` in redis.conf) or on `ACL LOAD`."""
+    SHUTDOWN…); gymctl may also RESTORE a backup; a replica and the Sentinels only what they need.
+    Passwords are stored as SHA-256 (`#…`): only the accounts' files hold them. Redis reads it at start
+    or on `ACL LOAD`; a replica gets the same file (after a failover the services connect there)."""
     keys = f"~gym:{cfg.site_id}:*"
     lines = ["user default off nopass nocommands resetkeys"]  # an ACL file takes no comment lines
     for user, password in passwords.items():
         digest = hashlib.sha256(password.encode()).hexdigest()
+        if user in _REDIS_RULES:
+            lines.append(f"user {user} on #{digest} resetkeys resetchannels {_REDIS_RULES[user]}")
+            continue
         extra = " +restore" if user == REDIS_ADMIN else ""
         lines.append(f"user {user} on #{digest} resetkeys {keys} resetchannels +@all -@dangerous{extra}")
     return "\n".join(lines) + "\n"
+
+
+def render_redis_replication(user: str, password: str) -> str:
+    """The lines a replica's redis.conf (and the primary's, a replica after a failover) or a Sentinel's
+    config adds, with the account's password: deploy/site/redis-replica.conf, redis-sentinel.conf."""
+    if user == REDIS_REPLICA:
+        return ("# Rendered by gymctl: add to redis.conf on the replica and on the primary (0640 root:redis).\n"
+                f"masteruser {user}\nmasterauth {password}\n")
+    return ("# Rendered by gymctl: add to each Sentinel's config (0640 root:redis).\n"
+            f"sentinel auth-user gym-site {user}\nsentinel auth-pass gym-site {password}\n")
 
 
 def read_env(path: Path) -> dict[str, str]:

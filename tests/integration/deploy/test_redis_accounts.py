@@ -20,6 +20,8 @@ from services.gymctl.__main__ import main as gymctl
 from services.gymctl.site import SiteState, read_env
 from shared.servers import free_port
 from shared.store import RedisStore, connect
+from tests.conftest import wait_for
+from tests.integration.deploy.machine import REPO
 from tests.integration.deploy.production import DebianRedis
 from tests.wire import broker_reachable_dir
 
@@ -102,3 +104,32 @@ def test_gymctl_backs_up_and_restores_with_its_own_account(site: tuple[SiteState
     assert json.loads(r.get("gym:main:member:m-1") or "") == {"name": "Ana"}
     with pytest.raises(redis.exceptions.NoPermissionError):
         connect(url(state, "progression")).restore("gym:main:x", 0, r.dump("gym:main:member:m-1") or b"")
+
+
+def test_a_replica_follows_with_the_replication_account_and_serves_the_services_accounts(
+        site: tuple[SiteState, DebianRedis]) -> None:
+    """deploy/site/redis-replica.conf with the lines gymctl wrote (accounts/redis-replica.conf) and the site's ACL."""
+    state, primary = site
+    lines = [ln for ln in state.accounts.joinpath("redis-replica.conf").read_text().splitlines()
+             if ln and not ln.startswith("#")]
+    template = (REPO / "deploy" / "site" / "redis-replica.conf").read_text()
+    assert all(ln.split()[0] in template for ln in lines)  # the template names the same settings
+    assert stat.S_IMODE(state.accounts.joinpath("redis-replica.conf").stat().st_mode) == 0o600
+    replica = DebianRedis(state.root.parent / "replica", free_port(), state.redis_acl,
+                          "\n".join([f"replicaof 127.0.0.1 {primary.port}", *lines, "replica-read-only yes"]))
+    replica.start()
+    try:
+        connect(url(state, "progression")).set("gym:main:member:m-9", "Zoe")
+        on_replica = connect(url(state, "dashboard").replace(f":{primary.port}/", f":{replica.port}/"))
+        wait_for(lambda: on_replica.get("gym:main:member:m-9") == "Zoe", timeout=20, what="the key on the replica")
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(port=replica.port).ping()  # the replica refuses anonymous clients too
+    finally:
+        replica.kill()
+
+
+def test_no_redis_only_account_is_taken_for_a_station(site: tuple[SiteState, DebianRedis]) -> None:
+    state, _ = site
+    assert state.stations() == []
+    for reserved in ("gymctl", "redis-replica", "redis-sentinel"):
+        assert gymctl(["--state-dir", str(state.root), "station", "add", reserved]) == 2
