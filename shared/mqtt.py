@@ -44,7 +44,9 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
+from prometheus_client import Counter
 
+from shared import telemetry
 from shared.contract import (
     MAX_PAYLOAD_BYTES,
     DeadLetterEvent,
@@ -151,6 +153,13 @@ class MqttBus:
         c.on_message = self._on_message
         self.client = c
         self._worker = threading.Thread(target=self._work, name=f"{service}-handlers", daemon=True)
+        # Prometheus (shared/telemetry.py): the children of this service's labels, looked up once.
+        self._received: dict[str, Counter] = {}
+        self._published: dict[str, Counter] = {}
+        self._dead_count = telemetry.DEAD_LETTERS.labels(service)
+        self._error_count = telemetry.HANDLER_ERRORS.labels(service)
+        self._connected_gauge = telemetry.CONNECTED.labels(service)
+        telemetry.QUEUED.labels(service).set_function(self._inbox.qsize)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -211,6 +220,10 @@ class MqttBus:
     def publish(self, event: Envelope) -> mqtt.MQTTMessageInfo:
         s = spec(event_type_of(event))
         info = self.client.publish(topic_for(event), event.to_json(), qos=s.qos, retain=s.retain)
+        counter = self._published.get(s.event_type)
+        if counter is None:
+            counter = self._published[s.event_type] = telemetry.PUBLISHED.labels(self.service, s.event_type)
+        counter.inc()
         if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
             log.error("publish of %s failed: %s", s.event_type, mqtt.error_string(info.rc))
         # NO_CONN: paho keeps QoS >= 1 messages and sends them after reconnecting.
@@ -285,12 +298,14 @@ class MqttBus:
             client.subscribe(sub.filter, qos=sub.qos)
         self.publish(self._status_event(self._status))
         self.connected.set()
+        self._connected_gauge.set(1)
         if self._on_connection_change:
             self._on_connection_change(True)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: ReasonCode, _p: Any) -> None:
         was = self.connected.is_set()
         self.connected.clear()
+        self._connected_gauge.set(0)
         if not self._stopping.is_set():
             log.warning("%s disconnected (%s); reconnecting", self.service, rc)
         if was and self._on_connection_change:
@@ -351,6 +366,10 @@ class MqttBus:
                 elif not self._run_handler(sub.handler, event, item):  # type: ignore[arg-type]
                     return False
             self._remember(event, item)
+            counter = self._received.get(event.type)
+            if counter is None:
+                counter = self._received[event.type] = telemetry.RECEIVED.labels(self.service, event.type)
+            counter.inc()
         return run_handler is None or self._run_batch(run_handler, run)
 
     def _accept(self, item: _Inbound) -> Envelope | None:
@@ -384,6 +403,7 @@ class MqttBus:
                 delay = min(delay * 2, 5.0)
             except Exception as exc:  # a handler's failure must never stop the bus
                 self.handler_errors += 1
+                self._error_count.inc()
                 log.exception("%s: handler for %s failed", self.service, what)
                 return exc
 
@@ -403,6 +423,7 @@ class MqttBus:
 
     def _dead_letter(self, item: _Inbound, reason: str) -> None:
         self.dead_letters += 1
+        self._dead_count.inc()
         log.warning("%s: dead letter from %s: %s", self.service, item.topic, reason[:300])
         ev = DeadLetterEvent(site_id=self.settings.site_id, station_id=self.settings.station_id,
                              data=dead_letter(self.service, item.topic, item.payload, reason))

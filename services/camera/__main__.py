@@ -133,13 +133,15 @@ def placement_command(spec: str, leg: Leg, seconds: float, snapshot: Path) -> in
 def run(source_arg: str, leg: Leg, exercise: str, snapshot_dir: Path, speed: float = 1.0,
         script: str = "demo") -> int:
     from services.camera.service import CameraService
+    from shared import telemetry
     from shared.mqtt import MqttBus
 
     if exercise not in default_catalogue():
         print(f"error: unknown exercise {exercise!r}", file=sys.stderr)
         return 2
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s camera %(levelname)s %(message)s")
+    telemetry.configure_logging("camera", settings)
+    telemetry.serve(settings)
     bus = MqttBus(settings, "camera")
     source: PoseSource
     if source_arg == "sim":

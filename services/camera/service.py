@@ -18,6 +18,7 @@ from services.camera.analysis import PoseAnalyzer, exercise_limits
 from services.camera.kinematics import measure, side_keypoints
 from services.camera.placement import DEFAULT_SECONDS, PlacementCheck
 from services.camera.sources import PoseSource
+from shared import telemetry
 from shared.catalogue import DEFAULT_EXERCISE
 from shared.clock import RepClock
 from shared.contract import (
@@ -222,7 +223,9 @@ class CameraService:
             keypoints=side_keypoints(frame, analyzer.leg) if visible and frame else {}))
 
     def run(self) -> None:
+        fps = telemetry.RateMeter(telemetry.CAMERA_FPS.labels(self.bus.settings.station_id))
         for frame in self.source.frames():
+            fps.tick()
             try:
                 self.handle(frame)
             except Exception:  # one bad frame must not stop the station's eye

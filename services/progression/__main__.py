@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import signal
 import sys
 import threading
@@ -60,12 +59,14 @@ def replay(path: Path) -> int:
 
 def run(worker: int | None, shared: bool = False) -> int:
     from services.progression.service import ProgressionSettings, build
+    from shared import telemetry
 
     overrides: dict[str, object] = {} if worker is None else {"worker": worker}
     if shared:
         overrides["shared"] = True
     settings = ProgressionSettings(**overrides)  # type: ignore[arg-type]
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s progression %(levelname)s %(message)s")
+    telemetry.configure_logging("progression", settings)
+    telemetry.serve(settings)
     bus, _service = build(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -4,14 +4,16 @@ recommendations and member profiles out. The engine is the same one `replay` run
 from __future__ import annotations
 
 import logging
+import time
 
 from pydantic import Field
 
 from services.progression.engine import Engine
 from services.progression.rules import Stack
+from shared import telemetry
 from shared.bus import Bus
 from shared.catalogue import load_catalogue
-from shared.contract import Envelope
+from shared.contract import Envelope, RepVerdictEvent
 from shared.mqtt import MqttBus, RetryLater
 from shared.settings import Settings
 from shared.store import RedisErrors, RedisStore
@@ -52,12 +54,14 @@ class ProgressionService:
     def __init__(self, bus: Bus, store: RedisStore, engine: Engine, shared: bool = False) -> None:
         self.bus, self.store, self.engine = bus, store, engine
         self.applied = 0
+        self._handed = time.perf_counter()
         self.repeated = 0
         bus.subscribe_batch(engine.handlers.event_types, self.on_events, site_id=bus.settings.site_id,
                             share_group=SHARE_GROUP if shared else None)
 
     def on_events(self, events: list[Envelope]) -> None:
         """Apply events in their order; publish what each produced once its Redis write is committed."""
+        self._handed = time.perf_counter()  # the verdict latency's start (shared/telemetry.py)
         run: list[Envelope] = []
         for ev in events:
             if ev.type in STATION_LOCAL:
@@ -90,6 +94,9 @@ class ProgressionService:
             # not lose them; the ids are derived from the input's, so consumers drop a repeat.
             for out in outputs:
                 self.bus.publish(out)
+                if isinstance(out, RepVerdictEvent) and applied:
+                    telemetry.REPS_JUDGED.labels("+".join(out.data.sensors)).inc()
+                    telemetry.VERDICT_LATENCY.observe(time.perf_counter() - self._handed)
             if outputs and log.isEnabledFor(logging.INFO):
                 log.info("%s %s -> %s%s", ev.station_id, ev.type, ", ".join(o.type for o in outputs),
                          "" if applied else " (again)")

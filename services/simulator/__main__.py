@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import threading
 
 from services.simulator.script import SCRIPTS
+from shared import telemetry
 from shared.settings import Settings
 
 PAUSE_BETWEEN_SESSIONS_S = 5.0
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
     install_from_env()  # a simulated station's clock may be stepped by a test (no-op otherwise)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s member %(levelname)s %(message)s")
+    telemetry.configure_logging("member", settings)
     bus = MqttBus(settings, "simulator")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

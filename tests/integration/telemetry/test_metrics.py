@@ -1,0 +1,72 @@
+"""Every service's /metrics, read as Prometheus reads it (prometheus_client's own parser): the named series are
+there, and they move while a scripted set is trained — and the logs are JSON lines when the settings ask."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.procs import Child, wait_online
+from shared import contract as c
+from shared.mqtt import MqttBus
+from shared.servers import PrivateMosquitto, free_port
+from shared.settings import Settings
+from tests.conftest import wait_for
+
+SID = "s-metrics"
+
+
+def scrape(port: int) -> dict[str, float]:
+    """Every sample of the page: `name{label="v",…}` → value."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    out: dict[str, float] = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
+            out[f"{s.name}{{{labels}}}" if labels else s.name] = s.value
+    return out
+
+
+def test_progression_and_camera_metrics_move_during_a_scripted_set(
+        service_env: dict[str, str], tmp_path: Path, mosquitto: PrivateMosquitto) -> None:
+    prog_port, cam_port = free_port(), free_port()
+    site = {**service_env, "GYM_STATION_ID": "site", "GYM_METRICS_PORT": str(prog_port), "GYM_LOG_FORMAT": "json"}
+    station = {**service_env, "GYM_STATION_ID": "st-01", "GYM_METRICS_PORT": str(cam_port)}
+    worker = Child("progression", ["services.progression", "run"], site, tmp_path)
+    camera = Child("camera", ["services.camera", "run", "--source", "sim", "--script", "quick"], station, tmp_path)
+    kiosk = MqttBus(Settings(_env_file=None, mqtt_port=mosquitto.port, station_id="st-01"), "kiosk")
+    try:
+        wait_online(mosquitto.port, "progression", "site", child=worker)
+        wait_online(mosquitto.port, "camera", "st-01", child=camera)
+        kiosk.start()
+        before_p, before_c = scrape(prog_port), scrape(cam_port)
+        assert before_p.get('gym_reps_judged_total{sensors="camera"}', 0.0) == 0.0
+        kiosk.emit("session.started", c.SessionStarted(session_id=SID, member_id="guest-1",
+                                                       exercise="hamstring-curl-kickback",
+                                                       goal="strength_control", leg_order=[c.Leg.LEFT]))
+        kiosk.emit("set.started", c.SetStarted(session_id=SID, set_index=1, leg=c.Leg.LEFT, weight_kg=10.0,
+                                               target_reps=3))
+        after = wait_for(lambda: (m := scrape(prog_port)).get('gym_reps_judged_total{sensors="camera"}', 0) >= 2
+                         and m, timeout=60, what="two reps judged")
+        cam = scrape(cam_port)
+        assert after["gym_verdict_latency_seconds_count"] >= 2
+        assert after["gym_verdict_latency_seconds_sum"] / after["gym_verdict_latency_seconds_count"] < 1.0
+        assert after['gym_bus_received_total{event_type="camera.rep",service="progression"}'] >= 2
+        assert after['gym_bus_published_total{event_type="rep.verdict",service="progression"}'] >= 2
+        assert after['gym_bus_connected{service="progression"}'] == 1.0
+        assert 'gym_bus_dead_letters_total{service="progression"}' in after
+        assert 'gym_bus_queued{service="progression"}' in after
+        assert cam['gym_camera_fps{station="st-01"}'] > 5  # the virtual camera's frames, analysed
+        assert cam['gym_bus_published_total{event_type="camera.rep",service="camera"}'] >= 2
+        assert cam['gym_bus_published_total{event_type="camera.pose",service="camera"}'] > \
+            before_c.get('gym_bus_published_total{event_type="camera.pose",service="camera"}', 0)
+        lines = [json.loads(x) for x in worker.log().splitlines() if x.startswith("{")]
+        assert lines and all({"ts", "level", "service", "message"} <= set(x) for x in lines)
+        assert {x["service"] for x in lines} == {"progression"}
+    finally:
+        kiosk.stop()
+        camera.stop()
+        worker.stop()
