@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,43 +133,39 @@ def placement_command(spec: str, leg: Leg, seconds: float, snapshot: Path) -> in
 def run(source_arg: str, leg: Leg, exercise: str, snapshot_dir: Path, speed: float = 1.0,
         script: str = "demo") -> int:
     from services.camera.service import CameraService
-    from shared import telemetry
     from shared.mqtt import MqttBus
+    from shared.sensor import bootstrap
 
     if exercise not in default_catalogue():
         print(f"error: unknown exercise {exercise!r}", file=sys.stderr)
         return 2
-    settings = Settings()
-    telemetry.configure_logging("camera", settings)
-    telemetry.serve(settings)
-    bus = MqttBus(settings, "camera")
-    source: PoseSource
-    if source_arg == "sim":
-        from services.simulator.station import SimulatedMemberSource, simulate_camera
 
-        source = sim = SimulatedMemberSource()
-        simulate_camera(bus, settings, sim, script)
-    else:
-        source = make_source(source_arg, speed)
-    service = CameraService(bus, source, leg, exercise=exercise, snapshot_dir=snapshot_dir)
-    stop = threading.Event()
+    def wire(bus: MqttBus, stop: threading.Event) -> Callable[[], None]:
+        source: PoseSource
+        if source_arg == "sim":
+            from services.simulator.station import SimulatedMemberSource, simulate_camera
 
-    def on_signal(*_: object) -> None:
-        stop.set()
-        source.close()
+            source = sim = SimulatedMemberSource()
+            simulate_camera(bus, bus.settings, sim, script)
+        else:
+            source = make_source(source_arg, speed)
+        service = CameraService(bus, source, leg, exercise=exercise, snapshot_dir=snapshot_dir)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    bus.start(wait_s=None)
-    try:
-        service.run()
-        if not stop.is_set():
-            # A replay has ended: stay up (queued events still go out, commands are still answered).
-            logging.getLogger(__name__).info("source ended; idle until stopped")
-            stop.wait()
-    finally:
-        bus.stop()
-    return 0
+        def loop() -> None:
+            def close_on_stop() -> None:  # a stop closes the source, which ends its frames and the loop
+                stop.wait()
+                source.close()
+
+            threading.Thread(target=close_on_stop, daemon=True, name="stop").start()
+            service.run()
+            if not stop.is_set():
+                # A replay has ended: stay up (queued events still go out, commands are still answered).
+                logging.getLogger(__name__).info("source ended; idle until stopped")
+                stop.wait()
+
+        return loop
+
+    return bootstrap("camera", Settings(), wire)
 
 
 if __name__ == "__main__":

@@ -19,21 +19,18 @@ from services.camera.kinematics import measure, side_keypoints
 from services.camera.placement import DEFAULT_SECONDS, PlacementCheck
 from services.camera.sources import PoseSource
 from shared import telemetry
+from shared.bus import Bus
 from shared.catalogue import DEFAULT_EXERCISE
-from shared.clock import RepClock
 from shared.contract import (
     CameraPose,
-    Envelope,
     IdMethod,
     Leg,
     MemberIdentified,
-    ServiceState,
     SessionStarted,
     SetStarted,
     StationCommand,
-    StationReply,
 )
-from shared.mqtt import MqttBus
+from shared.sensor import CommandError, SensorScaffold
 
 log = logging.getLogger(__name__)
 
@@ -50,29 +47,24 @@ Snapshotter = Callable[[Path, dict[str, Any], Any, list[str]], Path]
 
 
 class CameraService:
-    def __init__(self, bus: MqttBus, source: PoseSource, leg: Leg = Leg.LEFT, exercise: str = DEFAULT_EXERCISE,
+    def __init__(self, bus: Bus, source: PoseSource, leg: Leg = Leg.LEFT, exercise: str = DEFAULT_EXERCISE,
                  snapshot_dir: Path | None = None) -> None:
         self.bus, self.source = bus, source
         self.analyzer = PoseAnalyzer(leg, exercise_limits(exercise))
         self.snapshot_dir = snapshot_dir or Path("var/camera")
-        self.clock = RepClock()
         self._t0_mono: float | None = None  # the monotonic time of the source's t = 0, from its first frame
         self._last_pose = -1.0
         self._unseen_since: float | None = None
-        self._problem = ""  # the current degraded reason, "" when online
         self._checks: list[tuple[PlacementCheck, float, threading.Event]] = []
         self._lock = threading.Lock()
         self.stopped = threading.Event()
-        s = bus.settings
-        bus.subscribe("set.started", self.on_set_started, site_id=s.site_id, station_id=s.station_id)
-        bus.subscribe("session.started", self.on_session_started, site_id=s.site_id, station_id=s.station_id)
-        bus.subscribe("station.command", self.on_command, site_id=s.site_id, station_id=s.station_id)
+        self.sensor = SensorScaffold(bus, "camera", {"placement_check": self.placement_check},
+                                     on_set_started=self.on_set_started, on_session_started=self.on_session_started)
+        self.clock = self.sensor.rep_clock
 
     # ------------------------------------------------------------ events in
 
-    def on_session_started(self, ev: Envelope) -> None:
-        data = ev.data  # type: ignore[attr-defined]
-        assert isinstance(data, SessionStarted)
+    def on_session_started(self, data: SessionStarted) -> None:
         try:
             limits = exercise_limits(data.exercise)
         except KeyError:
@@ -81,33 +73,23 @@ class CameraService:
         with self._lock:
             self.analyzer = PoseAnalyzer(self.analyzer.leg, limits)
 
-    def on_set_started(self, ev: Envelope) -> None:
-        data = ev.data  # type: ignore[attr-defined]
-        assert isinstance(data, SetStarted)
-        self.clock.anchor()  # between sets: rep times follow the wall clock again (see RepClock)
+    def on_set_started(self, data: SetStarted) -> None:
         with self._lock:
             if data.leg != self.analyzer.leg:
                 log.info("working leg is now %s", data.leg.value)
                 self.analyzer = PoseAnalyzer(data.leg, self.analyzer.limits)
 
-    def on_command(self, ev: Envelope) -> None:
-        cmd = ev.data  # type: ignore[attr-defined]
-        assert isinstance(cmd, StationCommand)
-        if cmd.service != "camera":
-            return
-        if cmd.command != "placement_check":
-            self.reply(cmd, status="error", error=f"unknown command {cmd.command!r}")
-            return
+    def placement_check(self, cmd: StationCommand) -> None:
+        """The installer's placement check: answered from a thread of its own once its frames are in (the
+        bus's handler thread must not wait for frames)."""
         try:
             seconds = float(cmd.args.get("seconds", DEFAULT_SECONDS))
             leg = Leg(str(cmd.args.get("leg", self.analyzer.leg.value)))
         except ValueError as exc:
-            self.reply(cmd, status="error", error=f"bad arguments: {exc}")
-            return
+            raise CommandError(f"bad arguments: {exc}") from exc
         check, done = PlacementCheck(leg), threading.Event()
         with self._lock:
             self._checks.append((check, time.monotonic() + seconds, done))
-        # Answer from a thread of its own: the bus's handler thread must not wait for frames.
         threading.Thread(target=self._answer_placement, args=(cmd, check, done, seconds), daemon=True,
                          name="placement-check").start()
 
@@ -136,21 +118,12 @@ class CameraService:
 
     def reply(self, cmd: StationCommand, status: str = "ok", data: dict[str, Any] | None = None,
               error: str = "") -> None:
-        self.bus.emit("station.reply", StationReply(correlation_id=cmd.correlation_id, service="camera",
-                                                    status=status, data=data or {}, error=error))
+        self.sensor.reply(cmd, status, data, error)
 
     # ------------------------------------------------------------ frames in
 
     def set_problem(self, problem: str) -> None:
-        if problem == self._problem:
-            return
-        self._problem = problem
-        if problem:
-            log.warning("degraded: %s", problem)
-            self.bus.set_status(ServiceState.DEGRADED, problem)
-        else:
-            log.info("back online")
-            self.bus.set_status(ServiceState.ONLINE, "")
+        self.sensor.report(problem)
 
     @property
     def t_offset(self) -> float:
