@@ -7,11 +7,14 @@ the machine's default instances, so they can also stop, kill and restart them.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+import weakref
 from pathlib import Path
 from typing import IO, Self
 
@@ -122,23 +125,38 @@ class PrivateServer:
 
 
 class PrivateMosquitto(PrivateServer):
+    """A development broker (anonymous, on loopback). Started as root it runs as production runs a broker:
+    no `user root` — mosquitto drops to its `mosquitto` user, so its config (root:mosquitto 0640) and its
+    persistence (that user's) live in a folder of their own the user can pass through (the owner's
+    temporary folders are 0700); the log stays in `workdir`."""
+
     name = "mosquitto"
 
     def __init__(self, workdir: Path, port: int | None = None, extra_conf: str = "") -> None:
         super().__init__(workdir, port)
         self.extra_conf = extra_conf
         self.binary = _find("mosquitto", "mosquitto")
+        self.conf_dir = self.data = self.dir
+        self._drops_root = os.geteuid() == 0 and _user("mosquitto") is not None
+        if self._drops_root:
+            self.conf_dir = Path(tempfile.mkdtemp(prefix="gym-mosquitto-"))
+            self.conf_dir.chmod(0o711)  # the broker's user passes through, cannot list
+            weakref.finalize(self, shutil.rmtree, self.conf_dir, True)
+            self.data = self.conf_dir / "data"
+            self.data.mkdir()
+            pw = _user("mosquitto")
+            assert pw is not None
+            os.chown(self.data, pw.pw_uid, pw.pw_gid)
 
     def config(self) -> str:
         return "\n".join([
             "per_listener_settings false",
-            # Started as root, mosquitto drops to the 'mosquitto' user and could not write its
-            # persistence file in our folder; a private broker runs as whoever started it.
-            *(["user root"] if os.geteuid() == 0 else []),
+            # Without a user of its own to drop to, a broker started as root stays root.
+            *(["user root"] if os.geteuid() == 0 and not self._drops_root else []),
             f"listener {self.port} 127.0.0.1",
             "allow_anonymous true",
             "persistence true",
-            f"persistence_location {self.dir}/",
+            f"persistence_location {self.data}/",
             # Keep queued QoS 1 messages of a station that is away for a long time.
             "max_queued_messages 100000",
             "persistent_client_expiration 1d",
@@ -150,9 +168,24 @@ class PrivateMosquitto(PrivateServer):
         ])
 
     def command(self) -> list[str]:
-        conf = self.dir / "mosquitto.conf"
-        conf.write_text(self.config())
+        conf = self.conf_dir / "mosquitto.conf"
+        conf.unlink(missing_ok=True)
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            if self._drops_root:
+                pw = _user("mosquitto")
+                assert pw is not None
+                os.fchown(fh.fileno(), 0, pw.pw_gid)
+                os.fchmod(fh.fileno(), 0o640)
+            fh.write(self.config())
         return [self.binary, "-c", str(conf)]
+
+
+def _user(name: str) -> pwd.struct_passwd | None:
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        return None
 
 
 class PrivateRedis(PrivateServer):

@@ -139,9 +139,10 @@ def gymctl_site(workdir: Path, certs: Path) -> Iterator[tuple[SiteState, ConfBro
         ca = root / "certs"
         shutil.copytree(certs, ca)
         state = SiteState(root / "state")
-        plain, tls = free_port(), free_port()
+        plain, tls, services = free_port(), free_port(), free_port()
         assert gymctl(["--state-dir", str(state.root), "init", "--site", "main", "--broker-host", "127.0.0.1",
-                       "--broker-port", str(plain), "--tls-port", str(tls), "--tls-ca", str(ca / "ca.crt")]) == 0
+                       "--broker-port", str(plain), "--tls-port", str(tls), "--services-port", str(services),
+                       "--tls-ca", str(ca / "ca.crt")]) == 0
         assert gymctl(["--state-dir", str(state.root), "station", "add", "st-01"]) == 0
         _broker_reads_key(ca)
         conf = render_broker_conf(state, state.load(), bind="127.0.0.1", data_dir=str(root / "site"),

@@ -151,6 +151,7 @@ def test_the_deploy_docs_day_to_day_commands_run_on_the_site(machine: Machine, s
     r = machine.run("\n".join(commands))
     assert r.returncode == 0, f"{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
     assert "st-07" not in site.stations() and "st-07" not in site.acl.read_text()
+    assert "gymctl" not in r.stdout.splitlines()  # `station list`: stations only
     assert list(machine.path("/var/backups").glob("gym-*.redis"))
     assert tls.load(site.broker_cert).serial_number != old_serial  # renewed
     # The renewal's "then restart mosquitto and gym-dashboard": the broker serves the new certificate.
