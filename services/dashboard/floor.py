@@ -109,6 +109,11 @@ class Tile:
     session_started: datetime | None = None
     session_reps: set[tuple[int | None, str, int]] = field(default_factory=set)  # (set, leg, rep) judged
 
+    def seen(self, ts: datetime) -> None:
+        """The station was heard from at `ts`: the newest wins (events of its services' connections interleave)."""
+        if self.last_seen is None or ts > self.last_seen:
+            self.last_seen = ts
+
     @property
     def flags(self) -> list[str]:
         """The station's notes for the trainer on the last session (the leg gap…), each once."""
@@ -368,23 +373,23 @@ class FloorState:
         elif isinstance(ev, CameraRepEvent | LoadRepEvent):
             self._sensor_reps.setdefault(ev.station_id, deque(maxlen=8)).append(ev.data)
             t = self.tile(ev.station_id)
-            t.last_seen = ev.ts
+            t.seen(ev.ts)
             return Change(ev.station_id)
         elif isinstance(ev, LoadTraceEvent):
             t = self.tile(ev.station_id)
             if not ev.data.force_n:
                 return None
             t.force_n = round(ev.data.force_n[-1], 1)
-            t.last_seen = ev.ts
+            t.seen(ev.ts)
             return Change(ev.station_id, tile=True, fields=TRACE_FIELDS)
         elif isinstance(ev, CameraPoseEvent):
             t = self.tile(ev.station_id)
             t.cues = list(ev.data.cues)
-            t.last_seen = ev.ts
+            t.seen(ev.ts)
             return Change(ev.station_id, tile=True, fields=POSE_FIELDS)
         else:
             return None
-        t.last_seen = ev.ts
+        t.seen(ev.ts)
         return Change(ev.station_id, tile=True)
 
     def _verdict(self, ev: RepVerdictEvent) -> Change:
@@ -395,7 +400,7 @@ class FloorState:
             t.set_verdicts[v.rep_index] = v.status  # a revision replaces the first verdict
         if v.session_id is not None and v.session_id == t.session_id:
             t.session_reps.add((v.set_index, v.leg.value, v.rep_index))
-        t.last_seen = ev.ts
+        t.seen(ev.ts)
         camera = self._match(ev.station_id, v, CameraRep)
         load = self._match(ev.station_id, v, LoadRep)
         row = rep_row(v, v.session_id, v.start_t, v.end_t, rep_metrics(camera, load), ev.ts)
@@ -429,7 +434,7 @@ class FloorState:
         if t.session_id not in (None, r.session_id):
             return None  # the next member already trains here: the decision goes to the member's page only
         t.decided = decided
-        t.last_seen = ev.ts
+        t.seen(ev.ts)
         return Change(ev.station_id, tile=True)
 
     def _match(self, station: str, v: RepVerdict, kind: type[CameraRep] | type[LoadRep]) -> Any:

@@ -49,7 +49,7 @@ from shared.contract import (
 )
 from shared.mqtt import MqttBus, unique_client_id, use_credentials
 from shared.settings import Settings
-from shared.topics import event_type_of, spec, topic_filter, topic_for
+from shared.topics import event_type_of, topic_filter, topic_for
 
 log = logging.getLogger(__name__)
 
@@ -340,7 +340,12 @@ class LiveFeed:
         self.frames_sent = 0
         # The shared bus: the dashboard's retained status (and last will), and the cues it publishes.
         self.bus = (bus_factory or (lambda: self._make_bus(settings)))()
-        filters = [(topic_filter(t, site_id=settings.site_id), spec(t).qos) for t in LIVE_TYPES]
+        # QoS 0 for every type, the rare QoS 1 events too. A clean session gains nothing from QoS 1 (what is in
+        # flight when the connection drops is gone either way; TCP loses nothing while it holds), and it costs:
+        # the broker keeps at most 20 QoS 1 messages unacknowledged per client and queues everything after them,
+        # the force stream included, until the dashboard's acks come back. Measured with 40 QoS 1 events a second
+        # among 2,000 traces (bench dashboard, recommendations included): floor p50 71 ms -> 37 ms.
+        filters = [(topic_filter(t, site_id=settings.site_id), 0) for t in LIVE_TYPES]
         self.stream = LiveStream(settings, filters, self.on_message)
 
     @staticmethod

@@ -99,3 +99,13 @@ def test_a_recommendation_that_overtakes_its_session_end_still_names_the_member(
     floor.apply(ev("session.ended", c.SessionEnded(session_id="s1", member_id="m1")))
     t = floor.tiles["st-01"]
     assert t.decided is not None and t.decided["member_name"] == "Ann" and t.attention
+
+
+def test_last_seen_never_goes_back_when_a_slower_connections_event_arrives_late() -> None:
+    floor = FloorState()
+    session(floor)
+    late = recommend(c.Leg.LEFT, c.Action.HOLD, [])
+    newer = ev("load.trace", c.LoadTrace(t0=0, hz=80, force_n=[60.0]))
+    floor.apply(newer)
+    floor.apply(late)  # made before the trace, delivered after it
+    assert late.ts < newer.ts and floor.tiles["st-01"].last_seen == newer.ts
