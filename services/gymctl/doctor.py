@@ -241,7 +241,12 @@ def _mqtt_login(host: str, port: int, user: str, password: str, ca: str) -> str 
 def _tls_handshake(host: str, port: int, ca: Path) -> str | None:
     ctx = ssl.create_default_context(cafile=str(ca))
     try:
-        with socket.create_connection((host, port), timeout=TIMEOUT_S) as s, ctx.wrap_socket(s, server_hostname=host):
+        with socket.create_connection((host, port), timeout=TIMEOUT_S) as s, \
+                ctx.wrap_socket(s, server_hostname=host) as tls_sock:
+            try:
+                tls_sock.unwrap()  # a close_notify: the broker logs a client that left, not an OpenSSL error
+            except (OSError, ssl.SSLError):
+                pass
             return None
     except (OSError, ssl.SSLError) as exc:
         return str(exc)

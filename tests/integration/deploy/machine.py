@@ -241,6 +241,11 @@ class Machine:
         path = self.root / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def uid(self, name: str) -> int:
+        """Whom a started unit's process runs as now (mosquitto drops root after reading its files)."""
+        status = Path(f"/proc/{self.procs[name][0].pid}/status").read_text()
+        return int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))  # type: ignore[union-attr]
+
     def alive(self, name: str) -> bool:
         return name in self.procs and self.procs[name][0].poll() is None
 

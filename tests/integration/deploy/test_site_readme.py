@@ -71,6 +71,10 @@ def test_the_readme_brings_up_a_site_whose_doctor_finds_nothing_to_fix(machine: 
     for name in ("mosquitto", "redis-server", "gym-progression@0", "gym-dashboard"):
         assert machine.alive(name), (name, machine.log(name)[-2000:])
     assert "Error" not in machine.log("mosquitto"), machine.log("mosquitto")  # it read every file gymctl wrote
+    import pwd
+
+    assert machine.uid("mosquitto") == pwd.getpwnam("mosquitto").pw_uid  # root dropped to mosquitto, as on Debian
+    assert machine.uid("redis-server") == pwd.getpwnam("redis").pw_uid
     assert not site.ca_key.exists() and machine.path("/media/usb/gym-site-ca.key").exists()
 
 
