@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import random
-import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from services.loadcell.analysis import analyze, judge_alone
-from services.loadcell.calibration import CalibrationError, load_calibration, save_calibration
+from services.loadcell.calibration import Calibration, CalibrationError, load_calibration, save_calibration
 from services.loadcell.drivers import AdcDriver, SensorError, read_force_csv
 from services.loadcell.settings import LoadcellSettings
 from services.simulator.script import SCRIPTS
 from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
-from shared.contract import Envelope, Leg, SetStarted
+
+if TYPE_CHECKING:
+    from services.simulator.station import SimulatedAmplifier
+from shared.contract import Leg
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,11 +93,20 @@ def simulate(out: Path, seed: int, reps: int | None) -> int:
     return 0
 
 
+def simulated_driver() -> tuple[AdcDriver, SimulatedAmplifier]:
+    """`--source sim`: the simulator's amplifier (the virtual member's stack), with its factory calibration."""
+    from services.loadcell.drivers import FactoryCalibrated
+    from services.simulator.station import N_PER_COUNT, TARE_COUNTS, SimulatedAmplifier
+
+    amp = SimulatedAmplifier()
+    return FactoryCalibrated(amp, Calibration(tare_counts=TARE_COUNTS, n_per_count=N_PER_COUNT)), amp
+
+
 def open_driver(source: str, settings: LoadcellSettings) -> AdcDriver:
     from services.loadcell import drivers
 
     if source == "sim":
-        return drivers.SimulatedAmplifier()
+        return simulated_driver()[0]
     if source.startswith("serial:"):
         return drivers.SerialAmplifier(source.removeprefix("serial:"), settings.serial_baud, settings.serial_hz)
     if source == "hx711":
@@ -129,49 +141,38 @@ def calibrate(source: str, station: str | None, known_mass_kg: float | None) -> 
 
 
 def run(source: str, script: str = "demo") -> int:
-    from services.loadcell.drivers import SimulatedAmplifier
     from services.loadcell.service import LoadcellService
-    from services.simulator.clock import install_from_env
-    from services.simulator.script import scripted_set
     from shared.mqtt import MqttBus
+    from shared.sensor import bootstrap
     from shared.settings import Settings
 
-    install_from_env()  # a simulated station's clock may be stepped by a test (no-op otherwise)
-    settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s loadcell %(levelname)s %(message)s")
     lc = LoadcellSettings()
+    amp = None
     try:
-        driver = open_driver(source, lc)
+        if source == "sim":
+            driver, amp = simulated_driver()
+        else:
+            driver = open_driver(source, lc)
     except (SensorError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    bus = MqttBus(settings, "loadcell")
-    service = LoadcellService(bus, driver, lc)
-    if isinstance(driver, SimulatedAmplifier):
-        sim = driver
 
-        def perform(ev: Envelope) -> None:
-            # The same set the camera's virtual member performs, on the weight the member selected.
-            data = ev.data  # type: ignore[attr-defined]
-            assert isinstance(data, SetStarted)
-            sim.perform(scripted_set(script, data.leg, data.set_index), data.weight_kg)
+    def wire(bus: MqttBus, stop: threading.Event) -> Callable[[], None]:
+        if amp is not None:
+            from services.simulator.station import simulate_loadcell
 
-        bus.subscribe("set.started", perform, site_id=settings.site_id, station_id=settings.station_id)
-    stop = threading.Event()
+            simulate_loadcell(bus, bus.settings, amp, script)
+        service = LoadcellService(bus, driver, lc)
 
-    def on_signal(*_: object) -> None:
-        stop.set()
+        def loop() -> None:
+            try:
+                service.run(stop)
+            finally:
+                driver.close()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    bus.start(wait_s=None)
-    try:
-        service.run(stop)
-    finally:
-        driver.close()
-        bus.stop()
-    return 0
+        return loop
 
+    return bootstrap("loadcell", Settings(), wire)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""ADC drivers behind one interface: a USB-serial amplifier, an HX711 on GPIO, the simulator, a replay.
+"""ADC drivers behind one interface: a USB-serial amplifier, an HX711 on GPIO, a replay; the simulated
+amplifier (`services.simulator.station`) implements the counts side from its own package.
 
 Every driver gives raw counts (`read`) at its own rate and a factory calibration used until the
 station is calibrated. A driver that cannot read raises `SensorError` with the reason and tries
@@ -8,29 +9,31 @@ to reopen on the next `read`, so an unplugged board recovers when it is plugged 
 from __future__ import annotations
 
 import csv
-import dataclasses
-import random
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
 import serial
 
 from services.loadcell.calibration import Calibration
-from services.simulator.force import HZ as SIM_HZ
-from services.simulator.force import ForceSimulator, Station
-from services.simulator.script import SetPlan
+from shared.pacing import Paced
 
-# The simulated amplifier's counts: an offset and 0.01 N a count, like a 24-bit board on a 50 kg cell.
-SIM_CALIBRATION = Calibration(tare_counts=8421.0, n_per_count=0.01)
+# A replay whose first two rows do not give its rate is played at a typical board's.
+DEFAULT_HZ = 80.0
 # A serial line longer than this is not a count: garbage (wrong baud rate, noise on the line).
 MAX_LINE = 32
 
 
 class SensorError(Exception):
     """The sensor cannot be read: the reason is for people (shown in the degraded status)."""
+
+
+class CountsSource(Protocol):
+    hz: float
+
+    def read(self, timeout: float) -> list[float] | None: ...
+
+    def close(self) -> None: ...
 
 
 class AdcDriver(Protocol):
@@ -182,74 +185,28 @@ class GpiodPins:
         self._req.set_value(self._sck, self._value.ACTIVE if level else self._value.INACTIVE)
 
 
-class _Paced:
-    """Hands out samples at their time, as a live board would."""
+class FactoryCalibrated:
+    """A board whose factory calibration comes with it (its label, its data sheet): a counts source that
+    knows its rate, given the calibration to use until the station is calibrated."""
 
-    def __init__(self, hz: float) -> None:
-        self.hz = hz
-        self._start = time.monotonic()
-        self._n = 0
-        self._stop = threading.Event()
+    def __init__(self, board: CountsSource, calibration: Calibration) -> None:
+        self.board, self.factory_calibration = board, calibration
+        self.hz = board.hz
 
-    def due(self) -> int:
-        return int((time.monotonic() - self._start) * self.hz) - self._n
+    def read(self, timeout: float) -> list[float] | None:
+        return self.board.read(timeout)
 
     def close(self) -> None:
-        self._stop.set()
+        self.board.close()
 
 
-class SimulatedAmplifier(_Paced):
-    """The virtual member's station: the stack hangs still until a set is performed on it."""
-
-    def __init__(self, station: Station | None = None, seed: int = 0) -> None:
-        super().__init__(SIM_HZ)
-        self.station = station or Station()
-        self.factory_calibration = SIM_CALIBRATION
-        self._plans: list[tuple[SetPlan, float | None]] = []
-        self._lock = threading.Lock()
-        self._seed = seed
-        self._rng = random.Random(seed)
-        self._current: Iterator[tuple[float, float]] | None = None
-
-    def perform(self, plan: SetPlan, mass_kg: float | None = None) -> None:
-        """Perform `plan` next, on a stack of `mass_kg` (the weight the member selected) when given."""
-        with self._lock:
-            self._plans.append((plan, mass_kg))
-
-    def _next_force(self) -> float:
-        if self._current is None:
-            with self._lock:
-                plan, mass = self._plans.pop(0) if self._plans else (None, None)
-            if plan is None:  # standing still, the stack hanging, with the amplifier's own noise (a real
-                # board never repeats one count for seconds; without it the health check calls it stuck)
-                return self.station.mass_kg * 9.80665 + self._rng.gauss(0.0, self.station.noise_n)
-            if mass:
-                self.station = dataclasses.replace(self.station, mass_kg=mass)
-            self._seed += 1
-            self._current = ForceSimulator(plan, self.station, seed=self._seed).samples()
-        try:
-            return next(self._current)[1]
-        except StopIteration:
-            self._current = None
-            return self._next_force()
-
-    def read(self, timeout: float) -> list[float]:
-        if self._stop.wait(min(timeout, 1 / self.hz)):
-            return []
-        out = []
-        for _ in range(max(0, self.due())):
-            self._n += 1
-            out.append(round(SIM_CALIBRATION.tare_counts + self._next_force() / SIM_CALIBRATION.n_per_count))
-        return [float(c) for c in out]
-
-
-class ReplayAmplifier(_Paced):
+class ReplayAmplifier(Paced):
     """A force replay (`t,force_n`) played in real time; its counts are newtons (identity calibration)."""
 
     def __init__(self, path: Path, realtime: bool = True) -> None:
         self.samples = read_force_csv(path)
         ts = [t for t, _ in self.samples[:2]]
-        super().__init__(1 / (ts[1] - ts[0]) if len(ts) == 2 and ts[1] > ts[0] else SIM_HZ)
+        super().__init__(1 / (ts[1] - ts[0]) if len(ts) == 2 and ts[1] > ts[0] else DEFAULT_HZ)
         self.realtime = realtime
         self.factory_calibration = Calibration()
 

@@ -24,17 +24,14 @@ from services.loadcell.calibration import (
 from services.loadcell.drivers import AdcDriver, SensorError
 from services.loadcell.health import SensorHealth
 from services.loadcell.settings import LoadcellSettings
-from shared.clock import RepClock
+from shared.bus import Bus
 from shared.contract import (
-    Envelope,
     Leg,
     LoadTrace,
-    ServiceState,
     SetStarted,
     StationCommand,
-    StationReply,
 )
-from shared.mqtt import MqttBus
+from shared.sensor import ReplyData, SensorScaffold
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +42,12 @@ TRACE_MAX = 5000  # the contract's bound on one load.trace batch
 
 
 class LoadcellService:
-    def __init__(self, bus: MqttBus, driver: AdcDriver, settings: LoadcellSettings,
+    def __init__(self, bus: Bus, driver: AdcDriver, settings: LoadcellSettings,
                  clock: Callable[[], float] = time.monotonic) -> None:
         # Samples are stamped and judged on the monotonic `clock`; events carry them on the station's
         # wall clock through `rep_clock`, re-anchored between sets, so a step of the wall clock during
         # a set neither splits a rep nor moves it away from the camera's view of it (see RepClock).
         self.bus, self.driver, self.settings, self.clock = bus, driver, settings, clock
-        self.rep_clock = RepClock()
         self.station_id = bus.settings.station_id
         saved = load_calibration(settings.calibration_dir, self.station_id)
         self.calibration: Calibration = saved or driver.factory_calibration
@@ -66,50 +62,40 @@ class LoadcellService:
         self._trace: list[float] = []
         self._trace_t0 = 0.0
         self._last_health = 0.0
-        self.problem: str | None = None
         self.reps = 0
-        st = bus.settings
-        bus.subscribe("station.command", self.on_command, site_id=st.site_id, station_id=st.station_id)
-        bus.subscribe("set.started", self.on_set_started, site_id=st.site_id, station_id=st.station_id)
+        self.sensor = SensorScaffold(bus, "loadcell", {"tare": self.tare, "calibrate": self.calibrate},
+                                     on_set_started=self.on_set_started,
+                                     errors=(CalibrationError, SensorError, OSError))
+        self.rep_clock = self.sensor.rep_clock
 
     # ------------------------------------------------------------ events in
 
-    def on_set_started(self, ev: Envelope) -> None:
-        data = ev.data  # type: ignore[attr-defined]
-        assert isinstance(data, SetStarted)
-        self.rep_clock.anchor()
+    def on_set_started(self, data: SetStarted) -> None:
         with self._lock:
             self.leg = data.leg
             self.analyzer.new_set()
 
-    def on_command(self, ev: Envelope) -> None:
-        cmd = ev.data  # type: ignore[attr-defined]
-        assert isinstance(cmd, StationCommand)
-        if cmd.service != "loadcell":
-            return
-        try:
-            data = self._execute(cmd)
-            reply = StationReply(correlation_id=cmd.correlation_id, service="loadcell", status="ok", data=data)
-        except (CalibrationError, SensorError, OSError) as exc:
-            reply = StationReply(correlation_id=cmd.correlation_id, service="loadcell", status="error",
-                                 error=str(exc)[:500])
-        log.info("command %s: %s %s", cmd.command, reply.status, reply.error or reply.data)
-        self.bus.emit("station.reply", reply)
+    @property
+    def problem(self) -> str:
+        """Why the sensor cannot be trusted now ("" when it can)."""
+        return self.sensor.problem
 
-    def _execute(self, cmd: StationCommand) -> dict[str, float | str | bool]:
+    def tare(self, cmd: StationCommand) -> ReplyData:
+        return self._recalibrate(cmd, lambda cal, samples: cal.tared(samples))
+
+    def calibrate(self, cmd: StationCommand) -> ReplyData:
+        mass = cmd.args.get("known_mass_kg")
+        if not isinstance(mass, int | float):
+            raise CalibrationError("calibrate needs args.known_mass_kg, a number of kg")
+        return self._recalibrate(cmd, lambda cal, samples: cal.calibrated(samples, float(mass)))
+
+    def _recalibrate(self, cmd: StationCommand,
+                     change: Callable[[Calibration, list[float]], Calibration]) -> ReplyData:
+        """A new calibration from the last half second's counts, saved for the station, used from now on."""
         with self._lock:
             if self.problem:
                 raise SensorError(f"cannot {cmd.command}: {self.problem}")
-            samples = list(self._recent)
-            if cmd.command == "tare":
-                cal = self.calibration.tared(samples)
-            elif cmd.command == "calibrate":
-                mass = cmd.args.get("known_mass_kg")
-                if not isinstance(mass, int | float):
-                    raise CalibrationError("calibrate needs args.known_mass_kg, a number of kg")
-                cal = self.calibration.calibrated(samples, float(mass))
-            else:
-                raise CalibrationError(f"unknown command {cmd.command!r} (tare, calibrate)")
+            cal = change(self.calibration, list(self._recent))
             path = save_calibration(self.settings.calibration_dir, self.station_id, cal)
             self.calibration = cal
         return {"tare_counts": round(cal.tare_counts, 2), "n_per_count": cal.n_per_count, "file": str(path)}
@@ -163,15 +149,7 @@ class LoadcellService:
         if now - self._last_health < HEALTH_EVERY_S:
             return
         self._last_health = now
-        problem = self.health.problem(now)
-        if problem != self.problem:
-            if problem:
-                log.warning("sensor degraded: %s", problem)
-                self.bus.set_status(ServiceState.DEGRADED, problem)
-            else:
-                log.info("sensor recovered")
-                self.bus.set_status(ServiceState.ONLINE, "", {"hz": self.driver.hz})
-            self.problem = problem
+        self.sensor.report(self.health.problem(now) or "", {"hz": self.driver.hz})
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

@@ -1,13 +1,17 @@
-"""The simulated station's sensors for `--source sim`: the virtual member in front of the camera, and the
-wiring that makes it perform each set the kiosk starts.
+"""The simulated station's sensors for `--source sim`: the virtual member in front of the camera, the stack
+the member pulls on the load cell's amplifier, and the wiring that makes them perform each set the kiosk
+starts.
 
-They implement the camera's `PoseSource` protocol (structurally: nothing here imports a service) and are
+They implement the camera's `PoseSource` and the load cell's counts source (structurally: nothing here
+imports a service) and are
 wired in only by the sensor services' `--source sim` entry points, the demo and the tests. A deployed
 station never loads this module, so its wall clock is never stepped.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import random
 import signal
 import threading
 import time
@@ -15,11 +19,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from services.simulator.clock import install_from_env
+from services.simulator.force import HZ as SIM_HZ
+from services.simulator.force import ForceSimulator, Station
 from services.simulator.pose import PoseSimulator
 from services.simulator.script import SetPlan, scripted_set
-from shared.contract import Leg, SetStarted, SetStartedEvent
+from shared.contract import SetStarted, SetStartedEvent
 from shared.handlers import HandlerTable
 from shared.mqtt import MqttBus
+from shared.pacing import Paced
 from shared.settings import Settings
 
 
@@ -65,6 +72,56 @@ class SimulatedMemberSource:
         self._stop.set()
 
 
+# The simulated amplifier's counts: an offset and 0.01 N a count, like a 24-bit board on a 50 kg cell (the
+# load cell's `--source sim` takes them as the board's factory calibration).
+TARE_COUNTS = 8421.0
+N_PER_COUNT = 0.01
+
+
+class SimulatedAmplifier(Paced):
+    """The virtual member's station: the stack hangs still until a set is performed on it."""
+
+    def __init__(self, station: Station | None = None, seed: int = 0) -> None:
+        super().__init__(SIM_HZ)
+        self.station = station or Station()
+        self._plans: list[tuple[SetPlan, float | None]] = []
+        self._lock = threading.Lock()
+        self._seed = seed
+        self._rng = random.Random(seed)
+        self._current: Iterator[tuple[float, float]] | None = None
+
+    def perform(self, plan: SetPlan, mass_kg: float | None = None) -> None:
+        """Perform `plan` next, on a stack of `mass_kg` (the weight the member selected) when given."""
+        with self._lock:
+            self._plans.append((plan, mass_kg))
+
+    def _next_force(self) -> float:
+        if self._current is None:
+            with self._lock:
+                plan, mass = self._plans.pop(0) if self._plans else (None, None)
+            if plan is None:  # standing still, the stack hanging, with the amplifier's own noise (a real
+                # board never repeats one count for seconds; without it the health check calls it stuck)
+                return self.station.mass_kg * 9.80665 + self._rng.gauss(0.0, self.station.noise_n)
+            if mass:
+                self.station = dataclasses.replace(self.station, mass_kg=mass)
+            self._seed += 1
+            self._current = ForceSimulator(plan, self.station, seed=self._seed).samples()
+        try:
+            return next(self._current)[1]
+        except StopIteration:
+            self._current = None
+            return self._next_force()
+
+    def read(self, timeout: float) -> list[float]:
+        if self._stop.wait(min(timeout, 1 / self.hz)):
+            return []
+        out = []
+        for _ in range(max(0, self.due())):
+            self._n += 1
+            out.append(round(TARE_COUNTS + self._next_force() / N_PER_COUNT))
+        return [float(c) for c in out]
+
+
 def follow_sets(bus: MqttBus, settings: Settings, perform: Callable[[SetStarted], None]) -> None:
     """The virtual member performs each set its station's kiosk starts; a test may step the station's wall
     clock (`services.simulator.clock`), which only a simulated station follows."""
@@ -85,4 +142,14 @@ def simulate_camera(bus: MqttBus, settings: Settings, source: SimulatedMemberSou
     signal.signal(signal.SIGUSR2, lambda *_: source.unplugged.clear())
 
 
-__all__ = ["Leg", "SimulatedMemberSource", "follow_sets", "simulate_camera"]
+def simulate_loadcell(bus: MqttBus, settings: Settings, amp: SimulatedAmplifier, script: str) -> None:
+    """The load cell's `--source sim`: the same sets the camera's virtual member performs, on the weight
+    the member selected."""
+    def perform(data: SetStarted) -> None:
+        amp.perform(scripted_set(script, data.leg, data.set_index), data.weight_kg)
+
+    follow_sets(bus, settings, perform)
+
+
+__all__ = ["N_PER_COUNT", "TARE_COUNTS", "SimulatedAmplifier", "SimulatedMemberSource", "follow_sets",
+           "simulate_camera", "simulate_loadcell"]

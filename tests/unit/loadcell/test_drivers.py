@@ -122,7 +122,7 @@ def test_health_stuck_saturated_silent() -> None:
 
 def test_the_simulated_station_standing_idle_is_not_a_stuck_sensor() -> None:
     """An idle station (no set performed) still reads an amplifier's noise, as a real board does."""
-    from services.loadcell.drivers import SimulatedAmplifier
+    from services.simulator.station import SimulatedAmplifier
 
     amp = SimulatedAmplifier(seed=7)
     health = SensorHealth()
