@@ -473,16 +473,18 @@ class DeadLetter(Model):
 _seq = itertools.count(1)
 
 
-def _utc_now() -> datetime:
+def utc_now() -> datetime:
+    """The real wall clock, the envelopes' default."""
     return datetime.now(UTC)
 
 
-_wall_clock: Callable[[], datetime] = _utc_now
+_wall_clock: Callable[[], datetime] = utc_now
 
 
-def set_wall_clock(clock: Callable[[], datetime]) -> None:
+def set_wall_clock(clock: Callable[[], datetime] = utc_now) -> None:
     """Replace the clock that stamps envelopes (`ts`): a simulated station steps its wall clock
-    (`services/simulator/clock.py`) as an NTP step would step a real one."""
+    (`services/simulator/clock.py`) as an NTP step would step a real one. Without an argument, the real
+    one again."""
     global _wall_clock
     _wall_clock = clock
 

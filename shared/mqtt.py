@@ -159,7 +159,7 @@ class MqttBus:
         self._dead_count = telemetry.DEAD_LETTERS.labels(service)
         self._error_count = telemetry.HANDLER_ERRORS.labels(service)
         self._connected_gauge = telemetry.CONNECTED.labels(service)
-        telemetry.QUEUED.labels(service).set_function(self._inbox.qsize)
+        telemetry.QUEUED.labels(service).set_function(lambda: self.queued)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -244,6 +244,11 @@ class MqttBus:
     @property
     def status(self) -> StationStatus:
         return self._status
+
+    @property
+    def queued(self) -> int:
+        """Messages received and waiting for the handlers (also `gym_bus_queued` on /metrics)."""
+        return self._inbox.qsize()
 
     # ------------------------------------------------------------ subscribing
 

@@ -112,14 +112,15 @@ class SimulatedAmplifier(Paced):
             self._current = None
             return self._next_force()
 
+    def counts(self, n: int) -> list[float]:
+        """The next `n` counts, unpaced (what `read` hands out at the board's rate)."""
+        self._n += n
+        return [float(round(TARE_COUNTS + self._next_force() / N_PER_COUNT)) for _ in range(n)]
+
     def read(self, timeout: float) -> list[float]:
         if self._stop.wait(min(timeout, 1 / self.hz)):
             return []
-        out = []
-        for _ in range(max(0, self.due())):
-            self._n += 1
-            out.append(round(TARE_COUNTS + self._next_force() / N_PER_COUNT))
-        return [float(c) for c in out]
+        return self.counts(max(0, self.due()))
 
 
 def follow_sets(bus: MqttBus, settings: Settings, perform: Callable[[SetStarted], None]) -> None:

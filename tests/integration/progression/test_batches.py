@@ -14,6 +14,7 @@ from services.procs import Child, wait_online
 from services.progression.engine import Engine
 from services.progression.rules import Stack
 from shared import contract as c
+from shared.catalogue import DEFAULT_EXERCISE as EX
 from shared.catalogue import default_catalogue
 from shared.mqtt import unique_client_id
 from shared.repo import MemoryRepo
@@ -21,7 +22,6 @@ from shared.servers import PrivateMosquitto
 from shared.topics import topic_filter, topic_for
 from tests.conftest import wait_for
 from tests.measured import camera_metrics
-from tests.unit.progression.test_engine import EX
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

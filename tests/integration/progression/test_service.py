@@ -9,11 +9,11 @@ import pytest
 
 from services.procs import Child, wait_online
 from shared import contract as c
+from shared.catalogue import DEFAULT_EXERCISE as EX
 from shared.servers import PrivateMosquitto, PrivateRedis
 from shared.store import RedisStore, connect
 from tests.conftest import wait_for
 from tests.measured import camera_metrics
-from tests.unit.progression.test_engine import EX
 from tests.wire import StationClient
 
 pytestmark = pytest.mark.integration

@@ -306,7 +306,7 @@ def test_a_batch_handler_gets_what_waits_in_one_call_in_order_and_once(
     pub.publish(sent[5])  # a QoS 1 repeat in the middle
     # Either the first call took several, or several wait behind it (up to mosquitto's window of 20
     # unacknowledged messages).
-    wait_for(lambda: entered and (entered[0] > 1 or sub._inbox.qsize() >= 2), what="events waiting together")
+    wait_for(lambda: entered and (entered[0] > 1 or sub.queued >= 2), what="events waiting together")
     gate.set()
     wait_for(lambda: sum(map(len, calls)) >= len(sent), what="every event handled")
     time.sleep(0.3)

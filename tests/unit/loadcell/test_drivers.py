@@ -126,7 +126,7 @@ def test_the_simulated_station_standing_idle_is_not_a_stuck_sensor() -> None:
 
     amp = SimulatedAmplifier(seed=7)
     health = SensorHealth()
-    counts = [round(8421 + amp._next_force() / 0.01) for _ in range(3 * 80)]  # 3 s at 80 Hz
+    counts = amp.counts(3 * 80)  # 3 s at 80 Hz
     for i, n in enumerate(counts):
         health.sample(i / 80, float(n))
     assert health.problem(len(counts) / 80) is None

@@ -33,7 +33,7 @@ def test_a_step_written_to_the_file_moves_the_wall_clock_and_the_envelopes_only(
         assert time.monotonic() - mono < 5  # as a real NTP step leaves it
     finally:
         time.time, time.time_ns = real_time, real_time_ns
-        c.set_wall_clock(c._utc_now)
+        c.set_wall_clock()
     ts = c.make_event("camera.rep", "main", "st-01", SAMPLES["camera.rep"]).ts
     assert abs((ts - datetime.now(UTC)).total_seconds()) < 1
 
