@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 
-def side_view(knee_deg: float) -> dict[str, tuple[float, float]]:
-    """The working side's keypoints of a member facing the stack (to the right of the picture), leaning
-    onto the support, thigh 10° behind vertical, the knee bent `knee_deg` (image coordinates, y down)."""
-    hip, thigh, shank = (0.50, 0.45), 0.21, 0.21
-
-    def step(p: tuple[float, float], length: float, deg: float) -> tuple[float, float]:
-        a = math.radians(deg)  # 0° straight down, negative toward the member's back (left)
-        return round(p[0] + length * math.sin(a), 3), round(p[1] + length * math.cos(a), 3)
-
-    knee = step(hip, thigh, -10.0)
-    ankle = step(knee, shank, -10.0 - knee_deg)
-    return {"shoulder": step(hip, 0.26, 180 - 60), "hip": hip, "knee": knee, "ankle": ankle,
-            "heel": step(ankle, 0.03, -100.0 - knee_deg), "foot": step(ankle, 0.07, 80.0 - knee_deg)}
-
-
 def main(argv: list[str]) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PyQt6.QtWidgets import QApplication
 
+    from kiosk.state.demo import side_view
     from kiosk.state.flow import Flow, Page
     from kiosk.ui.window import KioskWindow
     from shared import contract as c
@@ -69,6 +54,8 @@ def main(argv: list[str]) -> int:
                                                                "right 3x12 @ 12.5 kg, 35/36 passed")))
     shot("2-welcome")
     flow.choose_goal("tempo_focus")
+    win.setup.stop_demo()
+    win.setup.show_demo_at(1.2)  # the demonstrated rep mid-curl, at the tempo goal's 2 s curl
     shot("3-setup")
     flow.start_training()
     sid = flow.session_id

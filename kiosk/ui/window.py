@@ -128,6 +128,7 @@ class KioskWindow(QMainWindow):
         # timer tick nor site event may reach its widgets.
         self.tick.stop()
         self.execution.stop_tempo()
+        self.setup.stop_demo()
         self.flow.unsubscribe(self.refresh)
         super().closeEvent(ev)
 
@@ -170,6 +171,10 @@ class KioskWindow(QMainWindow):
                 self.execution.start_tempo()
             else:
                 self.execution.stop_tempo()
+            if f.page == Page.SETUP:  # the demonstrated rep animates only while it can be seen
+                self.setup.start_demo()
+            else:
+                self.setup.stop_demo()
 
     # ------------------------------------------------------------ badge reader
 

@@ -248,3 +248,20 @@ def test_the_summary_cards_are_decided_in_the_state() -> None:
     assert card.leg == c.Leg.LEFT and card.tally.text == "8 of 10 reps passed"
     assert card.faults == "2× swung the thigh" and card.next_time == "Next time: 5 kg × 10 (hold)"
     assert card.reasons == ("2 swung",)
+
+
+def test_the_demonstrated_rep_keeps_the_goals_tempo() -> None:
+    from kiosk.state.demo import REST_KNEE_DEG, DemoRep, side_view
+
+    tempo = DemoRep.for_goal(EX, EX.goal("tempo_focus"))  # 2 s curl, 3 s return
+    assert (tempo.curl_s, tempo.return_s) == (2.0, 3.0)
+    squeeze = DemoRep.for_goal(EX, EX.goal("hypertrophy"))  # "a 1–2 second squeeze at the top"
+    assert squeeze.hold_s == 1.0
+    phases = [tempo.at(t / 10)[0] for t in range(int(tempo.period_s * 10))]
+    assert list(dict.fromkeys(phases)) == [Phase.CURL, Phase.SQUEEZE, Phase.RETURN, Phase.RESET]
+    assert tempo.at(0.0)[1] == REST_KNEE_DEG and tempo.at(2.0)[1] == pytest.approx(tempo.peak_deg)
+    assert tempo.at(2.5 + 1.5)[1] == pytest.approx((tempo.peak_deg + REST_KNEE_DEG) / 2)  # halfway down at 1.5 s
+    assert tempo.at(tempo.period_s + 1.0) == tempo.at(1.0)  # it loops
+    straight, bent = side_view(REST_KNEE_DEG), side_view(90.0)
+    assert straight["ankle"][1] > bent["ankle"][1]  # the heel comes up toward the glutes
+    assert straight["hip"] == bent["hip"] and straight["knee"] == bent["knee"]  # the thigh stays still

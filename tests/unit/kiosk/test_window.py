@@ -113,3 +113,20 @@ def test_the_window_fits_the_1080_panel_with_a_banner_shown(qtbot) -> None:
     assert win.banner.isVisible()
     # The stack is as tall as its tallest page: none may push the window past the panel.
     assert win.minimumSizeHint().height() <= 1080 and win.height() == 1080
+
+
+def test_the_setup_page_plays_a_clean_rep_only_while_shown(qtbot) -> None:
+    win, flow, _ = _window(qtbot)
+    assert not win.setup.demo_timer.isActive()
+    flow.choose_goal("tempo_focus")
+    assert win.setup.demo_timer.isActive()
+    win.setup.show_demo_at(0.0)
+    rest = win.setup.demo.pose
+    win.setup.show_demo_at(2.0)  # the top of the tempo goal's 2 s curl
+    top = win.setup.demo.pose
+    assert rest is not None and top is not None
+    assert (rest.knee_flexion_deg or 0) < 20 < 90 < (top.knee_flexion_deg or 0)
+    assert rest.keypoints["ankle"] != top.keypoints["ankle"]
+    assert win.setup.demo_caption.text().startswith("A clean rep: Squeeze")
+    flow.start_training()
+    assert not win.setup.demo_timer.isActive()
