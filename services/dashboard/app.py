@@ -35,6 +35,7 @@ from services.dashboard.config import DashboardSettings
 from services.dashboard.floor import FloorState
 from services.dashboard.live import LiveFeed
 from services.dashboard.plans import describe_goal
+from services.dashboard.reviews import ReviewLog
 from services.dashboard.security import SecurityHeaders, docs_router
 from services.dashboard.sessions import SignIns
 from services.dashboard.signin_limit import SignInLimiter
@@ -153,6 +154,7 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
     app.state.store = RedisStore(redis, settings.site_id, settings.site_token_key())  # the badges' hash key
     app.state.users = UserStore(redis, settings.site_id)
     app.state.usage = UsageLog(redis, settings.site_id)
+    app.state.reviews = ReviewLog(redis, settings.site_id)
     app.state.signin_limit = SignInLimiter(redis, settings.site_id, settings.dashboard_signin_max_failures,
                                            settings.dashboard_signin_max_failures_client,
                                            settings.dashboard_signin_window_s, settings.dashboard_signin_delay_s,

@@ -285,6 +285,11 @@ def shoot(base: str, out: Path, password: str) -> list[Path]:
         page.wait_for_selector("#conn.live")
         page.wait_for_selector("#decided .flag")
         snap("station-decided", full_page=True)
+        page.click("#reps tr.rep-failed button.wrong")  # the trainer saw rep 6's thigh still: the hips opened
+        page.check("#review-form input[name=fault][value=hip_rotation]")
+        page.fill("#review-form input[name=note]", "thigh still; the left hip opened at the top")
+        page.locator("#reps-card").screenshot(path=str(out / "dashboard-station-review.png"))
+        shots.append(out / "dashboard-station-review.png")
         page.goto(f"{base}/members")
         snap("members")
         page.goto(f"{base}/members/m-raj")

@@ -72,9 +72,9 @@ function drawHead() {
     if (groups.length && groups[groups.length - 1][0] === sensor) groups[groups.length - 1][1]++;
     else groups.push([sensor, 1]);
   }
-  headEl.innerHTML = (cols.length ? '<tr class="sensors"><th colspan="5" class="blank"></th>' +
+  headEl.innerHTML = (cols.length ? '<tr class="sensors"><th colspan="4" class="blank"></th>' +
     groups.map(([s, n]) => `<th colspan="${n}">${esc(s === "camera" ? "Camera" : s === "load cell" ? "Load cell" : "Other")}</th>`).join("") + "</tr>" : "") +
-    "<tr><th>Set</th><th>Leg</th><th>Rep</th><th>Verdict</th><th>Faults / not checked</th>" +
+    '<tr><th title="Set · leg · rep">Rep</th><th>Verdict</th><th>Faults / not checked</th><th class="review-col">Review</th>' +
     cols.map((k) => { const m = metricOf(k); return `<th class="num" title="${esc(m.why)}">${esc(m.name)}<br><span class="unit">${esc(m.unit)}</span></th>`; }).join("") + "</tr>";
 }
 function ensureCols(metrics) {
@@ -96,9 +96,11 @@ function rowHtml(r) {
   // An unverified rep says which blocking check was not made and why ("hips square (hips not in view)").
   const faults = [esc(r.words.join(", ")), (r.unchecked || []).length || st === "unverified"
     ? `<span class="unverified">not checked: ${uncheckedText(r, true)}</span>` : ""].filter(Boolean).join("; ");
-  return `<td>${r.set_index ?? "—"}</td><td>${esc(r.leg)}</td><td>${r.rep_index}</td>` +
+  return `<td class="rep-id">set ${r.set_index ?? "—"} · ${esc(r.leg)} · <b>${r.rep_index}</b></td>` +
     `<td class="${cls} verdict">${mark} ${label}${r.revision ? " (revised)" : ""}</td>` +
-    `<td class="faults">${faults || "—"}</td>` + cols.map((k) => cell(k, m[k])).join("");
+    `<td class="faults">${faults || "—"}</td>` +
+    `<td class="review-col"><button type="button" class="wrong" data-key="${esc([r.session_id, r.set_index, r.leg, r.rep_index].join("/"))}">Wrong?</button></td>` +
+    cols.map((k) => cell(k, m[k])).join("");
 }
 function putRep(r) {
   const key = [r.session_id, r.set_index, r.leg, r.rep_index].join("/");
@@ -160,6 +162,22 @@ function apply(msg) {
     else if (it.kind === "rep") putRep(it.rep);
   }
 }
+// A trainer marks a verdict wrong: the form takes the rep's identity and asks what was really there.
+const reviewForm = document.getElementById("review-form");
+repsEl.addEventListener("click", (e) => {
+  const btn = e.target.closest("button.wrong");
+  if (!btn) return;
+  const r = repData.get(btn.dataset.key);
+  if (!r) return;
+  for (const k of ["session_id", "set_index", "leg", "rep_index"]) reviewForm.elements[k].value = r[k] ?? "";
+  reviewForm.querySelectorAll("input[name=fault]").forEach((cb) => { cb.checked = false; });
+  const said = r.words.length ? r.words.join(", ") : (statusOf(r) === "passed" ? "passed, no fault" : "not checked");
+  document.getElementById("review-what").textContent =
+    `Set ${r.set_index ?? "—"}, ${r.leg} leg, rep ${r.rep_index}: the station said ${said}.`;
+  reviewForm.hidden = false;
+  reviewForm.scrollIntoView({block: "nearest"});
+});
+document.getElementById("review-cancel").addEventListener("click", () => { reviewForm.hidden = true; });
 apply(JSON.parse(document.getElementById("snapshot").textContent));
 requestAnimationFrame(draw);
 liveSocket("/ws/stations/" + encodeURIComponent(document.getElementById("station").dataset.station), apply);

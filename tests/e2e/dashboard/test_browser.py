@@ -310,3 +310,29 @@ def test_a_one_tap_cue_reaches_the_kiosk_topic_with_its_lifetime(
         kiosk.loop_stop()
         kiosk.disconnect()
         st.stop()
+
+
+def test_a_trainer_marks_a_reps_verdict_wrong_with_the_fault_really_there(
+        dashboard: str, page: Any, mosquitto: PrivateMosquitto) -> None:
+    st = FakeStation(mosquitto.port, "st-03", services=("kiosk", "camera", "loadcell"))
+    try:
+        sign_in(page, dashboard, "tina")
+        st.session("m1", "Ann Lee", "hypertrophy", 1, 15.0)
+        page.goto(f"{dashboard}/stations/st-03")
+        page.wait_for_selector("#conn.live")
+        st.rep(1, [])
+        st.rep(2, [c.Fault.SWING])
+        page.wait_for_selector("#reps tr.rep-failed")
+        assert page.is_hidden("#review-form")
+        page.click("#reps tr.rep-passed button.wrong")  # the station passed rep 1; the trainer saw the hips open
+        page.wait_for_selector("#review-form:not([hidden])")
+        assert "rep 1: the station said passed" in page.inner_text("#review-what")
+        page.check("#review-form input[name=fault][value=hip_rotation]")
+        page.fill("#review-form input[name=note]", "left hip opened at the top")
+        page.click("#review-form button[type=submit]")
+        page.wait_for_selector("#review-saved")
+        labels = page.evaluate("() => fetch('/api/v1/reviews?station_id=st-03').then((r) => r.json())")
+        assert [(x["rep_index"], x["verdict_faults"], x["true_faults"], x["trainer"]) for x in labels] == [
+            (1, [], ["hip_rotation"], "tina")]
+    finally:
+        st.stop()

@@ -131,3 +131,34 @@ def test_a_members_csv_and_weekly_report(client: TestClient, sign_in, redis_serv
     assert "opened the hips" in page.text and "Keep both hip bones facing the floor" in page.text
     assert client.get("/members/m-9/report?week=2026-W60").status_code == 422
     assert client.get("/usage", headers={"accept": "text/html"}).status_code == 403  # operators only
+
+
+def test_a_trainer_marks_a_verdict_wrong_and_the_label_is_kept_for_the_corpus(
+        client: TestClient, sign_in, mosquitto: PrivateMosquitto) -> None:
+    csrf = sign_in("tina")
+    progression = bus(mosquitto.port, "progression")
+    try:
+        progression.emit("rep.verdict", c.RepVerdict(
+            session_id="s7", set_index=2, leg=c.Leg.LEFT, rep_index=3, start_t=40.0, end_t=44.5, passed=False,
+            faults=[c.Fault.SWING], sensors=[c.Sensor.CAMERA]))
+        wait_for(lambda: client.get("/api/v1/stations/st-01").status_code == 200 and
+                 client.get("/api/v1/stations/st-01").json()["reps"], what="the rep on the station")
+        h = {"x-csrf-token": csrf}
+        rep = {"session_id": "s7", "set_index": 2, "leg": "left", "rep_index": 3}
+        same = client.post("/api/v1/stations/st-01/reviews", json={**rep, "true_faults": ["swing"]}, headers=h)
+        assert same.status_code == 422  # agreeing with the station is not a correction
+        gone = client.post("/api/v1/stations/st-01/reviews", json={**rep, "rep_index": 9, "true_faults": []},
+                           headers=h)
+        assert gone.status_code == 404
+        r = client.post("/api/v1/stations/st-01/reviews", headers=h,
+                        json={**rep, "true_faults": ["hip_rotation"], "note": "the hips opened, the thigh was still"})
+        assert r.status_code == 201, r.text
+        body = r.json()
+        assert body["missed"] == ["hip_rotation"] and body["wrongly_found"] == ["swing"]
+        assert body["start_t"] == 40.0 and body["end_t"] == 44.5 and body["trainer"] == "tina"
+        assert body["set_saved"] is False  # the station keeps no buffer of its sets yet
+        listed = client.get("/api/v1/reviews?station_id=st-01").json()
+        assert len(listed) == 1 and listed[0]["true_faults"] == ["hip_rotation"]
+        assert listed[0]["verdict_faults"] == ["swing"] and listed[0]["verdict_status"] == "failed"
+    finally:
+        progression.stop()

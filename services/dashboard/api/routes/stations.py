@@ -3,10 +3,12 @@ trainer's cue to the kiosk (one tap from the seed's tips and mistakes, or typed)
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Path, Request, WebSocket, status
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request, WebSocket, status
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -14,8 +16,9 @@ from services.dashboard.api.deps import Audit, AuditDep, Csrf, CurrentTrainer, L
 from services.dashboard.api.routes.floor import pump
 from services.dashboard.metrics import catalogue_json
 from services.dashboard.plans import OneTapCue, cues_for
+from services.dashboard.reviews import ReviewIn, ReviewLog, VerdictReview
 from services.dashboard.templating import render
-from shared.contract import KioskCue
+from shared.contract import FAULT_WORDS, Fault, KioskCue
 from shared.store import RedisErrors
 
 router = APIRouter(tags=["stations"])
@@ -73,7 +76,8 @@ def _page(request: Request, live: Any, station_id: str, sent: bool, error: str, 
     return render(request, "station.html", {
         "station_id": station_id, "snapshot": live.station_snapshot(station_id), "sent": sent, "error": error,
         "cues": _quick_cues(live, station_id), "metrics": catalogue_json(), "ttl_choices": TTL_CHOICES,
-        "ttl_default": TTL_DEFAULT}, status_code=status_code)
+        "ttl_default": TTL_DEFAULT, "faults": [(f.value, FAULT_WORDS[f]) for f in Fault],
+        "reviewed": request.query_params.get("reviewed") == "1"}, status_code=status_code)
 
 
 @router.get("/stations/{station_id}", include_in_schema=False)
@@ -140,3 +144,66 @@ async def station_ws(ws: WebSocket, station_id: str) -> None:
         await ws.close(code=4400)
         return
     await pump(ws, ws.app.state.live, "station", station_id)
+
+
+# ------------------------------------------------------------------ verdict review (a label for the corpus)
+
+class RepGone(LookupError):
+    pass
+
+
+def _review(request: Request, live: Any, station_id: str, body: ReviewIn, audit: Audit) -> VerdictReview:
+    """The rep as the station page lists it, labelled; RepGone when the page's rows no longer hold it."""
+    key = (body.session_id, body.set_index, body.leg.value, body.rep_index)
+    with live.lock:
+        row = next((r for r in live.floor.rows(station_id)
+                    if (r["session_id"], r["set_index"], r["leg"], r["rep_index"]) == key), None)
+    if row is None:
+        raise RepGone(f"rep {body.rep_index} is no longer among the station's recent reps")
+    review = VerdictReview(station_id=station_id, session_id=body.session_id, set_index=body.set_index, leg=body.leg,
+                           rep_index=body.rep_index, start_t=row["start_t"], end_t=row["end_t"],
+                           verdict_faults=[Fault(f) for f in row["faults"]], verdict_status=row["status"],
+                           true_faults=sorted(set(body.true_faults)), note=body.note.strip(),
+                           trainer=audit.user.name, made=datetime.now(UTC))
+    reviews: ReviewLog = request.app.state.reviews
+    entry = reviews.add(review)
+    audit("verdict.review", station_id, rep=list(key), verdict=[f.value for f in review.verdict_faults],
+          label=[f.value for f in review.true_faults], entry=entry)
+    return review
+
+
+@router.post("/api/v1/stations/{station_id}/reviews", status_code=status.HTTP_201_CREATED, dependencies=[Csrf],
+             summary="Mark a rep's verdict wrong: the faults really there (none: it was clean), for the corpus")
+def review_verdict(request: Request, station_id: StationId, body: ReviewIn, user: CurrentTrainer, live: LiveDep,
+                   audit: AuditDep) -> dict[str, Any]:
+    try:
+        rv = _review(request, live, station_id, body, audit)
+    except RepGone as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    except ValidationError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors()[0]["msg"]) from None
+    return {**rv.model_dump(mode="json"), "missed": [f.value for f in rv.missed],
+            "wrongly_found": [f.value for f in rv.wrongly_found]}
+
+
+@router.get("/api/v1/reviews", summary="The latest verdict reviews (labels for the corpus), newest first")
+def list_reviews(request: Request, user: CurrentTrainer, station_id: str | None = None,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
+    reviews: ReviewLog = request.app.state.reviews
+    return [rv.model_dump(mode="json") for rv in reviews.latest(limit, station_id)]
+
+
+@router.post("/stations/{station_id}/review", include_in_schema=False, dependencies=[Csrf])
+async def review_form(request: Request, station_id: StationId, user: CurrentTrainer, live: LiveDep,
+                      audit: AuditDep) -> Response:
+    form = await request.form()
+    try:
+        body = ReviewIn(session_id=str(form.get("session_id") or "") or None,
+                        set_index=int(str(form.get("set_index"))) if form.get("set_index") else None,
+                        leg=str(form.get("leg") or ""), rep_index=int(str(form.get("rep_index") or 0)),
+                        true_faults=[str(f) for f in form.getlist("fault")], note=str(form.get("note") or ""))
+        await asyncio.to_thread(_review, request, live, station_id, body, audit)
+    except (ValidationError, ValueError, RepGone) as exc:
+        msg = exc.errors()[0]["msg"].removeprefix("Value error, ") if isinstance(exc, ValidationError) else str(exc)
+        return _page(request, live, station_id, False, f"Review not saved: {msg}", 422)
+    return RedirectResponse(f"/stations/{station_id}?reviewed=1", status_code=status.HTTP_303_SEE_OTHER)
