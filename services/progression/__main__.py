@@ -58,7 +58,7 @@ def replay(path: Path) -> int:
 
 
 def run(worker: int | None, shared: bool = False) -> int:
-    from services.progression.service import ProgressionSettings, build
+    from services.progression.service import ProgressionSettings, bootstrap
     from shared import telemetry
 
     overrides: dict[str, object] = {} if worker is None else {"worker": worker}
@@ -67,7 +67,7 @@ def run(worker: int | None, shared: bool = False) -> int:
     settings = ProgressionSettings(**overrides)  # type: ignore[arg-type]
     telemetry.configure_logging("progression", settings)
     telemetry.serve(settings)
-    bus, _service = build(settings)
+    bus, _service = bootstrap(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -102,7 +102,7 @@ class ProgressionService:
                          "" if applied else " (again)")
 
 
-def build(settings: ProgressionSettings) -> tuple[MqttBus, ProgressionService]:
+def bootstrap(settings: ProgressionSettings) -> tuple[MqttBus, ProgressionService]:
     from shared.store import connect
 
     client_id = f"progression-{settings.site_id}-{settings.worker}"

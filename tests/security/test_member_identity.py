@@ -242,12 +242,12 @@ def test_tokens_kept_in_clear_by_an_older_version_are_moved_on_read_and_by_the_o
 
 
 def test_production_refuses_to_run_a_site_service_without_the_site_secret() -> None:
-    from services.progression.service import ProgressionSettings, build
+    from services.progression.service import ProgressionSettings, bootstrap
 
     prod = {"environment": "production", "mqtt_username": "progression", "mqtt_password": "p" * 32}
     settings = ProgressionSettings(_env_file=None, **prod)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="GYM_TOKEN_KEY"):
-        build(settings)
+        bootstrap(settings)
     with pytest.raises(ValueError):  # a short key is no key
         Settings(_env_file=None, token_key="short", **prod)  # type: ignore[arg-type]
     assert Settings(_env_file=None, token_key=TOKEN_KEY, **prod).site_token_key() == TOKEN_KEY.encode()  # type: ignore[arg-type]
