@@ -47,3 +47,32 @@ def test_the_dashboards_env_file_satisfies_its_production_settings(tmp_path) -> 
     settings = DashboardSettings(_env_file=None, **{k[4:].lower(): v for k, v in env.items()})
     assert settings.environment == "production" and len(settings.dashboard_secret_key.get_secret_value()) >= 32
     assert "GYM_DASHBOARD_SECRET_KEY" not in read_env(state.env_file("progression"))
+
+
+def test_with_tls_the_broker_speaks_clear_mqtt_on_loopback_only(tmp_path) -> None:
+    from services.gymctl.site import SiteState, TlsFiles, render_broker_conf
+
+    state = SiteState(tmp_path)
+    cfg = SiteConfig(site_id="main", broker_port=1883, tls_port=8883, tls_ca="/etc/gym/ca.crt")
+    conf = render_broker_conf(state, cfg, tls=TlsFiles(tmp_path / "ca.crt", tmp_path / "s.crt", tmp_path / "s.key"))
+    listeners = [line for line in conf.splitlines() if line.startswith("listener ")]
+    assert listeners == ["listener 1883 127.0.0.1", "listener 8883", "listener 1884"]
+    assert conf.count("certfile ") == 2  # the stations' TLS listener and the services'
+    plain = render_broker_conf(state, SiteConfig(site_id="main"))  # --plain: a test or demo site
+    assert [line for line in plain.splitlines() if line.startswith("listener ")] == ["listener 1883", "listener 1884"]
+
+
+def test_redis_acl_has_no_anonymous_user_no_password_and_only_the_sites_keys() -> None:
+    from services.gymctl.site import redis_url_of, render_redis_acl
+
+    cfg = SiteConfig(site_id="north", redis_url="redis://10.0.0.5:6380/0")
+    acl = render_redis_acl(cfg, {"progression": "p" * 32, "gymctl": "g" * 32, "redis-replica": "r" * 32})
+    lines = acl.splitlines()
+    assert lines[0] == "user default off nopass nocommands resetkeys" and "#" not in lines[0]
+    assert "p" * 32 not in acl and "g" * 32 not in acl
+    assert "~gym:north:*" in lines[1] and "-@dangerous" in lines[1] and "+restore" not in lines[1]
+    assert "+restore" in lines[2]
+    assert "~" not in lines[3] and "+psync" in lines[3]  # the replica reaches no key, only replication
+    assert redis_url_of(cfg, "progression", "pw") == "redis://progression:pw@10.0.0.5:6380/0"
+    env = render_env(cfg, "progression", "mqtt-pw", redis_password="pw")
+    assert "GYM_REDIS_URL=redis://progression:pw@10.0.0.5:6380/0" in env
