@@ -445,6 +445,17 @@ class FloorState:
                 best = r
         return best
 
+    def forget_member(self, member_id: str) -> None:
+        """An erased member: their name off the tiles, and what the station decided for them gone."""
+        self.member_decisions.pop(member_id, None)
+        for t in self.tiles.values():
+            if t.member_id == member_id:
+                t.member_name = ""
+            if t.decided and t.decided["member_id"] == member_id:
+                t.decided = None
+            if t.ended and t.ended["member_id"] == member_id:
+                t.ended = None
+
     # ------------------------------------------------------------ restart
 
     def seed(self, station_id: str, state: StationState) -> None:

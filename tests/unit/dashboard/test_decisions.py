@@ -109,3 +109,15 @@ def test_last_seen_never_goes_back_when_a_slower_connections_event_arrives_late(
     floor.apply(newer)
     floor.apply(late)  # made before the trace, delivered after it
     assert late.ts < newer.ts and floor.tiles["st-01"].last_seen == newer.ts
+
+
+def test_an_erased_member_leaves_no_name_nor_decision_on_the_floor() -> None:
+    floor = FloorState()
+    session(floor)
+    floor.apply(ev("session.ended", c.SessionEnded(session_id="s1", member_id="m1")))
+    floor.apply(recommend(c.Leg.LEFT, c.Action.HOLD, [GAP]))
+    session(floor, "s2", "m2", "Raj")
+    floor.forget_member("m1")
+    t = floor.tiles["st-01"]
+    assert "m1" not in floor.member_decisions and t.ended is None and "Ann" not in str(t.to_json())
+    assert t.member_name == "Raj"  # the member training now keeps his name

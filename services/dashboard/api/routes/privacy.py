@@ -28,11 +28,10 @@ def _export(store: RedisStore, member_id: str) -> dict[str, Any]:
 
 
 def _forget_on_floor(live: LiveFeed, member_id: str) -> None:
-    """The live floor shows the member's name while they train: blank it at once."""
+    """The live floor shows the member's name while they train, and what their last session decided: forget both
+    at once."""
     with live.lock:
-        for tile in live.floor.tiles.values():
-            if tile.member_id == member_id:
-                tile.member_name = ""
+        live.floor.forget_member(member_id)
 
 
 @router.get("/api/v1/members/{member_id}/export", summary="Everything kept about one member, as JSON "
