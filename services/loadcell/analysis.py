@@ -79,6 +79,13 @@ class LoadAnalyzer:
                            else dataclasses.replace(rep, load_kg=rep.load_kg * self.pulley_ratio))
         return out
 
+    def close(self) -> list[RepMeasure]:
+        """The stream ended: the rep in progress, if it was done."""
+        rep = self.segmenter.close()
+        if rep is None:
+            return []
+        return [rep if self.pulley_ratio == 1 else dataclasses.replace(rep, load_kg=rep.load_kg * self.pulley_ratio)]
+
     def _learn(self, rep: RepMeasure) -> None:
         """A clean rep's curl and return give the friction and the static load (`StackTracker.learn`)."""
         curl, ret = rep.curl, rep.ret
@@ -116,4 +123,4 @@ def analyze(samples: Iterable[tuple[float, float]], rules: LoadRules | None = No
             limits: FormRules | None = None, pulley_ratio: int = 1) -> list[RepMeasure]:
     """The reps of one stream of (t, force_n) samples, measured."""
     a = LoadAnalyzer(rules or LoadRules(), limits or exercise_limits(), pulley_ratio)
-    return [r for t, f in samples for r in a.feed(t, f)]
+    return [r for t, f in samples for r in a.feed(t, f)] + a.close()

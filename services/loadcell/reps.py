@@ -158,7 +158,8 @@ class RepSegmenter:
         if self._on_pins and not s.on_pins:
             self._lift_t = s.t
         self._on_pins = s.on_pins
-        if rep is not None and s.steady and not rep.held and rep.return_t is None and s.t > rep.curl_t + r.steady_s:
+        if (rep is not None and s.steady and not rep.held and rep.return_t is None and s.t > rep.curl_t + r.steady_s
+                and abs(s.force_n - s.load_n) <= r.stuck_share * s.friction_n):
             rep = self.rep = dataclasses.replace(rep, held=True)
         if rep is not None and rep.maybe_return_t is not None and (
                 s.event != 0 or s.t >= rep.maybe_return_t + r.decide_s):
@@ -207,6 +208,16 @@ class RepSegmenter:
                 self.rep = None
         return out
 
+    def close(self) -> RepMeasure | None:
+        """The stream ended (a replay's last sample): a rep whose return has started is over if it came back down
+        by then — no later sample will show its rest."""
+        rep, self.rep = self.rep, None
+        if rep is None or not self._samples:
+            return None
+        if rep.maybe_return_t is not None:
+            rep = self._decide_return(rep, self._samples[-1].t)
+        return self._finish(rep, self._samples[-1].t, whole=True)
+
     def _decide_return(self, rep: RepInProgress, now: float) -> RepInProgress:
         """A start down during the curl is its return if the curl, fitted up to now, ended `turn_s` before it (the
         stack stops before it turns, and the tension falls through the friction a little after); else the stack
@@ -218,6 +229,15 @@ class RepSegmenter:
         if curl is not None and curl.end_t > down - r.turn_s:
             return dataclasses.replace(rep, maybe_return_t=None)
         return dataclasses.replace(rep, return_t=down, maybe_return_t=None)
+
+    def _came_back(self, curl: StrokeFit, ret: StrokeFit) -> bool:
+        """The return brought the stack back down: `end_travel_share` of the curl's travel, or after a thrown curl
+        (shorter than `weigh_stroke_s`, whose travel a smooth shape's fit over- or underestimates, a stack
+        flying off a slack cable most) a rep's least travel."""
+        r = self.rules
+        if curl.duration_s < r.weigh_stroke_s:
+            return ret.travel_m >= r.rep_travel_m
+        return ret.travel_m >= r.end_travel_share * curl.travel_m
 
     def _quiet(self, t: float) -> bool:
         """Steady for most of the last `rest_confirm_s` (a steady window flickers with the noise)."""
@@ -279,15 +299,14 @@ class RepSegmenter:
             e, d = np.searchsorted(ts, [curl.end_t, rep.return_t - r.event_lag_s])
             silent = fit_stroke(ts[e:d], fs[e:d], curl.end_t, rep.return_t - r.event_lag_s - r.min_stroke_s, False,
                                 mass, r.min_stroke_s, r.max_stroke_s)
-            if silent is not None and silent.travel_m >= r.end_travel_share * curl.travel_m:
+            if silent is not None and self._came_back(curl, silent):
                 ret = silent
         if ret is None:
             ret = fit_stroke(ts[c:], fs[c:], back_from, back_to, False, mass, r.min_stroke_s, r.max_stroke_s)
-        if (whole or rep.return_t is None) and ret is not None and curl is not None and (
-                ret.travel_m < r.end_travel_share * curl.travel_m):
+        if (whole or rep.return_t is None) and ret is not None and curl is not None and not self._came_back(curl, ret):
             return None  # it has not come back down: no rep yet
         if settled_s and ret is not None and curl is not None and (
-                ret.end_t > until - settled_s or ret.travel_m < r.end_travel_share * curl.travel_m):
+                ret.end_t > until - settled_s or not self._came_back(curl, ret)):
             return None  # still coming down (a slow return's steady middle passes for a rest)
         if curl is None or ret is None or curl.travel_m < r.rep_travel_m:
             return None  # a twitch, or too little to measure

@@ -65,6 +65,9 @@ class LoadRules:
     # A stack stuck high already (or low) starts a stroke the same way when the tension leaves L ± 2 f: static
     # friction is at most 1.4 f, so no stuck stack pulls that, nor a slow stroke (a kick's inertia does).
     breakaway_share: float = 2.0
+    # A stuck stack rests within L ± its static friction, at most 1.4 f (a pulley's and rod's stiction over their
+    # Coulomb friction); a steady tension further off during a curl is its constant-speed middle, not a top hold.
+    stuck_share: float = 1.4
     # A start down during the curl is looked at 0.5 s later: if the curl fitted up to then has not ended
     # before it, the stack was slowing before its top (a brisk curl's deceleration pulls under L − f).
     decide_s: float = 0.5

@@ -241,6 +241,7 @@ class StackTracker:
     level: Level = Level.MID
     v: float = 0.0
     _armed: bool = True  # stuck since the last event: a stroke the same way may start
+    _crossed: tuple[Level, float] | None = None  # a level crossed while the steady window still held, and when
     _q_prev: float = 0.0
     _f: float | None = None
     _t: float | None = None
@@ -414,10 +415,26 @@ class StackTracker:
         veto = r.veto_v
         if steady:
             # Stuck: where it rests says which way it last went (between the two: a taut, ideal cable); a
-            # crossing the velocity set aside is settled here without an event.
-            self.level = Level.HIGH if q > th else Level.LOW if q < -th else Level.MID
+            # crossing the velocity set aside is settled here without an event. A crossing made while the
+            # steady window still holds (a light stack's slow curl starts within the noise band) is kept a
+            # moment: if the spell breaks within `steady_s` with the tension still past it, the stroke started.
+            level = Level.HIGH if q > th else Level.LOW if q < -th else Level.MID
+            if level is not self.level and level is not Level.MID:
+                self._crossed = (level, t)
+            elif self._crossed is not None and t - self._crossed[1] > r.steady_s:
+                self._crossed = None  # still resting there: a stuck stack leaned on, no stroke
+            self.level = level
             self._armed, self._q_prev = True, q
             return 0
+        crossed, self._crossed = self._crossed, None
+        if crossed is not None and t - crossed[1] <= r.steady_s:
+            way, _ = crossed
+            if way is Level.HIGH and q > th:
+                self._armed = False
+                return 1
+            if way is Level.LOW and q < -th:
+                self._armed = False
+                return -1
         if q > th and self.level is not Level.HIGH:
             self.level, self._armed = Level.HIGH, False
             return 0 if self.v < -veto else 1  # a falling stack caught is not a curl

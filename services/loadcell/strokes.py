@@ -191,7 +191,7 @@ def fit_rising(ts: npt.NDArray[np.float64], fs: npt.NDArray[np.float64], first_t
     travel (m). `lifted_t`: the curl lifted the stack off its pins then (a slack start): it may have snatched
     it there."""
     min_s, max_s, min_travel = limits
-    if lifted_t is not None and first_t - 0.1 <= lifted_t <= latest_t:
+    if lifted_t is not None and first_t - SNATCH_S <= lifted_t <= latest_t:
         # The ringing of the cable picked up is left out; a curl snatched at the lift and one started after it
         # (a lift off the pins, a pause, then the curl) are fitted to the same samples and the better taken.
         skip = (lifted_t - 0.05, lifted_t + SNATCH_S)
