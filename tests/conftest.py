@@ -6,7 +6,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pytest
 
@@ -18,10 +18,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 T = TypeVar("T")
 
 
-def wait_for(pred: Callable[[], T], timeout: float = 10.0, interval: float = 0.02, what: str = "") -> T:
-    """Poll `pred` until it returns something truthy; fail with `what` after `timeout` seconds."""
+def wait_for(pred: Callable[[], T | Literal[False] | None], timeout: float = 10.0, interval: float = 0.02,
+             what: str = "") -> T:
+    """Poll `pred` until it returns something truthy; fail with `what` after `timeout` seconds.
+
+    What it returns is truthy, so never None nor False: `wait_for(lambda: cond and x)` and
+    `wait_for(lambda: x or None)` are typed as `x`."""
     deadline = time.monotonic() + timeout
-    last: Any = None
+    last: T | Literal[False] | None = None
     while time.monotonic() < deadline:
         last = pred()
         if last:
@@ -51,7 +55,7 @@ def make_settings(mosquitto: PrivateMosquitto, tmp_path: Path) -> Callable[..., 
     def make(**kw: Any) -> Settings:
         base: dict[str, Any] = {"environment": "test", "mqtt_port": mosquitto.port, "mqtt_keepalive_s": 5}
         base.update(kw)
-        return Settings(_env_file=None, **base)  # type: ignore[call-arg]
+        return Settings(_env_file=None, **base)
 
     return make
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,8 @@ EXERCISE = default_catalogue()[DEFAULT_EXERCISE]
 PLAIN = EXERCISE.goal("strength_control")
 
 
-def faults_of(plan_frames: list, leg: Leg = Leg.LEFT, goal: str = "strength_control") -> list[list[Fault]]:
+def faults_of(plan_frames: list[dict[str, Any]], leg: Leg = Leg.LEFT,
+              goal: str = "strength_control") -> list[list[Fault]]:
     g = EXERCISE.goal(goal)
     return [list(judge_alone(EXERCISE, g, m, leg).faults) for m in analyze(plan_frames, leg)]
 

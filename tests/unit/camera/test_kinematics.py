@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ WORLD = [pytest.param(True, id="3d"), pytest.param(False, id="2d")]
 
 
 def one_frame(leg: Leg, camera_on_left: bool, world: bool, knee: float, plan: RepPlan | None = None,
-              s: float = 0.0) -> dict:
+              s: float = 0.0) -> dict[str, Any]:
     sim = PoseSimulator(set_of(RepPlan(), leg=leg), camera_on_left=camera_on_left, with_world=world)
     return sim.frame(1.0, knee, random.Random(0), s, plan)
 
@@ -72,7 +73,7 @@ def test_a_joint_under_the_visibility_gate_is_not_measured() -> None:
     assert a.knee_flexion is None
     assert a.pelvis_rotation is not None  # the hips are still seen
     assert measure({"t": 0.0, "landmarks": {}}, Leg.LEFT).knee_flexion is None
-    assert measure({"t": 0.0, "landmarks": "garbage"}, Leg.LEFT).knee_flexion is None  # type: ignore[dict-item]
+    assert measure({"t": 0.0, "landmarks": "garbage"}, Leg.LEFT).knee_flexion is None
 
 
 def test_one_euro_filter_removes_jitter_and_follows_a_curl_closely() -> None:
@@ -124,4 +125,4 @@ def test_the_mirrors_keypoints_are_the_working_sides_seen_joints() -> None:
     assert side_keypoints(f, Leg.RIGHT)["ankle"] != kp["ankle"]  # the standing leg is not the working one
     f["landmarks"]["left_ankle"][3] = 0.2  # under the visibility gate: left out
     assert "ankle" not in side_keypoints(f, Leg.LEFT)
-    assert side_keypoints({"t": 0.0, "landmarks": "garbage"}, Leg.LEFT) == {}  # type: ignore[dict-item]
+    assert side_keypoints({"t": 0.0, "landmarks": "garbage"}, Leg.LEFT) == {}

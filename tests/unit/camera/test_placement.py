@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.camera.placement import PlacementCheck
 from services.simulator.script import RepPlan
 from shared.contract import Leg
 from tests.unit.camera.streams import frames, set_of
 
 
-def check(fs: list[dict], leg: Leg = Leg.LEFT) -> dict:
+def check(fs: list[dict[str, Any]], leg: Leg = Leg.LEFT) -> dict[str, float | str | bool]:
     c = PlacementCheck(leg)
     for f in fs:
         c.feed(f)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from services.camera.capture import QR_REPEAT_S, QrReader
 
 
-def picture(text: str | None) -> np.ndarray:
+def picture(text: str | None) -> npt.NDArray[np.uint8]:
     img = np.full((480, 640, 3), 90, np.uint8)
     if text:
         q = cv2.resize(cv2.QRCodeEncoder.create().encode(text), None, fx=8, fy=8, interpolation=cv2.INTER_NEAREST)

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from services.progression.engine import Engine
 from services.progression.rules import Stack
@@ -34,11 +35,12 @@ class Station:
     def enrol(self, token: str = "0001", weaker: c.Leg = c.Leg.LEFT) -> c.MemberProfile:
         out = self.send("member.enrol", c.MemberEnrol(correlation_id="q1", method=c.IdMethod.BADGE, token=token,
                                                       name="Ana", weaker_leg=weaker, goal=self.goal, exercise=EX))
-        assert isinstance(out[0].data, c.MemberProfile)  # type: ignore[attr-defined]
-        return out[0].data  # type: ignore[attr-defined,no-any-return]
+        ev = out[0]
+        assert isinstance(ev, c.MemberProfileEvent)
+        return ev.data
 
     def cam(self, t: float, faults: tuple[c.Fault, ...] = (), leg: c.Leg = c.Leg.LEFT, idx: int = 1,
-            metrics: dict[str, float] | None = None):
+            metrics: dict[str, float] | None = None) -> list[c.Envelope]:
         """A camera rep measured as `faults` would look (thigh swung 25°, hips opened 20°, 0.6 s return)."""
         m = dict(CLEAN_METRICS if metrics is None else metrics)
         if c.Fault.SWING in faults:
@@ -49,7 +51,7 @@ class Station:
         return self.send("camera.rep", c.CameraRep(leg=leg, rep_index=idx, start_t=t, end_t=t + 3.5,
                                                    concentric_s=1.0, top_hold_s=0.5, eccentric_s=ecc, metrics=m))
 
-    def load(self, t: float, faults: tuple[c.Fault, ...] = (), idx: int = 1):
+    def load(self, t: float, faults: tuple[c.Fault, ...] = (), idx: int = 1) -> list[c.Envelope]:
         return self.send("load.rep", c.LoadRep(rep_index=idx, start_t=t, end_t=t + 3.4, concentric_s=1.0,
                                                eccentric_s=2.0, peak_force_n=150, load_kg=12.4,
                                                metrics={"start_tension_n": 120.0}, faults=list(faults)))
@@ -224,7 +226,7 @@ def test_a_station_clock_that_jumps_back_mid_session_keeps_reps_in_the_set_under
     assert loose.set_index is None
 
 
-def _replay(tmp_path: Path, log: list[c.Envelope], env: dict[str, str] | None = None) -> list[dict]:
+def _replay(tmp_path: Path, log: list[c.Envelope], env: dict[str, str] | None = None) -> list[dict[str, Any]]:
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(e.to_json().decode() for e in log) + "\n")
     import os

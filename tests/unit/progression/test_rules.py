@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +14,7 @@ from services.progression.rules import (
     balance_legs,
     decide_leg,
 )
-from shared.catalogue import default_catalogue
+from shared.catalogue import Goal, default_catalogue
 from shared.contract import Action, Fault, Leg
 
 EX = default_catalogue()["hamstring-curl-kickback"]
@@ -24,15 +26,16 @@ CLEAN: tuple[Fault, ...] = ()
 UNSEEN = "hips square: the camera did not see this rep"
 
 
-def sets_of(reps: int, n: int = 3, weight: float = 12.5, faults: dict[int, tuple[Fault, ...]] | None = None,
-            unseen: frozenset[int] = frozenset()):
+def sets_of(reps: int, n: int = 3, weight: float = 12.5, faults: Mapping[int, tuple[Fault, ...]] | None = None,
+            unseen: frozenset[int] = frozenset()) -> list[SetResult]:
     faults = faults or {}
     return [SetResult(weight, reps, tuple(faults.get(i * reps + r, CLEAN) for r in range(reps)),
                       tuple(UNSEEN if i * reps + r in unseen else "" for r in range(reps)), i + 1)
             for i in range(n)]
 
 
-def decide(sets, previous=None, goal=HYP, planned=None):
+def decide(sets: Sequence[SetResult], previous: LegProgress | None = None, goal: Goal = HYP,
+           planned: int | None = None) -> LegDecision:
     return decide_leg(Leg.LEFT, goal, STACK, sets, previous, POLICY, planned)
 
 
@@ -145,7 +148,10 @@ rep_st = st.tuples(st.sampled_from([(), (), (), (Fault.SWING,), (Fault.HIP_ROTAT
 weights = st.integers(min_value=4, max_value=40).map(lambda n: n * 1.25)
 
 
-def _sets(reps, weight):
+Rep = tuple[tuple[Fault, ...], str]
+
+
+def _sets(reps: Sequence[Sequence[Rep]], weight: float) -> list[SetResult]:
     return [SetResult(weight, len(r), tuple(tuple(f) for f, _ in r), tuple(u for _, u in r), i + 1)
             for i, r in enumerate(reps)]
 
@@ -154,7 +160,7 @@ def _sets(reps, weight):
 @given(st.lists(st.lists(rep_st, min_size=1, max_size=15), min_size=1, max_size=5), weights,
        st.sampled_from(EX.goals), st.lists(st.floats(0, 1), max_size=2))
 def test_property_no_increase_after_a_failed_or_unchecked_blocking_check_and_one_step_at_most(
-        reps, weight, goal, shares) -> None:
+        reps: list[list[Rep]], weight: float, goal: Goal, shares: list[float]) -> None:
     d = decide(_sets(reps, weight), LegProgress(weight, goal.reps.min, tuple(shares)), goal)
     blocking = set(EX.progression.blocking_faults)
     if any(blocking & set(f) or why for r in reps for f, why in r):
@@ -166,7 +172,8 @@ def test_property_no_increase_after_a_failed_or_unchecked_blocking_check_and_one
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(rep_st, min_size=1, max_size=15), min_size=1, max_size=5), weights,
        st.sampled_from(EX.goals), st.lists(st.floats(0, 1), max_size=2))
-def test_property_faults_outside_the_blocking_list_never_block(reps, weight, goal, shares) -> None:
+def test_property_faults_outside_the_blocking_list_never_block(reps: list[list[Rep]], weight: float, goal: Goal,
+                                                               shares: list[float]) -> None:
     blocking = set(EX.progression.blocking_faults)
     only_blocking = [[(tuple(f for f in fs if f in blocking), why) for fs, why in r] for r in reps]
     prev = LegProgress(weight, goal.reps.min, tuple(shares))
@@ -178,7 +185,8 @@ def test_property_faults_outside_the_blocking_list_never_block(reps, weight, goa
 @settings(max_examples=300, deadline=None)
 @given(weights, st.sampled_from([0.0, 1.25]), st.lists(faults_st, min_size=1, max_size=4),
        st.lists(faults_st, min_size=1, max_size=4), st.sampled_from([Leg.LEFT, Leg.RIGHT]))
-def test_property_legs_never_more_than_one_step_apart(w, gap, left, right, weaker) -> None:
+def test_property_legs_never_more_than_one_step_apart(w: float, gap: float, left: list[list[tuple[Fault, ...]]],
+                                                      right: list[list[tuple[Fault, ...]]], weaker: Leg) -> None:
     wl, wr = w, w + gap
     dl = decide_leg(Leg.LEFT, HYP, STACK, [SetResult(wl, len(r), tuple(tuple(f) for f in r)) for r in left], None,
                     POLICY)

@@ -47,7 +47,7 @@ def test_high_rate_streams_are_qos0_and_status_is_retained() -> None:
 
 def _envelope(**over: object) -> dict[str, object]:
     ev = c.make_event("camera.rep", "main", "st-01", SAMPLES["camera.rep"])
-    doc = json.loads(ev.to_json())
+    doc: dict[str, object] = json.loads(ev.to_json())
     doc.update(over)
     return doc
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from shared.catalogue import DEFAULT_EXERCISE, default_catalogue, rules_table
-from shared.contract import CameraRep, Check, Fault, LoadRep, Outcome, Sensor
-from shared.judge import judge
+from shared.contract import CameraRep, Check, Fault, LoadRep, Outcome, RepCheck, Sensor
+from shared.judge import Judgement, judge
 
 EX = default_catalogue()[DEFAULT_EXERCISE]
 STRENGTH, HYP, TEMPO = EX.goal("strength_control"), EX.goal("hypertrophy"), EX.goal("tempo_focus")
@@ -27,7 +27,7 @@ def load(conc: float = 1.6, ecc: float = 2.6, peak_n: float = 140.0, kg: float =
                    load_kg=kg, metrics={"concentric_peak_n": peak_n, **metrics}, faults=list(faults))
 
 
-def outcome(j, check: Check):
+def outcome(j: Judgement, check: Check) -> RepCheck:
     return next(c for c in j.checks if c.check is check)
 
 
@@ -132,7 +132,7 @@ def test_docs_show_the_rule_table_as_the_yaml_holds_it() -> None:
     (("progression", "too_heavy_faults"), ["back_arch"], "blocking"),
     (("rules", "swing_thigh_deg", "reason"), "because", "at least 20"),
 ])
-def test_the_catalogue_refuses_incoherent_rules(path, value, message) -> None:
+def test_the_catalogue_refuses_incoherent_rules(path: tuple[str, ...], value: object, message: str) -> None:
     import yaml
     from pydantic import ValidationError
 

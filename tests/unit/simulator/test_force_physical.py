@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from services.simulator.force_physical import (
@@ -22,7 +23,7 @@ from shared.contract import Fault, Leg
 G = 9.80665
 
 
-def between(ts: np.ndarray, a: float, b: float) -> np.ndarray:
+def between(ts: npt.NDArray[np.float64], a: float, b: float) -> npt.NDArray[np.bool_]:
     return (ts >= a) & (ts <= b)
 
 
