@@ -5,6 +5,7 @@ from __future__ import annotations
 from kiosk.bridge import EventBridge
 from kiosk.settings import KioskSettings
 from kiosk.state.flow import Flow
+from kiosk.state.sound import SoundSettings
 from kiosk.ui.window import KioskWindow
 from shared.catalogue import load_catalogue
 from shared.contract import Model
@@ -28,5 +29,6 @@ def bootstrap(settings: KioskSettings) -> tuple[MqttBus, Flow, KioskWindow, Even
     bridge.connection.connect(flow.set_broker_online)
     for t in STATION_EVENTS:
         bus.subscribe(t, bridge.deliver, site_id=settings.site_id, station_id=settings.station_id)
-    window = KioskWindow(flow, settings.staff_pin)
+    window = KioskWindow(flow, settings.staff_pin,
+                         sound=SoundSettings(volume=settings.sound_volume, muted=settings.sound_muted))
     return bus, flow, window, bridge

@@ -18,6 +18,9 @@ class KioskSettings(Settings):
     )
     exercise: str = Field(default="hamstring-curl-kickback", description="Exercise of this station")
     fullscreen: bool = Field(default=True, description="Full screen on the station's panel")
+    sound_volume: float = Field(default=0.7, ge=0.0, le=1.0,
+                                description="Volume of the spoken cues and tempo ticks at start (staff change it)")
+    sound_muted: bool = Field(default=False, description="Start with the sound muted")
 
     @model_validator(mode="after")
     def _a_real_pin_in_production(self) -> KioskSettings:

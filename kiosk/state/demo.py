@@ -1,7 +1,8 @@
 """A demonstrated rep: the clean rep the setup page plays as an animated figure, at the chosen goal's tempo
 (pure: no Qt). The knee follows a minimum-jerk curve, the smooth path a controlled limb takes (Flash &
-Hogan 1985) and the one the virtual member's ground truth uses; the figure is the working side seen
-from the camera's place, drawn by the same mirror as the member's own live pose.
+Hogan 1985; the simulator's physical model strokes the ankle the same way). The kiosk does not import
+the simulator: the figure is drawn here, as the working side seen from the camera's place, by the same
+mirror as the member's own live pose.
 """
 
 from __future__ import annotations

@@ -92,6 +92,9 @@ def kinetic(area: QAbstractScrollArea) -> QAbstractScrollArea:
     off = QScrollerProperties.OvershootPolicy.OvershootAlwaysOff
     props.setScrollMetric(QScrollerProperties.ScrollMetric.VerticalOvershootPolicy, off)
     props.setScrollMetric(QScrollerProperties.ScrollMetric.HorizontalOvershootPolicy, off)
+    # A tap on a button inside the view reaches it at once (Qt's default holds the press back 0.25 s to see
+    # whether it becomes a drag, and a quick tap's release can overtake it and be lost).
+    props.setScrollMetric(QScrollerProperties.ScrollMetric.MousePressEventDelay, 0.0)
     scroller.setScrollerProperties(props)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return area

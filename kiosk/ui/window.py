@@ -11,6 +11,7 @@ from PyQt6.QtGui import QCloseEvent, QKeyEvent, QResizeEvent
 from PyQt6.QtWidgets import QHBoxLayout, QLineEdit, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.state.flow import BadgeReader, Flow, Page
+from kiosk.state.sound import Announcer, SoundSettings, verdict_cue
 from kiosk.state.staff import StaffLock
 from kiosk.ui.keyboard import OnScreenKeyboard
 from kiosk.ui.pages import (
@@ -24,15 +25,20 @@ from kiosk.ui.pages import (
     SummaryPage,
     WelcomePage,
 )
+from kiosk.ui.sound import Speaker
 from kiosk.ui.widgets import STYLESHEET, button, label, plain
 from shared.contract import IdMethod
 
 
 class KioskWindow(QMainWindow):
-    def __init__(self, flow: Flow, operator_pin: str = "", staff: StaffLock | None = None) -> None:
+    def __init__(self, flow: Flow, operator_pin: str = "", staff: StaffLock | None = None,
+                 sound: SoundSettings | None = None, speaker: Speaker | None = None) -> None:
         super().__init__()
         self.flow = flow
         self.staff = staff or StaffLock(operator_pin)
+        self.sound = sound or SoundSettings()
+        self.speaker = speaker or Speaker(self.sound)
+        self.announcer = Announcer(self.sound)
         self.setWindowTitle("Cable station")
         self.setStyleSheet(STYLESHEET)
         root = QWidget()
@@ -52,7 +58,8 @@ class KioskWindow(QMainWindow):
         self.strap = StrapPage(flow)
         self.summary = SummaryPage(flow)
         self.info = InfoPage(flow, self.close_overlays)
-        self.operator = OperatorPage(flow, self.staff, self.close_overlays)
+        self.operator = OperatorPage(flow, self.staff, self.close_overlays, self.sound, self.speaker.speech)
+        self.execution.on_tick = self.speaker.tick
         self.pages: dict[Page, QWidget] = {
             Page.ATTRACT: self.attract, Page.WELCOME: self.welcome, Page.SETUP: self.setup,
             Page.EXECUTION: self.execution, Page.REST: self.rest, Page.STRAP: self.strap,
@@ -129,6 +136,7 @@ class KioskWindow(QMainWindow):
         self.tick.stop()
         self.execution.stop_tempo()
         self.setup.stop_demo()
+        self.speaker.stop()
         self.flow.unsubscribe(self.refresh)
         super().closeEvent(ev)
 
@@ -165,6 +173,10 @@ class KioskWindow(QMainWindow):
         self.pages[f.page].refresh()  # type: ignore[attr-defined]
         if f.operator_open:
             self.operator.refresh()
+        # What the station says (the decision in kiosk/state/sound.py; the speaker never blocks).
+        for words in self.announcer.observe(f.page.value, f.station.reps, verdict_cue(f.station.verdicts), f.cues,
+                                            f.end_note, time.monotonic()):
+            self.speaker.say(words)
         if f.page != self._last_page:
             self._last_page = f.page
             if f.page == Page.EXECUTION:

@@ -4,6 +4,7 @@ guide, the live cue, every rep's verdict; "End set" and the pain stop."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import (
@@ -18,6 +19,7 @@ from PyQt6.QtWidgets import (
 
 from kiosk.state.flow import Flow
 from kiosk.state.phase import throughout
+from kiosk.state.sound import Tick, tempo_ticks
 from kiosk.state.station import verdict_text
 from kiosk.ui.mirror import SkeletonMirror
 from kiosk.ui.widgets import STATUS_COLOURS, button, kg, kinetic, label, page_layout, plain, tally_html
@@ -101,6 +103,8 @@ class ExecutionPage(QWidget):
         self.tempo_timer = QTimer(self)
         self.tempo_timer.timeout.connect(self._tempo_step)
         self.tempo_t0 = time.monotonic()
+        self._tempo_last = -1.0  # the guide's last moment seen, for its ticks
+        self.on_tick: Callable[[Tick], None] | None = None  # the tempo guide's ticks, heard (the window's speaker)
         self._shown: list[int] | None = None  # the verdicts on screen (a refined one replaces its first)
         self._lit: int | None = -1
 
@@ -117,6 +121,7 @@ class ExecutionPage(QWidget):
 
     def start_tempo(self) -> None:
         self.tempo_t0 = time.monotonic()
+        self._tempo_last = -1.0
         self._tempo_step()  # the guide's words from the first frame, not 50 ms later
         self.tempo_timer.start(1000 // TEMPO_FPS)
 
@@ -128,7 +133,12 @@ class ExecutionPage(QWidget):
         if g is None or g.tempo is None:
             return
         up, down = g.tempo.concentric_s, g.tempo.eccentric_s
-        u = (time.monotonic() - self.tempo_t0) % (up + down)
+        elapsed = time.monotonic() - self.tempo_t0
+        if self.on_tick is not None:
+            for kind in tempo_ticks(up, down, self._tempo_last, elapsed):
+                self.on_tick(kind)
+        self._tempo_last = elapsed
+        u = elapsed % (up + down)
         if u < up:
             self.tempo_label.setText(f"Curl… {up - u:.0f} s")
             self.tempo.setValue(int(1000 * u / up))

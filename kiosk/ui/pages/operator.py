@@ -9,6 +9,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
 from kiosk.state.flow import Flow
+from kiosk.state.sound import SoundSettings
 from kiosk.state.staff import StaffLock
 from kiosk.ui.widgets import button, kinetic, label, page_layout, plain
 
@@ -21,9 +22,10 @@ COMMANDS: tuple[tuple[str, str, str, dict[str, float | str]], ...] = (
 
 
 class OperatorPage(QWidget):
-    def __init__(self, flow: Flow, staff: StaffLock, close: Callable[[], None]) -> None:
+    def __init__(self, flow: Flow, staff: StaffLock, close: Callable[[], None], sound: SoundSettings,
+                 speech: str) -> None:
         super().__init__()
-        self.flow, self.staff = flow, staff
+        self.flow, self.staff, self.sound, self.speech = flow, staff, sound, speech
         outer = page_layout(self)
         # The page scrolls rather than clip or push the window past the panel (a long placement report).
         self.body = QScrollArea()
@@ -61,6 +63,23 @@ class OperatorPage(QWidget):
             b.clicked.connect(lambda _c, s=svc, c=cmd, a=args: self.flow.operator_command(s, c, **a))
             buttons.addWidget(b, 1)
         t.addLayout(buttons)
+        # Sound: the member hears counts, cues and the tempo; staff set how loud, or silence it.
+        sound_row = QHBoxLayout()
+        sound_row.setSpacing(16)
+        sound_row.addWidget(label("Sound", "h2"))
+        self.sound_text = label("", "lead")
+        sound_row.addWidget(self.sound_text, 1)
+        self.mute = button("")
+        self.mute.clicked.connect(lambda: self._sound(self.sound.toggle_mute))
+        self.softer = button("Softer")
+        self.softer.clicked.connect(lambda: self._sound(self.sound.softer))
+        self.louder = button("Louder")
+        self.louder.clicked.connect(lambda: self._sound(self.sound.louder))
+        for b in (self.mute, self.softer, self.louder):
+            sound_row.addWidget(b)
+        t.addLayout(sound_row)
+        self.speech_text = label(f"Speech: {speech}", "muted")
+        t.addWidget(self.speech_text)
         cards = QGridLayout()
         cards.setHorizontalSpacing(18)
         cards.addWidget(label("Services", "h2"), 0, 0)
@@ -77,6 +96,10 @@ class OperatorPage(QWidget):
         self.close_btn = button("Close", "primary")
         self.close_btn.clicked.connect(close)
         outer.addWidget(self.close_btn)
+
+    def _sound(self, change: Callable[[], None]) -> None:
+        change()
+        self.refresh()
 
     def unlock(self) -> None:
         """The PIN is looked at only here, when submitted (not as it is typed), and counted."""
@@ -95,3 +118,7 @@ class OperatorPage(QWidget):
         self.lock_msg.setVisible(bool(lock.message))
         self.status.setText("\n".join(f.service_lines) or "No status yet")
         self.replies.setText("\n\n".join(f.reply_lines) or "No command sent yet")
+        self.sound_text.setText(self.sound.text)
+        self.mute.setText("Unmute" if self.sound.muted else "Mute")
+        self.softer.setEnabled(self.sound.volume > 0)
+        self.louder.setEnabled(self.sound.volume < 1)

@@ -130,3 +130,36 @@ def test_the_setup_page_plays_a_clean_rep_only_while_shown(qtbot) -> None:
     assert win.setup.demo_caption.text().startswith("A clean rep: Squeeze")
     flow.start_training()
     assert not win.setup.demo_timer.isActive()
+
+
+def test_the_window_says_each_rep_and_staff_set_the_volume(qtbot) -> None:
+    from kiosk.state.sound import SoundSettings
+    from kiosk.ui.sound import Speaker
+
+    sent: list[tuple[str, Model]] = []
+    flow = Flow(default_catalogue()["hamstring-curl-kickback"], lambda t, d: sent.append((t, d)))
+    sound = SoundSettings()
+    speaker = Speaker(sound, command=["true"], ticks=False)
+    win = KioskWindow(flow, "2468", sound=sound, speaker=speaker)
+    qtbot.addWidget(win)
+    win.resize(1920, 1080)
+    win.show()
+    flow.start_guest()
+    flow.choose_goal("muscle_activation")
+    flow.start_training()
+    cur = flow.current
+    assert cur is not None
+    flow.apply(c.make_event("rep.verdict", "main", "st-01", c.RepVerdict(
+        session_id=flow.session_id, set_index=cur.index, leg=cur.leg, rep_index=1, start_t=1.0, end_t=4.0,
+        passed=True, faults=[], sensors=[c.Sensor.CAMERA], verified=True)))
+    qtbot.waitUntil(lambda: speaker.said == ["1"], timeout=3000)
+    # Staff: softer, then mute, on the operator screen.
+    win.open_operator()
+    win.operator.pin.setText("2468")
+    win.operator.unlock()
+    assert win.operator.sound_text.text() == "Volume 70 %"
+    qtbot.mouseClick(win.operator.softer, Qt.MouseButton.LeftButton)
+    assert sound.volume == 0.6 and win.operator.sound_text.text() == "Volume 60 %"
+    qtbot.mouseClick(win.operator.mute, Qt.MouseButton.LeftButton)
+    assert sound.muted and win.operator.mute.text() == "Unmute"
+    assert win.operator.mute.height() >= 84
