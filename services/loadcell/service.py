@@ -24,6 +24,7 @@ from services.loadcell.calibration import (
 from services.loadcell.drivers import AdcDriver, SensorError
 from services.loadcell.health import SensorHealth
 from services.loadcell.settings import LoadcellSettings
+from shared import telemetry
 from shared.bus import Bus
 from shared.contract import (
     Leg,
@@ -63,6 +64,7 @@ class LoadcellService:
         self._trace_t0 = 0.0
         self._last_health = 0.0
         self.reps = 0
+        self._rate = telemetry.RateMeter(telemetry.LOADCELL_HZ.labels(self.station_id))
         self.sensor = SensorScaffold(bus, "loadcell", {"tare": self.tare, "calibrate": self.calibrate},
                                      on_set_started=self.on_set_started,
                                      errors=(CalibrationError, SensorError, OSError))
@@ -112,6 +114,7 @@ class LoadcellService:
         return ts
 
     def handle(self, counts: list[float]) -> None:
+        self._rate.tick(len(counts))
         if not counts:
             return
         ts = self._stamp(len(counts))

@@ -32,15 +32,19 @@ def scrape(port: int) -> dict[str, float]:
 
 def test_progression_and_camera_metrics_move_during_a_scripted_set(
         service_env: dict[str, str], tmp_path: Path, mosquitto: PrivateMosquitto) -> None:
-    prog_port, cam_port = free_port(), free_port()
+    prog_port, cam_port, lc_port = free_port(), free_port(), free_port()
     site = {**service_env, "GYM_STATION_ID": "site", "GYM_METRICS_PORT": str(prog_port), "GYM_LOG_FORMAT": "json"}
     station = {**service_env, "GYM_STATION_ID": "st-01", "GYM_METRICS_PORT": str(cam_port)}
     worker = Child("progression", ["services.progression", "run"], site, tmp_path)
     camera = Child("camera", ["services.camera", "run", "--source", "sim", "--script", "quick"], station, tmp_path)
+    loadcell = Child("loadcell", ["services.loadcell", "run", "--source", "sim", "--script", "quick"],
+                     {**station, "GYM_METRICS_PORT": str(lc_port),
+                      "GYM_LOADCELL_CALIBRATION_DIR": str(tmp_path / "cal")}, tmp_path)
     kiosk = MqttBus(Settings(_env_file=None, mqtt_port=mosquitto.port, station_id="st-01"), "kiosk")
     try:
         wait_online(mosquitto.port, "progression", "site", child=worker)
         wait_online(mosquitto.port, "camera", "st-01", child=camera)
+        wait_online(mosquitto.port, "loadcell", "st-01", child=loadcell)
         kiosk.start()
         before_p, before_c = scrape(prog_port), scrape(cam_port)
         assert before_p.get('gym_reps_judged_total{sensors="camera"}', 0.0) == 0.0
@@ -51,7 +55,7 @@ def test_progression_and_camera_metrics_move_during_a_scripted_set(
                                                target_reps=3))
         after = wait_for(lambda: (m := scrape(prog_port)).get('gym_reps_judged_total{sensors="camera"}', 0) >= 2
                          and m, timeout=60, what="two reps judged")
-        cam = scrape(cam_port)
+        cam, lc = scrape(cam_port), scrape(lc_port)
         assert after["gym_verdict_latency_seconds_count"] >= 2
         assert after["gym_verdict_latency_seconds_sum"] / after["gym_verdict_latency_seconds_count"] < 1.0
         assert after['gym_bus_received_total{event_type="camera.rep",service="progression"}'] >= 2
@@ -63,10 +67,13 @@ def test_progression_and_camera_metrics_move_during_a_scripted_set(
         assert cam['gym_bus_published_total{event_type="camera.rep",service="camera"}'] >= 2
         assert cam['gym_bus_published_total{event_type="camera.pose",service="camera"}'] > \
             before_c.get('gym_bus_published_total{event_type="camera.pose",service="camera"}', 0)
+        assert 40 < lc['gym_loadcell_sample_hz{station="st-01"}'] < 120  # the simulated board's 80 Hz
+        assert lc['gym_bus_published_total{event_type="load.trace",service="loadcell"}'] > 0
         lines = [json.loads(x) for x in worker.log().splitlines() if x.startswith("{")]
         assert lines and all({"ts", "level", "service", "message"} <= set(x) for x in lines)
         assert {x["service"] for x in lines} == {"progression"}
     finally:
         kiosk.stop()
+        loadcell.stop()
         camera.stop()
         worker.stop()
