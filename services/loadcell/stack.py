@@ -203,8 +203,6 @@ class SpellFinder:
         return 0.0 if self._cur is None else self._cur.end_t - self._cur.start_t
 
 
-
-
 class Level(Enum):
     """Where the filtered tension is, against the static load and the friction."""
 
