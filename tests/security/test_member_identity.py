@@ -38,6 +38,8 @@ from tests.wire import RawListener, StationClient
 
 pytestmark = pytest.mark.integration
 
+Starter = Callable[..., Child]  # the progression fixture: start(**env) → the running service
+
 EX = "hamstring-curl-kickback"
 TOKEN_KEY = "k" * 8 + secrets.token_urlsafe(32)  # the site secret, as `gymctl init` writes one
 PIN = "482915"
@@ -83,7 +85,7 @@ class Station(StationClient):
 
 @pytest.fixture
 def progression(service_env: dict[str, str], tmp_path: Path,
-                mosquitto: PrivateMosquitto) -> Iterator[Callable[..., Child]]:
+                mosquitto: PrivateMosquitto) -> Iterator[Starter]:
     started: list[Child] = []
 
     def start(**env: str) -> Child:
@@ -121,7 +123,7 @@ def every_key_and_value(redis_server: PrivateRedis) -> list[tuple[str, str]]:
     r = connect(redis_server.url)
     out = []
     for key in r.scan_iter(count=1000):
-        kind = r.type(key)
+        kind = r.type(key)  # type: ignore[no-untyped-call]  # types-redis leaves TYPE unannotated
         if kind == "string":
             value = r.get(key) or ""
         elif kind == "hash":
@@ -153,7 +155,7 @@ def good_pin(rng: random.Random) -> str:
 # ------------------------------------------------------------------ finding 1: ids and stored tokens
 
 
-def test_a_member_id_does_not_give_the_pin_away(progression, station: Station) -> None:
+def test_a_member_id_does_not_give_the_pin_away(progression: Starter, station: Station) -> None:
     progression()
     prof = station.enrol(c.IdMethod.PIN, PIN)
     assert prof.status == "ok" and prof.member is not None
@@ -177,7 +179,7 @@ def test_the_member_id_is_random_not_a_function_of_the_token() -> None:
     assert ids[0] != ids[1]
 
 
-def test_no_redis_key_or_value_holds_a_clear_token(progression, station: Station,
+def test_no_redis_key_or_value_holds_a_clear_token(progression: Starter, station: Station,
                                                    redis_server: PrivateRedis) -> None:
     progression()
     for method, token in ((c.IdMethod.PIN, PIN), (c.IdMethod.BADGE, BADGE), (c.IdMethod.QR, QR)):
@@ -215,7 +217,7 @@ def test_a_trainers_edit_keeps_a_stored_reference_and_hashes_a_new_badge(redis_s
 
 
 def test_tokens_kept_in_clear_by_an_older_version_are_moved_on_read_and_by_the_one_shot_migration(
-        progression, station: Station, redis_server: PrivateRedis, service_env: dict[str, str],
+        progression: Starter, station: Station, redis_server: PrivateRedis, service_env: dict[str, str],
         tmp_path: Path) -> None:
     r = connect(redis_server.url)
     for mid, name, method, token in (("m-old1", "Olga", "pin", PIN), ("m-old2", "Otto", "badge", BADGE)):
@@ -251,7 +253,7 @@ def test_production_refuses_to_run_a_site_service_without_the_site_secret() -> N
     with pytest.raises(ValueError):  # a short key is no key
         Settings(_env_file=None, token_key="short", **prod)  # type: ignore[arg-type]
     assert Settings(_env_file=None, token_key=TOKEN_KEY, **prod).site_token_key() == TOKEN_KEY.encode()  # type: ignore[arg-type]
-    assert Settings(_env_file=None, environment="test").site_token_key() is None  # type: ignore[call-arg]
+    assert Settings(_env_file=None, environment="test").site_token_key() is None
 
 
 def test_gymctl_init_generates_the_site_secret_into_the_site_services_env_files_only(tmp_path: Path) -> None:
@@ -269,7 +271,7 @@ def test_gymctl_init_generates_the_site_secret_into_the_site_services_env_files_
         assert "GYM_TOKEN_KEY" not in read_env(state.env_file("st-01"))  # a station never holds it
         for name in ("progression", "dashboard"):
             assert stat.S_IMODE(os.stat(state.env_file(name)).st_mode) == 0o600
-        settings = ProgressionSettings(_env_file=state.env_file("progression"))  # type: ignore[call-arg]
+        settings = ProgressionSettings(_env_file=state.env_file("progression"))
         assert settings.environment == "production" and settings.site_token_key() == prog["GYM_TOKEN_KEY"].encode()
         keys.append(prog["GYM_TOKEN_KEY"])
     assert keys[0] != keys[1]  # generated per site, never a default
@@ -279,7 +281,7 @@ def test_gymctl_init_generates_the_site_secret_into_the_site_services_env_files_
 
 
 def test_a_thousand_lookups_from_one_station_are_throttled_then_locked_and_an_operator_unlocks(
-        progression, mosquitto: PrivateMosquitto, redis_server: PrivateRedis) -> None:
+        progression: Starter, mosquitto: PrivateMosquitto, redis_server: PrivateRedis) -> None:
     progression(**FAST)
     sweeper = Station(mosquitto.port, station_id="st-07")
     rng = random.Random(7)
@@ -351,7 +353,7 @@ def test_the_default_throttle_waits_one_two_four_seconds_and_locks_at_the_fiftee
 # ------------------------------------------------------------------ finding 2: enrol is no oracle
 
 
-def test_enrol_of_a_taken_pin_and_of_a_free_one_give_indistinguishable_answers(progression,
+def test_enrol_of_a_taken_pin_and_of_a_free_one_give_indistinguishable_answers(progression: Starter,
                                                                                 station: Station) -> None:
     progression()
     rng = random.Random(11)
@@ -385,7 +387,7 @@ def test_enrol_of_a_taken_pin_and_of_a_free_one_give_indistinguishable_answers(p
     assert prof.status == "ok" and prof.member is not None and prof.member.name == "Owner"
 
 
-def test_a_badge_enrol_is_counted_like_a_lookup(progression, mosquitto: PrivateMosquitto) -> None:
+def test_a_badge_enrol_is_counted_like_a_lookup(progression: Starter, mosquitto: PrivateMosquitto) -> None:
     """A badge keeps "already enrolled" (a card in the holder's hand), but each badge enrol spends the
     station's budget, so sweeping badge ids by enrolling them is as slow as by looking them up."""
     progression(**FAST)
@@ -416,7 +418,7 @@ def test_the_pin_policy_accepts_ordinary_pins(pin: str) -> None:
 
 
 def test_the_kiosk_does_not_send_a_trivial_pin_and_the_service_refuses_one_sent_anyway(
-        progression, station: Station) -> None:
+        progression: Starter, station: Station) -> None:
     sent: list[tuple[str, c.Model]] = []
     flow = Flow(default_catalogue()[EX], lambda t, d: sent.append((t, d)))
     flow.set_broker_online(True)
@@ -447,7 +449,7 @@ def dashboard(mosquitto: PrivateMosquitto, redis_server: PrivateRedis) -> Iterat
     users = UserStore(connect(redis_server.url), "main")
     users.add("tina", Role.TRAINER, password, replace=True)
     users.add("olga", Role.OPERATOR, password, replace=True)
-    settings = DashboardSettings(_env_file=None, environment="test", mqtt_port=mosquitto.port,  # type: ignore[call-arg]
+    settings = DashboardSettings(_env_file=None, environment="test", mqtt_port=mosquitto.port,
                                  redis_url=redis_server.url, token_key=TOKEN_KEY, mqtt_keepalive_s=5)
 
     def csrf_of(html: str) -> str:

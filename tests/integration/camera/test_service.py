@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -45,6 +46,7 @@ DROPPED = RepPlan(concentric_s=1.0, top_hold_s=0.5, eccentric_s=0.5, rest_s=0.6,
 PLAN = SetPlan(leg=Leg.RIGHT, reps=(QUICK, SWUNG, DROPPED, QUICK), lead_in_s=1.0, tail_s=1.0)
 SPEED = 3.0  # replay at 3x: the 17 s set in ~6 s; timing comes from the frames' own clock
 EXERCISE = default_catalogue()[DEFAULT_EXERCISE]
+M = TypeVar("M")
 
 
 class Watcher:
@@ -62,9 +64,9 @@ class Watcher:
         with self.lock:
             self.events.append(ev)
 
-    def data(self, kind: type) -> list:
+    def data(self, kind: type[M]) -> list[M]:
         with self.lock:
-            return [e.data for e in self.events if isinstance(getattr(e, "data", None), kind)]  # type: ignore[attr-defined]
+            return [d for d in (getattr(e, "data", None) for e in self.events) if isinstance(d, kind)]
 
     def camera_status(self, pred: Callable[[StationStatus], bool]) -> StationStatus | None:
         return next((s for s in self.data(StationStatus) if s.service == "camera" and pred(s)), None)

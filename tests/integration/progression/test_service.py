@@ -28,7 +28,7 @@ class Kiosk(StationClient):
 
 @pytest.fixture
 def workers(service_env: dict[str, str], tmp_path: Path, mosquitto: PrivateMosquitto,
-            request) -> Iterator[list[Child]]:
+            request: pytest.FixtureRequest) -> Iterator[list[Child]]:
     n = getattr(request, "param", 1)
     env = {**service_env, "GYM_STATION_ID": "site"}
     share = ["--shared"] if n > 1 else []
@@ -42,7 +42,7 @@ def workers(service_env: dict[str, str], tmp_path: Path, mosquitto: PrivateMosqu
         k.stop()
 
 
-def test_member_lookup_and_enrol_are_answered_on_the_station(workers, mosquitto: PrivateMosquitto,
+def test_member_lookup_and_enrol_are_answered_on_the_station(workers: list[Child], mosquitto: PrivateMosquitto,
                                                              redis_server: PrivateRedis) -> None:
     k = Kiosk(mosquitto.port)
     k.bus.emit("member.lookup", c.MemberLookup(correlation_id="q1", method=c.IdMethod.BADGE, token="77",
@@ -81,16 +81,25 @@ def scripted_session(port: int) -> Kiosk:
                                                  eccentric_s=2.1, peak_force_n=120, load_kg=10))
                 n += 1
                 # (a loose verdict, judged before its set.started reached a worker, does not count)
-                wait_for(lambda n=n: len({(v.leg, v.set_index, v.rep_index) for v in k.of(c.RepVerdictEvent)
-                                          if v.set_index is not None}) >= n, what="verdict before the next rep")
+                def judged(n: int = n) -> bool:
+                    return len({(v.leg, v.set_index, v.rep_index) for v in k.of(c.RepVerdictEvent)
+                                if v.set_index is not None}) >= n
+
+                wait_for(judged, what="verdict before the next rep")
             k.bus.emit("set.ended", c.SetEnded(session_id="s1", set_index=s, leg=leg, weight_kg=10, target_reps=6))
     k.bus.emit("session.ended", c.SessionEnded(session_id="s1", member_id="guest-1"))
     wait_for(lambda: len(k.of(c.RecommendationEvent)) == 2, timeout=20, what="recommendations")
     return k
 
 
-def outcome(k: Kiosk) -> tuple:
-    final = {}
+RepKey = tuple[c.Leg, int | None, int]  # leg, set, rep
+Verdicts = list[tuple[RepKey, tuple[c.Fault, ...], tuple[c.Sensor, ...]]]
+Recs = list[tuple[c.Leg, c.Action, float, int, tuple[str, ...]]]
+Summaries = list[tuple[c.Leg, int, int, int]]  # leg, set, reps, passed
+
+
+def outcome(k: Kiosk) -> tuple[Verdicts, Recs, Summaries]:
+    final: dict[RepKey, c.RepVerdict] = {}
     all_verdicts = k.of(c.RepVerdictEvent)
     in_set = [v for v in all_verdicts if v.set_index is not None]
     # A rep handled before its set.started (another worker) is first judged loose, then claimed by
@@ -112,7 +121,8 @@ def outcome(k: Kiosk) -> tuple:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2], indirect=True, ids=["one worker", "two workers"])
-def test_workers_sharing_the_site_give_the_same_results_as_the_engine(workers, mosquitto: PrivateMosquitto) -> None:
+def test_workers_sharing_the_site_give_the_same_results_as_the_engine(workers: list[Child],
+                                                                      mosquitto: PrivateMosquitto) -> None:
     k = scripted_session(mosquitto.port)
     verdicts, recs, summaries = outcome(k)
     assert len(verdicts) == 24 and all(sensors == ("camera", "load") for _, _, sensors in verdicts)

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -22,6 +23,8 @@ from tests.samples import SAMPLES
 from tests.wire import RawListener
 
 pytestmark = pytest.mark.integration
+
+Buses = Callable[..., MqttBus]  # (settings, service, **MqttBus's keywords): a bus stopped after the test
 
 
 class Recorder:
@@ -39,11 +42,11 @@ class Recorder:
 
 
 @pytest.fixture
-def buses() -> Iterator[Callable[..., MqttBus]]:
+def buses() -> Iterator[Buses]:
     made: list[MqttBus] = []
 
-    def make(settings: Settings, service: str, **kw: object) -> MqttBus:
-        b = MqttBus(settings, service, **kw)  # type: ignore[arg-type]
+    def make(settings: Settings, service: str, **kw: Any) -> MqttBus:
+        b = MqttBus(settings, service, **kw)
         made.append(b)
         return b
 
@@ -52,7 +55,7 @@ def buses() -> Iterator[Callable[..., MqttBus]]:
         b.stop()
 
 
-def test_publish_and_subscribe_through_the_broker(make_settings: Callable[..., Settings], buses) -> None:
+def test_publish_and_subscribe_through_the_broker(make_settings: Callable[..., Settings], buses: Buses) -> None:
     rec = Recorder()
     sub = buses(make_settings(station_id="site"), "progression")
     sub.subscribe("camera.rep", rec)
@@ -68,7 +71,7 @@ def test_publish_and_subscribe_through_the_broker(make_settings: Callable[..., S
 
 
 def test_status_online_then_stopped_is_retained(mosquitto: PrivateMosquitto,
-                                                make_settings: Callable[..., Settings], buses) -> None:
+                                                make_settings: Callable[..., Settings], buses: Buses) -> None:
     bus = buses(make_settings(), "camera")
     assert bus.start()
     topic = status_topic("main", "st-01", "camera")
@@ -120,7 +123,7 @@ def test_last_will_offline_appears_when_the_process_is_killed(mosquitto: Private
 
 @pytest.mark.slow
 def test_qos1_published_while_broker_down_or_restarting_arrive_exactly_once(
-    mosquitto: PrivateMosquitto, make_settings: Callable[..., Settings], buses
+    mosquitto: PrivateMosquitto, make_settings: Callable[..., Settings], buses: Buses
 ) -> None:
     rec = Recorder()
     sub = buses(make_settings(station_id="site"), "progression")
@@ -153,7 +156,7 @@ def test_qos1_published_while_broker_down_or_restarting_arrive_exactly_once(
 
 
 def test_queued_for_an_offline_subscriber_survives_a_broker_restart(
-    mosquitto: PrivateMosquitto, make_settings: Callable[..., Settings], buses
+    mosquitto: PrivateMosquitto, make_settings: Callable[..., Settings], buses: Buses
 ) -> None:
     rec = Recorder()
     s = make_settings(station_id="site")
@@ -174,7 +177,7 @@ def test_queued_for_an_offline_subscriber_survives_a_broker_restart(
 
 
 def test_malformed_payload_goes_to_dead_letter_and_the_next_is_handled(
-    mosquitto: PrivateMosquitto, make_settings: Callable[..., Settings], buses
+    mosquitto: PrivateMosquitto, make_settings: Callable[..., Settings], buses: Buses
 ) -> None:
     rec = Recorder()
     sub = buses(make_settings(station_id="site"), "progression")
@@ -206,7 +209,7 @@ def test_malformed_payload_goes_to_dead_letter_and_the_next_is_handled(
 
 
 def test_a_failing_handler_is_isolated(mosquitto: PrivateMosquitto, make_settings: Callable[..., Settings],
-                                       buses) -> None:
+                                       buses: Buses) -> None:
     rec = Recorder()
     calls: list[int] = []
 
@@ -235,7 +238,7 @@ def test_a_failing_handler_is_isolated(mosquitto: PrivateMosquitto, make_setting
 
 
 def test_a_duplicate_event_id_reaches_the_handler_once(mosquitto: PrivateMosquitto,
-                                                       make_settings: Callable[..., Settings], buses) -> None:
+                                                       make_settings: Callable[..., Settings], buses: Buses) -> None:
     rec = Recorder()
     sub = buses(make_settings(station_id="site"), "progression")
     sub.subscribe("camera.rep", rec)
@@ -252,7 +255,8 @@ def test_a_duplicate_event_id_reaches_the_handler_once(mosquitto: PrivateMosquit
 
 
 def test_an_event_id_reused_for_other_content_is_a_dead_letter(mosquitto: PrivateMosquitto,
-                                                               make_settings: Callable[..., Settings], buses) -> None:
+                                                               make_settings: Callable[..., Settings],
+                                                               buses: Buses) -> None:
     rec = Recorder()
     sub = buses(make_settings(station_id="site"), "progression")
     sub.subscribe("camera.rep", rec)
@@ -272,7 +276,7 @@ def test_an_event_id_reused_for_other_content_is_a_dead_letter(mosquitto: Privat
 
 def test_everything_a_station_publishes_is_under_its_prefix(mosquitto: PrivateMosquitto,
                                                             make_settings: Callable[..., Settings],
-                                                            buses) -> None:
+                                                            buses: Buses) -> None:
     raw = RawListener(mosquitto.port, "#")
     pub = buses(make_settings(station_id="st-09"), "kiosk")
     assert pub.start()
@@ -286,7 +290,7 @@ def test_everything_a_station_publishes_is_under_its_prefix(mosquitto: PrivateMo
 
 
 def test_a_batch_handler_gets_what_waits_in_one_call_in_order_and_once(
-        mosquitto: PrivateMosquitto, make_settings: Callable[..., Settings], buses) -> None:
+        mosquitto: PrivateMosquitto, make_settings: Callable[..., Settings], buses: Buses) -> None:
     calls: list[list[str]] = []
     entered: list[int] = []
     gate = threading.Event()
@@ -315,7 +319,7 @@ def test_a_batch_handler_gets_what_waits_in_one_call_in_order_and_once(
 
 
 def test_an_event_that_fails_a_batch_is_dead_lettered_alone(
-        mosquitto: PrivateMosquitto, make_settings: Callable[..., Settings], buses) -> None:
+        mosquitto: PrivateMosquitto, make_settings: Callable[..., Settings], buses: Buses) -> None:
     handled: list[str] = []
     gate = threading.Event()
 
