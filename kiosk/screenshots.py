@@ -151,6 +151,19 @@ def main(argv: list[str]) -> int:
     flow.start_training()
     flow.stop_for_pain()
     shot("14-pain-stop")
+    # The member's own language: German, the seed's content included.
+    flow.sign_out()
+    flow.choose_language("de")
+    flow.start_guest()
+    flow.choose_goal("tempo_focus")
+    flow.start_training()
+    for i in range(0, 25):
+        knee = 8.0 + 3.6 * i
+        ev("camera.pose", c.CameraPose(t=60.0 + i / 20, leg=c.Leg.LEFT, knee_flexion_deg=knee,
+                                       keypoints=side_view(knee), cues=["Keep the thigh still"] if i > 20 else []))
+    shot("15-deutsch-execution")
+    win.open_info()
+    shot("16-deutsch-tips")
     return 0
 
 

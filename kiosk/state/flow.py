@@ -136,6 +136,7 @@ class Flow:
     end_note: str = ""  # why the last set ended, in words
     enrol_needed: bool = False  # an unknown badge or PIN: offer the profile form
     stopped_for_pain: bool = False
+    language: str = "en"  # the member's language for this visit (the next member starts in the default)
     trainer_cue: str = ""
     trainer_cue_left_s: float = 0.0  # the cue's own ttl_s, counted down by `tick`
     services: dict[str, tuple[ServiceState, str]] = field(default_factory=dict)
@@ -160,6 +161,12 @@ class Flow:
 
     def touch(self) -> None:
         self.idle_s = 0.0
+
+    def choose_language(self, code: str) -> None:
+        self.touch()
+        if code != self.language:
+            self.language = code
+            self.changed()
 
     # ------------------------------------------------------------ tap in
 

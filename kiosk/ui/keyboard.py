@@ -11,6 +11,8 @@ from __future__ import annotations
 from PyQt6.QtCore import QEvent, QObject, Qt
 from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from kiosk.ui.i18n import tr
+
 LETTERS = ("1234567890", "qwertyuiop", "asdfghjkl-", "zxcvbnm'.")
 DIGITS = ("123", "456", "789")
 KEY_PX = 88
@@ -56,12 +58,18 @@ class OnScreenKeyboard(QWidget):
         self.digits.hide()
         actions = QHBoxLayout()
         actions.setSpacing(8)
-        for name, text, stretch in (("shift", "⇧ Shift", 2), ("space", "Space", 4), ("back", "⌫ Delete", 2),
-                                    ("hide", "Hide", 2), ("enter", "Done", 2)):
+        for name, text, stretch in (("shift", "", 2), ("space", "", 4), ("back", "", 2), ("hide", "", 2),
+                                    ("enter", "", 2)):
             actions.addWidget(self._key(name, text), stretch)
+        self.retranslate()
         self.keys["enter"].setObjectName("primary")
         lay.addLayout(actions)
         self.hide()
+
+    def retranslate(self) -> None:
+        for name, text in (("shift", "⇧ Shift"), ("space", "Space"), ("back", "⌫ Delete"), ("hide", "Hide"),
+                           ("enter", "Done")):
+            self.keys[name].setText(tr(text))
 
     def _key(self, name: str, text: str) -> QPushButton:
         b = QPushButton(text)
@@ -151,4 +159,4 @@ class OnScreenKeyboard(QWidget):
         if f is None:
             return
         shown = "•" * len(f.text()) if f.echoMode() != QLineEdit.EchoMode.Normal else f.text()
-        self.preview.setText(f"{f.placeholderText()}: {shown}▏")
+        self.preview.setText(f"{f.placeholderText()}: {shown}▏")  # the placeholder is already translated

@@ -11,6 +11,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
+from kiosk.ui.i18n import tr
 from kiosk.ui.widgets import FAIL_COLOUR, MUTED_COLOUR, PASS_COLOUR
 from shared.contract import CameraPose
 
@@ -62,13 +63,13 @@ class SkeletonMirror(QWidget):
         if p is None or not p.person_visible or not p.keypoints:
             qp.setPen(MUTED_COLOUR)
             qp.drawText(fig, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                        "Step into the camera's view")
+                        tr("Step into the camera's view"))
         else:
             self._figure(qp, p, fig)
         knee = p.knee_flexion_deg if p is not None and p.person_visible else None
         qp.setPen(BODY)
         qp.drawText(QRectF(0, h - 60, w - meter_w - 30, 60), Qt.AlignmentFlag.AlignCenter,
-                    f"Knee {knee:.0f}°" if knee is not None else "Knee —")
+                    tr("Knee {deg}°").format(deg=f"{knee:.0f}") if knee is not None else tr("Knee —"))
         # The range-of-motion meter: how far this curl has come of a full controlled range.
         bar = QRectF(w - meter_w, 10, meter_w - 10, h - 80)
         qp.setPen(Qt.PenStyle.NoPen)
@@ -79,7 +80,9 @@ class SkeletonMirror(QWidget):
         qp.setBrush(self.leg_colour)
         qp.drawRoundedRect(fill, 10, 10)
         qp.setPen(BODY)
-        qp.drawText(QRectF(w - meter_w - 20, h - 60, meter_w + 20, 60), Qt.AlignmentFlag.AlignCenter, "ROM")
+        # The meter's name right-aligned under it, room for a longer word than "ROM" (German "Umfang").
+        qp.drawText(QRectF(w - meter_w - 90, h - 60, meter_w + 90, 60),
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, tr("ROM"))
         qp.end()
 
     def _figure(self, qp: QPainter, p: CameraPose, box: QRectF) -> None:

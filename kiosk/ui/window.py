@@ -13,6 +13,8 @@ from PyQt6.QtWidgets import QHBoxLayout, QLineEdit, QMainWindow, QStackedWidget,
 from kiosk.state.flow import BadgeReader, Flow, Page
 from kiosk.state.sound import Announcer, SoundSettings, verdict_cue
 from kiosk.state.staff import StaffLock
+from kiosk.ui import i18n
+from kiosk.ui.i18n import LANGUAGES, tr
 from kiosk.ui.keyboard import OnScreenKeyboard
 from kiosk.ui.pages import (
     AttractPage,
@@ -50,6 +52,33 @@ class KioskWindow(QMainWindow):
         outer.addWidget(self.banner)
         self.stack = QStackedWidget()
         outer.addWidget(self.stack, 1)
+        self.root = root
+        self.keyboard = OnScreenKeyboard(root)
+        self._build_pages()
+        self._retranslate_chrome()
+        # A trainer's cue floats over whatever page is shown (outside the layout); a tap dismisses it.
+        self.trainer = plain("", "trainer")
+        self.trainer.setParent(root)
+        self.trainer.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.trainer.mousePressEvent = lambda _e: flow.dismiss_cue()  # type: ignore[method-assign,assignment]
+        self.setCentralWidget(root)
+        self.badges = BadgeReader()
+        self.tick = QTimer(self)
+        self.tick.timeout.connect(lambda: flow.tick(1.0))
+        self.tick.timeout.connect(self._staff_tick)
+        self.tick.start(1000)
+        self._last_page: Page | None = None
+        flow.subscribe(self.refresh)
+        self.refresh()
+
+    def _build_pages(self) -> None:
+        """The pages, in the kiosk's current language (built again when the member picks another)."""
+        flow = self.flow
+        while self.stack.count():
+            old = self.stack.widget(0)
+            self.stack.removeWidget(old)
+            if old is not None:
+                old.deleteLater()
         self.attract = AttractPage(flow)
         self.welcome = WelcomePage(flow)
         self.setup = SetupPage(flow)
@@ -67,25 +96,32 @@ class KioskWindow(QMainWindow):
         }
         for w in (*self.pages.values(), self.info, self.operator):
             self.stack.addWidget(w)
-        # A trainer's cue floats over whatever page is shown (outside the layout); a tap dismisses it.
-        self.trainer = plain("", "trainer")
-        self.trainer.setParent(root)
-        self.trainer.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.trainer.mousePressEvent = lambda _e: flow.dismiss_cue()  # type: ignore[method-assign,assignment]
-        self.setCentralWidget(root)
         # Every text field a finger must fill gets the on-screen keyboard (the PIN pad types its own field).
-        self.keyboard = OnScreenKeyboard(root)
-        for field in root.findChildren(QLineEdit):
-            if not field.isReadOnly():
-                self.keyboard.attach(field)
-        self.badges = BadgeReader()
-        self.tick = QTimer(self)
-        self.tick.timeout.connect(lambda: flow.tick(1.0))
-        self.tick.timeout.connect(self._staff_tick)
-        self.tick.start(1000)
-        self._last_page: Page | None = None
-        flow.subscribe(self.refresh)
-        self.refresh()
+        for w in (*self.pages.values(), self.info, self.operator):
+            for field in w.findChildren(QLineEdit):
+                if not field.isReadOnly():
+                    self.keyboard.attach(field)
+        self.keyboard.close_keyboard()
+        self._last_page = None  # the new pages' timers start as the page is shown
+
+    def _retranslate_chrome(self) -> None:
+        self.info_btn.setText(tr("Tips && FAQ"))  # '&&' shows one '&' (a single one marks a shortcut)
+        self.op_btn.setText(tr("Staff"))
+        self.out_btn.setText(tr("Sign out"))
+        self.title.setText(tr(self.flow.exercise.name))
+        other = next(code for code in LANGUAGES if code != i18n.current())  # two languages: the other one
+        self.lang_btn.setText(LANGUAGES[other])  # each language named in itself
+        self.lang_btn.setAccessibleName(f"Language: {LANGUAGES[other]}")
+        self.keyboard.retranslate()
+
+    def _language_changed(self) -> None:
+        i18n.use(self.flow.language)
+        self._build_pages()
+        self._retranslate_chrome()
+
+    def switch_language(self) -> None:
+        other = next(code for code in LANGUAGES if code != self.flow.language)
+        self.flow.choose_language(other)
 
     # ------------------------------------------------------------ chrome
 
@@ -95,15 +131,17 @@ class KioskWindow(QMainWindow):
         # The exercise's whole name, on two lines if it must: never cut ("…Hamstring Curl").
         self.title = label(self.flow.exercise.name, "title")
         self.who = plain("", "muted", wrap=False)
-        self.info_btn = button("Tips && FAQ")  # '&&' shows one '&' (a single one marks a shortcut)
+        self.lang_btn = button("")
+        self.lang_btn.clicked.connect(self.switch_language)
+        self.info_btn = button("")
         self.info_btn.clicked.connect(self.open_info)
-        self.op_btn = button("Staff")
+        self.op_btn = button("")
         self.op_btn.clicked.connect(self.open_operator)
-        self.out_btn = button("Sign out", "danger")
+        self.out_btn = button("", "danger")
         self.out_btn.clicked.connect(lambda: self.flow.sign_out())
         bar.addWidget(self.title, 1)
         bar.addWidget(self.who)
-        for b in (self.info_btn, self.op_btn, self.out_btn):
+        for b in (self.lang_btn, self.info_btn, self.op_btn, self.out_btn):
             bar.addWidget(b)
         return bar
 
@@ -160,15 +198,17 @@ class KioskWindow(QMainWindow):
 
     def refresh(self) -> None:
         f = self.flow
+        if f.language != i18n.current():
+            self._language_changed()  # the member picked a language, or the next member starts in the default
         shown: QWidget = self.info if f.info_open else self.operator if f.operator_open else self.pages[f.page]
         self.stack.setCurrentWidget(shown)
         lines = f.degraded()
-        self.banner.setText("\n".join(lines))
+        self.banner.setText("\n".join(tr(line) for line in lines))
         self.banner.setVisible(bool(lines))
-        self.trainer.setText(f"Trainer: {f.trainer_cue}" if f.trainer_cue else "")
+        self.trainer.setText(f"{tr('Trainer')}: {f.trainer_cue}" if f.trainer_cue else "")
         self.trainer.setVisible(bool(f.trainer_cue))
         self._place_trainer()
-        self.who.setText(f.member.name if f.member else "")
+        self.who.setText((tr(f.member.name) if f.member.guest else f.member.name) if f.member else "")
         self.out_btn.setVisible(f.page != Page.ATTRACT)
         self.pages[f.page].refresh()  # type: ignore[attr-defined]
         if f.operator_open:

@@ -21,6 +21,7 @@ from kiosk.state.flow import Flow
 from kiosk.state.phase import throughout
 from kiosk.state.sound import Tick, tempo_ticks
 from kiosk.state.station import verdict_text
+from kiosk.ui.i18n import tr
 from kiosk.ui.mirror import SkeletonMirror
 from kiosk.ui.widgets import STATUS_COLOURS, button, kg, kinetic, label, page_layout, plain, tally_html
 
@@ -42,7 +43,7 @@ class ExecutionPage(QWidget):
         # Left: what to do now — the seven steps, the step of this phase lit with its full text.
         steps = QVBoxLayout()
         steps.setSpacing(6)
-        steps.addWidget(label("How to do it", "h2"))
+        steps.addWidget(label(tr("How to do it"), "h2"))
         self.steps: list[QLabel] = []
         for i in range(len(ex.execution)):
             w = label("", "step")
@@ -68,7 +69,7 @@ class ExecutionPage(QWidget):
         counter.addWidget(self.count)
         counter.addWidget(self.target, 1)
         mid.addLayout(counter)
-        self.summary = label("Curl when you are ready", "muted")
+        self.summary = label(tr("Curl when you are ready"), "muted")
         mid.addWidget(self.summary)
         self.mirror = SkeletonMirror(ex.rules.range_reference_deg.value)
         mid.addWidget(self.mirror, 1)
@@ -80,7 +81,7 @@ class ExecutionPage(QWidget):
         self.cue.setMinimumHeight(110)
         self.cue.setAlignment(Qt.AlignmentFlag.AlignTop)
         right.addWidget(self.cue)
-        right.addWidget(label("Every rep", "h2"))
+        right.addWidget(label(tr("Every rep"), "h2"))
         self.list = QListWidget()
         # A long line (what could not be checked, and why) wraps within the column instead of scrolling.
         self.list.setWordWrap(True)
@@ -89,12 +90,12 @@ class ExecutionPage(QWidget):
         self.list.setMinimumHeight(120)
         kinetic(self.list)
         right.addWidget(self.list, 1)
-        self.hands_free = label("Ends by itself after your last rep.", "muted")
+        self.hands_free = label(tr("Ends by itself after your last rep."), "muted")
         right.addWidget(self.hands_free)
-        self.end = button("End set", "primary")
+        self.end = button(tr("End set"), "primary")
         self.end.clicked.connect(lambda: self.flow.end_set())
         right.addWidget(self.end)
-        self.pain = button("Pain or discomfort? Stop", "danger")
+        self.pain = button(tr("Pain or discomfort? Stop"), "danger")
         self.pain.clicked.connect(flow.stop_for_pain)
         right.addWidget(self.pain)
         row.addLayout(right, 3)
@@ -110,9 +111,9 @@ class ExecutionPage(QWidget):
 
     def _step_text(self, i: int, lit: bool) -> None:
         s = self.flow.exercise.execution[i]
-        mark = "  <span style='color:#C3CBD4'>· whole rep</span>" if throughout(s) else ""
+        mark = f"  <span style='color:#C3CBD4'>· {tr('whole rep')}</span>" if throughout(s) else ""
         # Every step's title; the lit one with its full text, so the member reads what matters now.
-        self.steps[i].setText(f"<b>{i + 1}. {s.title}</b>{mark}" + (f"<br>{s.text}" if lit else ""))
+        self.steps[i].setText(f"<b>{i + 1}. {tr(s.title)}</b>{mark}" + (f"<br>{tr(s.text)}" if lit else ""))
         self.steps[i].setProperty("lit", lit)
         st = self.steps[i].style()
         if st is not None:  # the stylesheet's [lit="true"] rule applies again
@@ -140,10 +141,10 @@ class ExecutionPage(QWidget):
         self._tempo_last = elapsed
         u = elapsed % (up + down)
         if u < up:
-            self.tempo_label.setText(f"Curl… {up - u:.0f} s")
+            self.tempo_label.setText(tr("Curl… {s} s").format(s=f"{up - u:.0f}"))
             self.tempo.setValue(int(1000 * u / up))
         else:
-            self.tempo_label.setText(f"Lower slowly… {up + down - u:.0f} s")
+            self.tempo_label.setText(tr("Lower slowly… {s} s").format(s=f"{up + down - u:.0f}"))
             self.tempo.setValue(int(1000 * (1 - (u - up) / down)))
 
     @property
@@ -155,9 +156,9 @@ class ExecutionPage(QWidget):
         c = f.current
         s = f.station
         if c:
-            self.set_title.setText(f"{c.leg.value.capitalize()} leg · set {c.index} of {c.of} · "
-                                   f"{kg(c.weight_kg)}")
-            self.target.setText(f"of {c.target_reps}<br>reps")
+            self.set_title.setText(tr("{Leg} leg · set {i} of {n} · {kg}").format(
+                Leg=tr(c.leg.value.capitalize()), i=c.index, n=c.of, kg=kg(c.weight_kg)))
+            self.target.setText(tr("of {n}<br>reps").format(n=c.target_reps))
         lit = f.highlighted_step
         if lit != self._lit:
             for i in range(len(self.steps)):
@@ -167,14 +168,14 @@ class ExecutionPage(QWidget):
         tempo = f.goal.tempo if f.goal else None
         self.tempo.setVisible(tempo is not None)
         self.tempo_label.setVisible(tempo is not None)
-        self.cue.setText(f.cues[0] if f.cues else s.last_cue)  # the camera's live cue first
+        self.cue.setText(tr(f.cues[0] if f.cues else s.last_cue))  # the camera's live cue first
         self.mirror.show_pose(f.pose)
         shown = [id(v) for v in s.verdicts]
         if shown == self._shown:
             return  # a pose only: the list and the counter stay as they are (20 poses a second)
         self._shown = shown
         self.count.setText(str(s.reps))
-        self.summary.setText(tally_html(s.tally) if s.reps else "Curl when you are ready")
+        self.summary.setText(tally_html(s.tally) if s.reps else tr("Curl when you are ready"))
         self.list.clear()
         for v in reversed(s.verdicts):
             item = QListWidgetItem(verdict_text(v))

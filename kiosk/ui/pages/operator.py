@@ -11,10 +11,11 @@ from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLineEdit, QScrollArea, QV
 from kiosk.state.flow import Flow
 from kiosk.state.sound import SoundSettings
 from kiosk.state.staff import StaffLock
+from kiosk.ui.i18n import tr
 from kiosk.ui.widgets import button, kinetic, label, page_layout, plain
 
 # (button, service, command, arguments): what staff can ask the station's services to do.
-COMMANDS: tuple[tuple[str, str, str, dict[str, float | str]], ...] = (
+COMMANDS: tuple[tuple[str, str, str, dict[str, float | str]], ...] = (  # the words in English: shown via tr()
     ("Tare load cell", "loadcell", "tare", {}),
     ("Calibrate with 10 kg", "loadcell", "calibrate", {"known_mass_kg": 10.0}),
     ("Camera placement check", "camera", "placement_check", {}),
@@ -37,16 +38,16 @@ class OperatorPage(QWidget):
         self.body.setWidget(content)
         kinetic(self.body)
         outer.addWidget(self.body, 1)
-        lay.addWidget(label("Staff — station settings", "h1"))
+        lay.addWidget(label(tr("Staff — station settings"), "h1"))
         row = QHBoxLayout()
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setPlaceholderText("Staff PIN")
+        self.pin.setPlaceholderText(tr("Staff PIN"))
         self.pin.setMaxLength(8)
         self.pin.setProperty("digits", True)  # the on-screen keyboard shows its number pad
         self.pin.returnPressed.connect(self.unlock)
         row.addWidget(self.pin, 1)
-        self.unlock_btn = button("Unlock", "primary")
+        self.unlock_btn = button(tr("Unlock"), "primary")
         self.unlock_btn.clicked.connect(self.unlock)
         row.addWidget(self.unlock_btn)
         lay.addLayout(row)
@@ -59,31 +60,31 @@ class OperatorPage(QWidget):
         buttons = QHBoxLayout()
         buttons.setSpacing(16)
         for text, svc, cmd, args in COMMANDS:
-            b = button(text)
+            b = button(tr(text))
             b.clicked.connect(lambda _c, s=svc, c=cmd, a=args: self.flow.operator_command(s, c, **a))
             buttons.addWidget(b, 1)
         t.addLayout(buttons)
         # Sound: the member hears counts, cues and the tempo; staff set how loud, or silence it.
         sound_row = QHBoxLayout()
         sound_row.setSpacing(16)
-        sound_row.addWidget(label("Sound", "h2"))
+        sound_row.addWidget(label(tr("Sound"), "h2"))
         self.sound_text = label("", "lead")
         sound_row.addWidget(self.sound_text, 1)
         self.mute = button("")
         self.mute.clicked.connect(lambda: self._sound(self.sound.toggle_mute))
-        self.softer = button("Softer")
+        self.softer = button(tr("Softer"))
         self.softer.clicked.connect(lambda: self._sound(self.sound.softer))
-        self.louder = button("Louder")
+        self.louder = button(tr("Louder"))
         self.louder.clicked.connect(lambda: self._sound(self.sound.louder))
         for b in (self.mute, self.softer, self.louder):
             sound_row.addWidget(b)
         t.addLayout(sound_row)
-        self.speech_text = label(f"Speech: {speech}", "muted")
+        self.speech_text = label(f"{tr('Speech')}: {tr(speech)}", "muted")
         t.addWidget(self.speech_text)
         cards = QGridLayout()
         cards.setHorizontalSpacing(18)
-        cards.addWidget(label("Services", "h2"), 0, 0)
-        cards.addWidget(label("Replies", "h2"), 0, 1)
+        cards.addWidget(label(tr("Services"), "h2"), 0, 0)
+        cards.addWidget(label(tr("Replies"), "h2"), 0, 1)
         self.status = plain("", "card")
         self.replies = plain("", "card")
         for col, w in enumerate((self.status, self.replies)):
@@ -93,7 +94,7 @@ class OperatorPage(QWidget):
         t.addLayout(cards)
         lay.addWidget(self.tools)
         lay.addStretch(1)
-        self.close_btn = button("Close", "primary")
+        self.close_btn = button(tr("Close"), "primary")
         self.close_btn.clicked.connect(close)
         outer.addWidget(self.close_btn)
 
@@ -114,11 +115,11 @@ class OperatorPage(QWidget):
         for w in (self.pin, self.unlock_btn):
             w.setVisible(not lock.unlocked)
             w.setEnabled(not waiting)
-        self.lock_msg.setText(lock.message)
+        self.lock_msg.setText(tr(lock.message))
         self.lock_msg.setVisible(bool(lock.message))
-        self.status.setText("\n".join(f.service_lines) or "No status yet")
-        self.replies.setText("\n\n".join(f.reply_lines) or "No command sent yet")
-        self.sound_text.setText(self.sound.text)
-        self.mute.setText("Unmute" if self.sound.muted else "Mute")
+        self.status.setText("\n".join(f.service_lines) or tr("No status yet"))
+        self.replies.setText("\n\n".join(f.reply_lines) or tr("No command sent yet"))
+        self.sound_text.setText(tr(self.sound.text))
+        self.mute.setText(tr("Unmute") if self.sound.muted else tr("Mute"))
         self.softer.setEnabled(self.sound.volume > 0)
         self.louder.setEnabled(self.sound.volume < 1)

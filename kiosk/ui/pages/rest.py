@@ -6,6 +6,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QWidget
 
 from kiosk.state.flow import Flow
+from kiosk.ui.i18n import tr
 from kiosk.ui.widgets import button, kg, label, page_layout, tally_html, unverified_html
 
 
@@ -14,7 +15,7 @@ class RestPage(QWidget):
         super().__init__()
         self.flow = flow
         lay = page_layout(self)
-        lay.addWidget(label("Rest", "h1"))
+        lay.addWidget(label(tr("Rest"), "h1"))
         self.left = label("", "count", wrap=False)
         self.left.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.left)
@@ -32,10 +33,10 @@ class RestPage(QWidget):
         lay.addWidget(self.fix)
         lay.addStretch(1)
         row = QHBoxLayout()
-        self.pain = button("Pain or discomfort? Stop", "danger")
+        self.pain = button(tr("Pain or discomfort? Stop"), "danger")
         self.pain.clicked.connect(flow.stop_for_pain)
         row.addWidget(self.pain, 1)
-        self.go = button("Start next set", "primary")
+        self.go = button(tr("Start next set"), "primary")
         self.go.setMinimumHeight(120)
         self.go.clicked.connect(flow.start_training)
         row.addWidget(self.go, 2)
@@ -47,10 +48,11 @@ class RestPage(QWidget):
         if c is None:
             return
         self.left.setText(f"{int(f.rest_left_s)} s")
-        self.next.setText(f"Next: {c.leg.value} leg, set {c.index} of {c.of}, {kg(c.weight_kg)} × {c.target_reps}")
-        self.ended.setText(f.end_note)
+        self.next.setText(tr("Next: {leg} leg, set {i} of {n}, {kg} × {reps}").format(
+            leg=tr(c.leg.value), i=c.index, n=c.of, kg=kg(c.weight_kg), reps=c.target_reps))
+        self.ended.setText(tr(f.end_note))
         self.ended.setVisible(bool(f.end_note))
         last = f.last_set_tally
-        self.last.setText(f"Last set: {tally_html(last)}{unverified_html(last)}" if last else "")
-        self.fix.setText(f.rest_fix)
+        self.last.setText(f"{tr('Last set')}: {tally_html(last)}{unverified_html(last)}" if last else "")
+        self.fix.setText(tr(f.rest_fix))
         self.fix.setVisible(bool(f.rest_fix))

@@ -11,13 +11,14 @@ from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QScrollArea, QVBoxLayout, 
 from kiosk.state.demo import DemoRep, side_view
 from kiosk.state.flow import Flow
 from kiosk.state.phase import Phase
+from kiosk.ui.i18n import tr
 from kiosk.ui.mirror import SkeletonMirror
 from kiosk.ui.widgets import button, kg, kinetic, label, page_layout
 from shared.contract import CameraPose, Leg
 
 DEMO_FPS = 20  # as the live mirror
 DEMO_WORDS = {Phase.REST: "Ready", Phase.CURL: "Curl…", Phase.SQUEEZE: "Squeeze…", Phase.RETURN: "Lower slowly…",
-              Phase.RESET: "Reset, stay tense"}
+              Phase.RESET: "Reset, stay tense"}  # in English: shown through tr()
 
 
 class SetupPage(QWidget):
@@ -38,7 +39,7 @@ class SetupPage(QWidget):
         steps.setVerticalSpacing(18)
         for i, s in enumerate(ex.setup):
             steps.addWidget(label(f"{i + 1}", "h2", wrap=False), i, 0, Qt.AlignmentFlag.AlignTop)
-            steps.addWidget(label(f"<b>{s.title}.</b> {s.text}"), i, 1)
+            steps.addWidget(label(f"<b>{tr(s.title)}.</b> {tr(s.text)}"), i, 1)
         steps.setColumnStretch(1, 1)  # the steps' text takes the width, so each fits on a line or two
         b.addLayout(steps)
         b.addStretch(1)
@@ -48,7 +49,7 @@ class SetupPage(QWidget):
         row = QHBoxLayout()
         row.setSpacing(28)
         steps_col = QVBoxLayout()
-        steps_col.addWidget(label("Set up", "h2"))  # level with the demonstration's caption
+        steps_col.addWidget(label(tr("Set up"), "h2"))  # level with the demonstration's caption
         steps_col.addWidget(scroll, 1)
         row.addLayout(steps_col, 5)
         # The demonstrated rep: a clean rep at the goal's tempo, looping while the member sets up.
@@ -60,7 +61,7 @@ class SetupPage(QWidget):
         self.demo.setMinimumSize(300, 240)
         demo.addWidget(self.demo, 1)
         # The starting position beside the figure, always in view (not below the steps' fold).
-        self.note = label(f"<b>Starting position.</b> {ex.starting_position_note}", "card")
+        self.note = label(f"<b>{tr('Starting position')}.</b> {tr(ex.starting_position_note)}", "card")
         demo.addWidget(self.note)
         row.addLayout(demo, 3)
         lay.addLayout(row, 1)
@@ -78,7 +79,7 @@ class SetupPage(QWidget):
         """Sets per leg: − and + as large as a fingertip (120 px, 21 mm on the panel) around the count."""
         row = QHBoxLayout()
         words = QVBoxLayout()
-        words.addWidget(label("Sets per leg", "h2"))
+        words.addWidget(label(tr("Sets per leg"), "h2"))
         self.sets_note = label("", "muted")
         words.addWidget(self.sets_note)
         row.addLayout(words, 1)
@@ -112,7 +113,7 @@ class SetupPage(QWidget):
         self.demo.show_pose(CameraPose(t=t, leg=Leg.LEFT, knee_flexion_deg=round(knee, 1),
                                        keypoints=side_view(knee)))
         timing = f" {left:.0f} s" if phase is not Phase.RESET else ""
-        self.demo_caption.setText(f"A clean rep: {DEMO_WORDS[phase]}{timing}")
+        self.demo_caption.setText(tr("A clean rep: {phase}").format(phase=tr(DEMO_WORDS[phase])) + timing)
 
     def refresh(self) -> None:
         f = self.flow
@@ -120,8 +121,8 @@ class SetupPage(QWidget):
         if c is None:
             return
         self.sets_value.setText(str(f.sets_per_leg))
-        self.sets_note.setText(f.sets_note)
+        self.sets_note.setText(tr(f.sets_note))
         self.fewer.setEnabled(f.can_remove_set)
         self.more.setEnabled(f.can_add_set)
-        self.start.setText(f"I'm ready — start set {c.index} of {c.of}: {c.leg.value} leg, "
-                           f"{kg(c.weight_kg)}, {c.target_reps} reps")
+        self.start.setText(tr("I'm ready — start set {i} of {n}: {leg} leg, {kg}, {reps} reps").format(
+            i=c.index, n=c.of, leg=tr(c.leg.value), kg=kg(c.weight_kg), reps=c.target_reps))

@@ -6,6 +6,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QGridLayout, QWidget
 
 from kiosk.state.flow import Flow
+from kiosk.ui.i18n import tr
 from kiosk.ui.widgets import button, kg, label, page_layout
 
 
@@ -45,17 +46,18 @@ class StrapPage(QWidget):
         if c is None:
             return
         done = "left" if c.leg.value == "right" else "right"
-        self.title.setText(f"Move the strap to your {c.leg.value} ankle")
-        texts = [f"Unclip the strap from your {done} ankle.",
-                 f"Strap it around your <b>{c.leg.value}</b> ankle, snug above the heel.",
-                 f"Face the stack, hold the support, and extend your {c.leg.value} leg slightly behind you."]
+        self.title.setText(tr("Move the strap to your {leg} ankle").format(leg=tr(c.leg.value)))
+        leg = tr(c.leg.value)
+        texts = [tr("Unclip the strap from your {leg} ankle.").format(leg=tr(done)),
+                 tr("Strap it around your <b>{leg}</b> ankle, snug above the heel.").format(leg=leg),
+                 tr("Face the stack, hold the support, and extend your {leg} leg slightly behind you.").format(leg=leg)]
         for w, t in zip(self.step_labels, texts, strict=True):
             w.setText(t)
-        self.ended.setText(f.end_note)
+        self.ended.setText(tr(f.end_note))
         self.ended.setVisible(bool(f.end_note))
-        self.fix.setText(f.rest_fix)
+        self.fix.setText(tr(f.rest_fix))
         self.fix.setVisible(bool(f.rest_fix))
-        self.camera_note.setText(f"Or just begin: once the camera sees your {c.leg.value} leg curl, this page "
-                                 "moves on by itself and counts that rep.")
-        self.go.setText(f"Strap is on — start set {c.index} of {c.of}: {c.leg.value} leg, "
-                        f"{kg(c.weight_kg)} × {c.target_reps}")
+        self.camera_note.setText(tr("Or just begin: once the camera sees your {leg} leg curl, this page moves on "
+                                    "by itself and counts that rep.").format(leg=leg))
+        self.go.setText(tr("Strap is on — start set {i} of {n}: {leg} leg, {kg} × {reps}").format(
+            i=c.index, n=c.of, leg=leg, kg=kg(c.weight_kg), reps=c.target_reps))

@@ -8,6 +8,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
 
 from kiosk.state.flow import PAIN_NOTE, Flow
+from kiosk.ui.i18n import tr
 from kiosk.ui.widgets import button, clear, kinetic, label, page_layout, tally_html, unverified_html
 
 
@@ -16,8 +17,8 @@ class SummaryPage(QWidget):
         super().__init__()
         self.flow = flow
         lay = page_layout(self)
-        lay.addWidget(label("Your session", "h1"))
-        self.pain = label(PAIN_NOTE, "note")
+        lay.addWidget(label(tr("Your session"), "h1"))
+        self.pain = label(tr(PAIN_NOTE), "note")
         lay.addWidget(self.pain)
         scroll = QScrollArea()  # a long session's faults and reasons scroll instead of growing the window
         scroll.setWidgetResizable(True)
@@ -27,7 +28,7 @@ class SummaryPage(QWidget):
         scroll.setWidget(body)
         kinetic(scroll)
         lay.addWidget(scroll, 1)
-        self.done = button("Done", "primary")
+        self.done = button(tr("Done"), "primary")
         self.done.clicked.connect(lambda: self.flow.sign_out())
         lay.addWidget(self.done)
 
@@ -40,6 +41,7 @@ class SummaryPage(QWidget):
         clear(self.box)
         for s in f.leg_summaries():
             reasons = "<br>".join(escape(r) for r in s.reasons)  # the site's words, inside markup of ours
-            self.box.addWidget(label(f"<b>{s.leg.value.capitalize()} leg</b>: {tally_html(s.tally)} — {s.faults}"
-                                     f"{unverified_html(s.tally)}<br><b>{s.next_time}</b>"
+            leg = tr("{Leg} leg").format(Leg=tr(s.leg.value.capitalize()))
+            self.box.addWidget(label(f"<b>{leg}</b>: {tally_html(s.tally)} — {tr(s.faults)}"
+                                     f"{unverified_html(s.tally)}<br><b>{tr(s.next_time)}</b>"
                                      f"{'<br>' + reasons if reasons else ''}", "card"))
