@@ -334,5 +334,8 @@ def test_a_trainer_marks_a_reps_verdict_wrong_with_the_fault_really_there(
         labels = page.evaluate("() => fetch('/api/v1/reviews?station_id=st-03').then((r) => r.json())")
         assert [(x["rep_index"], x["verdict_faults"], x["true_faults"], x["trainer"]) for x in labels] == [
             (1, [], ["hip_rotation"], "tina")]
+        page.click("#review-saved a")
+        row = page.inner_text("#reviews tbody tr")
+        assert "passed, no fault" in row and "opened the hips" in row and "left hip opened at the top" in row
     finally:
         st.stop()

@@ -207,3 +207,13 @@ async def review_form(request: Request, station_id: StationId, user: CurrentTrai
         msg = exc.errors()[0]["msg"].removeprefix("Value error, ") if isinstance(exc, ValidationError) else str(exc)
         return _page(request, live, station_id, False, f"Review not saved: {msg}", 422)
     return RedirectResponse(f"/stations/{station_id}?reviewed=1", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/reviews", include_in_schema=False)
+def reviews_page(request: Request, user: CurrentTrainer, station_id: str | None = None) -> Response:
+    """The labels kept for the corpus, newest first: what each station said and what the trainer saw."""
+    if station_id is not None and not re.fullmatch(ID_PATTERN, station_id):
+        station_id = None
+    reviews: ReviewLog = request.app.state.reviews
+    return render(request, "reviews.html", {"reviews": reviews.latest(200, station_id), "station_id": station_id,
+                                            "words": FAULT_WORDS})
