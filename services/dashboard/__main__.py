@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         from pydantic import TypeAdapter
 
         from services.dashboard.users import Role, UserName, UserStore
-        from shared.store import AuditLog, RedisErrors, connect
+        from shared.store import AuditLog, RedisErrors, connect, redacted_url
 
         redis = connect(settings.redis_url)
         users = UserStore(redis, settings.site_id)
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"not created: {exc}", file=sys.stderr)
             return 1
         except RedisErrors as exc:
-            print(f"redis at {settings.redis_url} cannot be reached: {exc}", file=sys.stderr)
+            print(f"redis at {redacted_url(settings.redis_url)} cannot be reached: {exc}", file=sys.stderr)
             return 1
         print(f"{user.role.value} {user.name} created")
         return 0

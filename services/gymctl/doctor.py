@@ -283,7 +283,7 @@ def _broker(report: Report, state: SiteState, cfg: SiteConfig, pid_file: str) ->
 
 
 def _redis(report: Report, state: SiteState, cfg: SiteConfig) -> None:
-    from services.gymctl.site_data import shown_url
+    from shared.store import redacted_url
 
     urls = {n: read_env(state.env_file(n)).get("GYM_REDIS_URL", "") for n in (*SERVICE_ACCOUNTS, REDIS_ADMIN)
             if state.env_file(n).exists()}
@@ -293,12 +293,12 @@ def _redis(report: Report, state: SiteState, cfg: SiteConfig) -> None:
             continue
         try:
             redis.Redis.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S).ping()
-            report.good(f"Redis lets {name} in at {shown_url(url)}")
+            report.good(f"Redis lets {name} in at {redacted_url(url)}")
         except redis.AuthenticationError as exc:
             report.fix(f"Redis refuses {name} ({exc}): add `aclfile {state.redis_acl}` to redis.conf and restart "
                        "redis-server")
         except redis.RedisError as exc:
-            report.fix(f"Redis unreachable for {name} at {shown_url(url)} ({exc}): is redis-server running?")
+            report.fix(f"Redis unreachable for {name} at {redacted_url(url)} ({exc}): is redis-server running?")
     if urls:
         try:
             redis.Redis.from_url(cfg.redis_url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S).ping()

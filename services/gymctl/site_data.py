@@ -29,6 +29,7 @@ from shared.store import (
     erase_member,
     export_member,
     months_ago,
+    redacted_url,
 )
 
 COMMANDS = ("user", "member", "retention")
@@ -68,14 +69,7 @@ def run(args: argparse.Namespace, env_file: Path | None = None) -> str:
             return _member(RedisStore(r, settings.site_id), audit, args)
         return _retention(RedisStore(r, settings.site_id), audit, args)
     except RedisErrors as exc:
-        raise ValueError(f"redis at {shown_url(settings.redis_url)} cannot be reached: {exc}") from exc
-
-
-def shown_url(url: str) -> str:
-    """A Redis URL without its password, for messages."""
-    scheme, sep, rest = url.partition("://")
-    creds, at, where = rest.rpartition("@")
-    return f"{scheme}{sep}{creds.partition(':')[0]}:***@{where}" if at else url
+        raise ValueError(f"redis at {redacted_url(settings.redis_url)} cannot be reached: {exc}") from exc
 
 
 def _user(access: DashboardAccess, audit: AuditLog, args: argparse.Namespace) -> str:

@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from services.progression.service import ProgressionSettings
-    from shared.store import RedisErrors, RedisStore, connect
+    from shared.store import RedisErrors, RedisStore, connect, redacted_url
 
     try:
         settings = ProgressionSettings()
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"settings: {exc}", file=sys.stderr)
         return 2
     except RedisErrors as exc:
-        print(f"redis at {settings.redis_url}: {exc}", file=sys.stderr)
+        print(f"redis at {redacted_url(settings.redis_url)}: {exc}", file=sys.stderr)
         return 1
     print(f"{n} member(s) moved to token references on site {settings.site_id}")
     return 0

@@ -24,6 +24,7 @@ from shared.store.keys import (
     Keys,
     RedisErrors,
     connect,
+    redacted_url,
 )
 from shared.store.privacy import (
     EXPORT_FORMAT,
@@ -40,5 +41,6 @@ __all__ = [
     "ARCHIVE_TTL_S", "AUDIT_RETENTION_DAYS", "EXPORT_FORMAT", "PROCESSED_TTL_S", "SESSION_ABSOLUTE_S",
     "SESSION_IDLE_S", "STATION_FEED_LEN", "UNASSIGNED_LEN", "AuditEntry", "AuditLog", "DashboardAccess", "Keys",
     "MemberTokens", "RedisErrors", "RedisRepo", "RedisStore", "SignInSession", "connect",
-    "drop_history_before", "erase_member", "export_member", "member_session_ids", "months_ago", "session_digest",
+    "drop_history_before", "erase_member", "export_member", "member_session_ids", "months_ago", "redacted_url",
+    "session_digest",
 ]

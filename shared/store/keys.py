@@ -134,6 +134,13 @@ class Keys:
         return f"{self.p}:audit"
 
 
+def redacted_url(url: str) -> str:
+    """A Redis URL without its password, for messages and logs (a service's URL carries its account's)."""
+    scheme, sep, rest = url.partition("://")
+    creds, at, where = rest.rpartition("@")
+    return f"{scheme}{sep}{creds.partition(':')[0]}:***@{where}" if at else url
+
+
 def connect(url: str) -> redis.Redis[str]:
     """A client that fails fast (so callers can report degraded) and retries a dropped socket once."""
     return redis.Redis.from_url(
