@@ -15,6 +15,7 @@ from enum import Enum
 from kiosk.state.phase import Phase, PhaseTracker, step_for_phase
 from kiosk.state.staff import reply_words, service_words
 from kiosk.state.station import StationState, Tally
+from kiosk.state.words import Words, joined, words
 from shared.catalogue import Exercise, Goal
 from shared.contract import (
     FAULT_FIXES,
@@ -96,8 +97,8 @@ class LegSummary:
 
     leg: Leg
     tally: Tally
-    faults: str  # '2× swung the thigh' or 'no faults'
-    next_time: str  # 'Next time: 12.5 kg × 10 (hold)' or 'Working out your next weight…'
+    faults: Words  # '2× swung the thigh' or 'no faults'
+    next_time: Words  # 'Next time: 12.5 kg × 10 (hold)' or 'Working out your next weight…'
     reasons: tuple[str, ...]
 
 
@@ -133,7 +134,7 @@ class Flow:
     pose_age_s: float = 0.0
     since_rep_s: float = 0.0  # in the set under way: since its start or its last rep
     last_set: list[RepVerdict] = field(default_factory=list)  # the verdicts of the set just ended
-    end_note: str = ""  # why the last set ended, in words
+    end_note: Words = field(default_factory=lambda: words(""))  # why the last set ended, in words
     enrol_needed: bool = False  # an unknown badge or PIN: offer the profile form
     stopped_for_pain: bool = False
     language: str = "en"  # the member's language for this visit (the next member starts in the default)
@@ -271,14 +272,19 @@ class Flow:
 
     @property
     def sets_note(self) -> str:
+        return str(self.sets_note_words)
+
+    @property
+    def sets_note_words(self) -> Words:
         """The range the member chooses in and the default, e.g. 'Tempo focus: 2–4 sets per leg · planned for
         you: 3'."""
         g = self.goal
         if g is None:
-            return ""
+            return words("")
         if g.sets.min == g.sets.max:
-            return f"{g.name}: {g.sets.min} sets per leg"
-        return f"{g.name}: {g.sets.min}–{g.sets.max} sets per leg · planned for you: {self.default_sets(g)}"
+            return words("{goal}: {n} sets per leg", goal=words(g.name), n=g.sets.min)
+        return words("{goal}: {lo}–{hi} sets per leg · planned for you: {n}", goal=words(g.name), lo=g.sets.min,
+                     hi=g.sets.max, n=self.default_sets(g))
 
     def _plan_for(self, goal: Goal, n: int) -> list[PlannedSet]:
         planned = {p.leg: p for p in (self.profile.plan if self.profile else [])}
@@ -315,7 +321,7 @@ class Flow:
         cur = self.current
         assert cur is not None and self.session_id is not None
         self.station = StationState(broker_online=self.station.broker_online)
-        self.since_rep_s = 0.0
+        self.since_rep_s, self.end_note = 0.0, words("")
         self.phase_tracker.reset()
         self.outbox("set.started", SetStarted(session_id=self.session_id, set_index=cur.index, leg=cur.leg,
                                               weight_kg=cur.weight_kg, target_reps=cur.target_reps))
@@ -386,25 +392,30 @@ class Flow:
             return
         reps = self.station.reps
         if reps >= cur.target_reps and self.since_rep_s >= DONE_GRACE_S:
-            self.end_note = f"Set done: {reps} reps."
+            self.end_note = words("Set done: {n} reps.", n=reps)
             self.end_set("completed")
         elif reps and self.since_rep_s >= STOPPED_S:
-            self.end_note = f"Set ended after {reps} reps: no rep for {STOPPED_S:.0f} s."
+            self.end_note = words("Set ended after {n} reps: no rep for {s} s.", n=reps, s=f"{STOPPED_S:.0f}")
             self.end_set("completed" if reps >= cur.target_reps else "stopped")
 
     @property
     def rest_fix(self) -> str:
+        return str(self.rest_fix_words)
+
+    @property
+    def rest_fix_words(self) -> Words:
         """What to fix from the last set, in the member's words: the fix of its most frequent fault."""
         counts: dict[Fault, int] = {}
         for v in self.last_set:
             for fl in v.faults:
                 counts[fl] = counts.get(fl, 0) + 1
         if not self.last_set:
-            return ""
+            return words("")
         if not counts:
-            return "Every rep was clean: keep the same control."
+            return words("Every rep was clean: keep the same control.")
         fault, n = max(counts.items(), key=lambda kv: kv[1])  # ties: the first seen
-        return f"To fix: {FAULT_FIXES[fault]} ({n} {'rep' if n == 1 else 'reps'}: {FAULT_WORDS[fault]})"
+        return words("To fix: {fix} (1 rep: {fault})" if n == 1 else "To fix: {fix} ({n} reps: {fault})",
+                     fix=words(FAULT_FIXES[fault]), n=n, fault=words(FAULT_WORDS[fault]))
 
     def finish(self, reason: str = "completed") -> None:
         if self.session_id and self.member:
@@ -454,13 +465,17 @@ class Flow:
             if not any(s.leg == leg for s in self.summaries):
                 continue
             rec = next((r for r in self.recommendations if r.leg == leg), None)
-            nxt = (f"Next time: {rec.next_weight_kg:g} kg × {rec.next_target_reps} ({rec.action.value})" if rec
-                   else "Working out your next weight…")
-            out.append(LegSummary(leg, self.tally(leg), self.fault_text(leg), nxt,
+            nxt = (words("Next time: {kg} kg × {reps} ({action})", kg=f"{rec.next_weight_kg:g}",
+                         reps=rec.next_target_reps, action=words(rec.action.value)) if rec
+                   else words("Working out your next weight…"))
+            out.append(LegSummary(leg, self.tally(leg), self.fault_words(leg), nxt,
                                   tuple(rec.reasons) if rec else ()))
         return out
 
     def fault_text(self, leg: Leg) -> str:
+        return str(self.fault_words(leg))
+
+    def fault_words(self, leg: Leg) -> Words:
         """'2× swung the thigh, 1× dropped the return', most frequent first, or 'no faults'."""
         counts: dict[str, int] = {}
         for s in self.summaries:
@@ -469,7 +484,7 @@ class Flow:
                     for fl in rep:
                         counts[FAULT_WORDS[fl]] = counts.get(FAULT_WORDS[fl], 0) + 1
         ranked = sorted(counts.items(), key=lambda kv: -kv[1])  # stable: ties keep their first-seen order
-        return ", ".join(f"{n}× {w}" for w, n in ranked) or "no faults"
+        return joined([words("{n}× {fault}", n=n, fault=words(w)) for w, n in ranked]) if ranked else words("no faults")
 
     # ------------------------------------------------------------ time
 
@@ -545,14 +560,19 @@ class Flow:
         self.changed()
 
     def degraded(self) -> list[str]:
+        return [str(w) for w in self.degraded_words()]
+
+    def degraded_words(self) -> list[Words]:
         """Banner lines: what does not work right now, in words a member understands."""
         out = []
         if not self.station.broker_online:
-            out.append("Offline: your reps are kept and sent when the gym network is back")
-        for svc, words in (("camera", "Camera"), ("loadcell", "Load sensor")):
+            out.append(words("Offline: your reps are kept and sent when the gym network is back"))
+        for svc, name in (("camera", "Camera"), ("loadcell", "Load sensor")):
             state, detail = self.services.get(svc, (ServiceState.ONLINE, ""))
             if state in (ServiceState.DEGRADED, ServiceState.OFFLINE):
-                out.append(f"{words} {state.value}{': ' + detail if detail else ''} — guidance keeps working")
+                template = "{what} {state}: {detail} — guidance keeps working" if detail else \
+                    "{what} {state} — guidance keeps working"
+                out.append(words(template, what=words(name), state=words(state.value), detail=words(detail)))
         return out
 
     # ------------------------------------------------------------ operator

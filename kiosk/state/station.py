@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kiosk.state.words import Words, joined, words
 from shared.contract import (
     CHECK_WORDS,
     FAULT_FIXES,
@@ -52,29 +53,40 @@ class Tally:
 
     def parts(self) -> list[tuple[Status, str]]:
         """Each non-empty outcome with its words, in a fixed order: passed, failed, not checked."""
-        out: list[tuple[Status, str]] = [("passed", f"{self.passed} passed")]
+        return [(st, str(w)) for st, w in self.part_words()]
+
+    def part_words(self) -> list[tuple[Status, Words]]:
+        out: list[tuple[Status, Words]] = [("passed", words("{n} passed", n=self.passed))]
         if self.failed:
-            out.append(("failed", f"{self.failed} failed"))
+            out.append(("failed", words("{n} failed", n=self.failed)))
         if self.unverified:
-            out.append(("unverified", f"{self.unverified} not checked"))
+            out.append(("unverified", words("{n} not checked", n=self.unverified)))
         return out
 
     @property
-    def text(self) -> str:
+    def words(self) -> Words:
         """'8 of 10 reps passed' when every rep was checked; '4 passed, 1 failed, 1 not checked of 6' when
         some could not be, so an unchecked rep is never read as a failed one."""
         if not self.unverified:
-            return f"{self.passed} of {self.reps} reps passed"
-        return ", ".join(words for _, words in self.parts()) + f" of {self.reps}"
+            return words("{passed} of {reps} reps passed", passed=self.passed, reps=self.reps)
+        return words("{parts} of {reps}", parts=joined([w for _, w in self.part_words()]), reps=self.reps)
+
+    @property
+    def text(self) -> str:
+        return str(self.words)
+
+    @property
+    def unverified_words(self) -> Words:
+        """Why the not-checked count matters, in the member's words (empty when every rep was checked)."""
+        if not self.unverified:
+            return words("")
+        if self.unverified == 1:
+            return words("1 rep was not checked: it does not count toward more weight")
+        return words("{n} reps were not checked: they do not count toward more weight", n=self.unverified)
 
     @property
     def unverified_note(self) -> str:
-        """Why the not-checked count matters, in the member's words ('' when every rep was checked)."""
-        if not self.unverified:
-            return ""
-        if self.unverified == 1:
-            return "1 rep was not checked: it does not count toward more weight"
-        return f"{self.unverified} reps were not checked: they do not count toward more weight"
+        return str(self.unverified_words)
 
     @classmethod
     def of_summaries(cls, sums: Iterable[SetSummary]) -> Tally:
@@ -141,28 +153,38 @@ def _unchecked(v: RepVerdict) -> list[tuple[Check, str]]:
     return [(c.check, c.why) for c in v.checks if c.outcome is Outcome.NOT_CHECKED and c.blocking]
 
 
-def not_checked_text(v: RepVerdict) -> str:
+def not_checked_words(v: RepVerdict) -> Words:
     """'not checked: thigh still, hips square (the camera did not see this rep)': the checks grouped by why."""
     by_why: dict[str, list[str]] = {}
     for check, why in _unchecked(v):
         by_why.setdefault(why, []).append(CHECK_WORDS[check])
-    if by_why:
-        return "not checked: " + "; ".join(", ".join(words) + (f" ({why})" if why else "")
-                                            for why, words in by_why.items())
+    groups = [words("{checks} ({why})", checks=joined([words(c) for c in checks]), why=words(why)) if why
+              else joined([words(c) for c in checks]) for why, checks in by_why.items()]
+    if groups:
+        return words("not checked: {groups}", groups=joined(groups, "; "))
     # A verdict without its checks (an older progression service) still carries the reasons in words.
-    return ", ".join(v.reasons) or "not checked"
+    return joined([words(r) for r in v.reasons]) if v.reasons else words("not checked")
 
 
-def verdict_text(v: RepVerdict) -> str:
+def not_checked_text(v: RepVerdict) -> str:
+    return str(not_checked_words(v))
+
+
+def verdict_words(v: RepVerdict) -> Words:
     """One line a member reads: 'Rep 3  ✓  good rep', 'Rep 4  ✗  dropped the return' or
     'Rep 5  ?  not checked: hips square (the camera did not see this rep)'."""
     status = v.status
-    head = f"Rep {v.rep_index}  {SYMBOLS[status]}  "
     if status == "passed":
-        return head + "good rep"
-    if status == "failed":
-        return head + ", ".join(FAULT_WORDS[f] for f in v.faults)
-    return head + not_checked_text(v)
+        what = words("good rep")
+    elif status == "failed":
+        what = joined([words(FAULT_WORDS[f]) for f in v.faults])
+    else:
+        what = not_checked_words(v)
+    return words("Rep {i}  {symbol}  {what}", i=v.rep_index, symbol=SYMBOLS[status], what=what)
+
+
+def verdict_text(v: RepVerdict) -> str:
+    return str(verdict_words(v))
 
 
 def coach_cue(v: RepVerdict) -> str:

@@ -15,6 +15,8 @@ from pathlib import Path
 import yaml
 from PyQt6.QtCore import QCoreApplication, QTranslator
 
+from kiosk.state.words import Words
+
 TABLES = Path(__file__).resolve().parents[1] / "i18n"
 # The languages a member can pick, by code, each named in itself.
 LANGUAGES: dict[str, str] = {"en": "English", "de": "Deutsch"}
@@ -36,11 +38,12 @@ class TableTranslator(QTranslator):
         self.code = code
         self.words = table(code)
 
-    def translate(self, context: str | None, source: str | None, disambiguation: str | None = None,
-                  n: int = -1) -> str:
+    def translate(self, context: str | None, source: str | None, disambiguation: str | None = None,  # type: ignore[override]
+                  n: int = -1) -> str | None:
         if context != CONTEXT or not source:
-            return ""  # "": not this translator's; Qt asks the next one or shows the source
-        return self.words.get(" ".join(source.split()), "")
+            return None  # a null string: not this translator's, Qt asks the next one or shows the source
+        # None, not "": Qt takes an empty (non-null) string as a translation and would show nothing.
+        return self.words.get(" ".join(source.split()))
 
     def isEmpty(self) -> bool:
         return not self.words
@@ -70,3 +73,14 @@ def current() -> str:
 def tr(text: str) -> str:
     """`text` in the kiosk's language (the seed's content too: it is looked up by its English words)."""
     return QCoreApplication.translate(CONTEXT, text)
+
+
+def tr_words(w: Words | str) -> str:
+    """Words the state decided, in the kiosk's language: the template translated, then each value that is
+    itself words (a fault's name, a fix) translated too; numbers stay as they are."""
+    if isinstance(w, str):
+        return tr(w) if w else ""
+    if not w.values:
+        return tr(w.template) if w.template else ""
+    values = {k: tr_words(v) if isinstance(v, Words | str) else str(v) for k, v in w.values}
+    return tr(w.template).format(**values)

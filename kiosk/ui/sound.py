@@ -16,6 +16,7 @@ from pathlib import Path
 from PyQt6.QtCore import QObject, QProcess, QUrl
 
 from kiosk.state.sound import SoundSettings, Tick
+from kiosk.ui import i18n
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,9 @@ class Speaker(QObject):
     def _start(self, text: str) -> None:
         amplitude = round(200 * self.settings.volume)  # espeak-ng's -a: 0–200, 100 its default
         self.said.append(text)
-        self.proc.start(self.command[0], [*self.command[1:], "-a", str(amplitude), "-s", str(SPEECH_WPM), text])
+        voice = i18n.current()  # espeak-ng's voices are named by language code: "en", "de"
+        self.proc.start(self.command[0], [*self.command[1:], "-v", voice, "-a", str(amplitude), "-s", str(SPEECH_WPM),
+                                          text])
 
     def _next(self) -> None:
         text, self.pending = self.pending, None

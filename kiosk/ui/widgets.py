@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import (
 )
 
 from kiosk.state.station import SYMBOLS, Status, Tally
+from kiosk.ui.i18n import tr, tr_words
 
 STYLESHEET = (Path(__file__).with_name("style.qss")).read_text()
 # The stylesheet's pass, accent and not-checked colours: a rep that could not be checked is neither green
@@ -108,13 +109,14 @@ def tally_html(t: Tally) -> str:
     """The tally as it reads on screen: the plain sentence when every rep was checked; otherwise each
     outcome in its own colour and symbol, so 'not checked' stands apart from passed and failed."""
     if not t.unverified:
-        return t.text
-    parts = [f"<span style='color:{STATUS_COLOURS[st].name()}'>{SYMBOLS[st]} {words}</span>" for st, words in t.parts()]
-    return ", ".join(parts) + f" of {t.reps}"
+        return tr_words(t.words)
+    parts = [f"<span style='color:{STATUS_COLOURS[st].name()}'>{SYMBOLS[st]} {tr_words(w)}</span>"
+             for st, w in t.part_words()]
+    return tr("{parts} of {reps}").format(parts=", ".join(parts), reps=t.reps)
 
 
 def unverified_html(t: Tally) -> str:
-    note = t.unverified_note
+    note = tr_words(t.unverified_words)
     return f"<br><span style='color:{UNVERIFIED_COLOUR.name()}'>{SYMBOLS['unverified']} {note}</span>" if note else ""
 
 

@@ -14,7 +14,7 @@ from kiosk.state.flow import BadgeReader, Flow, Page
 from kiosk.state.sound import Announcer, SoundSettings, verdict_cue
 from kiosk.state.staff import StaffLock
 from kiosk.ui import i18n
-from kiosk.ui.i18n import LANGUAGES, tr
+from kiosk.ui.i18n import LANGUAGES, tr, tr_words
 from kiosk.ui.keyboard import OnScreenKeyboard
 from kiosk.ui.pages import (
     AttractPage,
@@ -202,8 +202,8 @@ class KioskWindow(QMainWindow):
             self._language_changed()  # the member picked a language, or the next member starts in the default
         shown: QWidget = self.info if f.info_open else self.operator if f.operator_open else self.pages[f.page]
         self.stack.setCurrentWidget(shown)
-        lines = f.degraded()
-        self.banner.setText("\n".join(tr(line) for line in lines))
+        lines = f.degraded_words()
+        self.banner.setText("\n".join(tr_words(line) for line in lines))
         self.banner.setVisible(bool(lines))
         self.trainer.setText(f"{tr('Trainer')}: {f.trainer_cue}" if f.trainer_cue else "")
         self.trainer.setVisible(bool(f.trainer_cue))
@@ -214,9 +214,9 @@ class KioskWindow(QMainWindow):
         if f.operator_open:
             self.operator.refresh()
         # What the station says (the decision in kiosk/state/sound.py; the speaker never blocks).
-        for words in self.announcer.observe(f.page.value, f.station.reps, verdict_cue(f.station.verdicts), f.cues,
-                                            f.end_note, time.monotonic()):
-            self.speaker.say(words)
+        for words in self.announcer.observe(f.page.value, f.station.reps, tr(verdict_cue(f.station.verdicts)),
+                                            [tr(c) for c in f.cues], tr_words(f.end_note), time.monotonic()):
+            self.speaker.say(tr(words))
         if f.page != self._last_page:
             self._last_page = f.page
             if f.page == Page.EXECUTION:

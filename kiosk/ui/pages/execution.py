@@ -20,8 +20,8 @@ from PyQt6.QtWidgets import (
 from kiosk.state.flow import Flow
 from kiosk.state.phase import throughout
 from kiosk.state.sound import Tick, tempo_ticks
-from kiosk.state.station import verdict_text
-from kiosk.ui.i18n import tr
+from kiosk.state.station import verdict_words
+from kiosk.ui.i18n import tr, tr_words
 from kiosk.ui.mirror import SkeletonMirror
 from kiosk.ui.widgets import STATUS_COLOURS, button, kg, kinetic, label, page_layout, plain, tally_html
 
@@ -178,6 +178,6 @@ class ExecutionPage(QWidget):
         self.summary.setText(tally_html(s.tally) if s.reps else tr("Curl when you are ready"))
         self.list.clear()
         for v in reversed(s.verdicts):
-            item = QListWidgetItem(verdict_text(v))
+            item = QListWidgetItem(tr_words(verdict_words(v)))
             item.setForeground(STATUS_COLOURS[v.status])
             self.list.addItem(item)

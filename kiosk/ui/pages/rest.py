@@ -6,7 +6,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QWidget
 
 from kiosk.state.flow import Flow
-from kiosk.ui.i18n import tr
+from kiosk.ui.i18n import tr, tr_words
 from kiosk.ui.widgets import button, kg, label, page_layout, tally_html, unverified_html
 
 
@@ -50,9 +50,9 @@ class RestPage(QWidget):
         self.left.setText(f"{int(f.rest_left_s)} s")
         self.next.setText(tr("Next: {leg} leg, set {i} of {n}, {kg} × {reps}").format(
             leg=tr(c.leg.value), i=c.index, n=c.of, kg=kg(c.weight_kg), reps=c.target_reps))
-        self.ended.setText(tr(f.end_note))
+        self.ended.setText(tr_words(f.end_note))
         self.ended.setVisible(bool(f.end_note))
         last = f.last_set_tally
         self.last.setText(f"{tr('Last set')}: {tally_html(last)}{unverified_html(last)}" if last else "")
-        self.fix.setText(tr(f.rest_fix))
+        self.fix.setText(tr_words(f.rest_fix_words))
         self.fix.setVisible(bool(f.rest_fix))

@@ -11,7 +11,7 @@ from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QScrollArea, QVBoxLayout, 
 from kiosk.state.demo import DemoRep, side_view
 from kiosk.state.flow import Flow
 from kiosk.state.phase import Phase
-from kiosk.ui.i18n import tr
+from kiosk.ui.i18n import tr, tr_words
 from kiosk.ui.mirror import SkeletonMirror
 from kiosk.ui.widgets import button, kg, kinetic, label, page_layout
 from shared.contract import CameraPose, Leg
@@ -121,7 +121,7 @@ class SetupPage(QWidget):
         if c is None:
             return
         self.sets_value.setText(str(f.sets_per_leg))
-        self.sets_note.setText(tr(f.sets_note))
+        self.sets_note.setText(tr_words(f.sets_note_words))
         self.fewer.setEnabled(f.can_remove_set)
         self.more.setEnabled(f.can_add_set)
         self.start.setText(tr("I'm ready — start set {i} of {n}: {leg} leg, {kg}, {reps} reps").format(

@@ -6,7 +6,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QGridLayout, QWidget
 
 from kiosk.state.flow import Flow
-from kiosk.ui.i18n import tr
+from kiosk.ui.i18n import tr, tr_words
 from kiosk.ui.widgets import button, kg, label, page_layout
 
 
@@ -53,9 +53,9 @@ class StrapPage(QWidget):
                  tr("Face the stack, hold the support, and extend your {leg} leg slightly behind you.").format(leg=leg)]
         for w, t in zip(self.step_labels, texts, strict=True):
             w.setText(t)
-        self.ended.setText(tr(f.end_note))
+        self.ended.setText(tr_words(f.end_note))
         self.ended.setVisible(bool(f.end_note))
-        self.fix.setText(tr(f.rest_fix))
+        self.fix.setText(tr_words(f.rest_fix_words))
         self.fix.setVisible(bool(f.rest_fix))
         self.camera_note.setText(tr("Or just begin: once the camera sees your {leg} leg curl, this page moves on "
                                     "by itself and counts that rep.").format(leg=leg))

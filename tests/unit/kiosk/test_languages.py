@@ -9,7 +9,7 @@ import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QWidget
 
-from kiosk.state.flow import Flow
+from kiosk.state.flow import Flow, Page
 from kiosk.ui import i18n
 from kiosk.ui.window import KioskWindow
 from shared import contract as c
@@ -82,3 +82,41 @@ def test_the_next_member_starts_in_english(german) -> None:
     flow.sign_out()
     assert flow.language == "en" and i18n.current() == "en"
     assert win.attract.guest.text() == "Train as a guest" and win.lang_btn.text() == "Deutsch"
+
+
+def test_the_states_own_sentences_are_german_too(german) -> None:
+    """Counts, verdict lines, why a set ended, what to fix, the summary's cards, the banner: decided in
+    kiosk/state as translatable words, shown in the member's language."""
+    win, flow = german
+    flow.start_guest()
+    flow.choose_goal("muscle_activation")
+    flow.start_training()
+    cur = flow.current
+    assert cur is not None
+    unseen = [c.RepCheck(check=c.Check.HIP_ROTATION, outcome=c.Outcome.NOT_CHECKED, blocking=True,
+                         why="the camera did not see this rep")]
+    for i, faults in enumerate([[], [c.Fault.FAST_ECCENTRIC], None, [c.Fault.FAST_ECCENTRIC]], start=1):
+        flow.apply(c.make_event("rep.verdict", "main", "st-01", c.RepVerdict(
+            session_id=flow.session_id, set_index=cur.index, leg=cur.leg, rep_index=i, start_t=i * 5.0,
+            end_t=i * 5.0 + 4, passed=faults == [], faults=faults or [], sensors=[c.Sensor.CAMERA],
+            verified=faults is not None, checks=unseen if faults is None else [])))
+    lines = [win.execution.list.item(i).text() for i in range(win.execution.list.count())]  # type: ignore[union-attr]
+    assert "Wdh. 2  ✗  Rückweg fallen gelassen" in lines
+    assert "Wdh. 3  ?  nicht geprüft: Hüfte gerade (die Kamera hat diese Wiederholung nicht gesehen)" in lines
+    assert english_on(win) == [] and not any(ENGLISH.search(x) for x in lines), "execution with verdicts"
+    flow.tick(20.0)  # the member stopped: the set ends by itself
+    assert flow.page == Page.REST
+    assert win.rest.ended.text() == "Satz nach 4 Wiederholungen beendet: 20 s keine Wiederholung."
+    assert win.rest.fix.text().startswith("Verbessern: Langsam senken, etwa 3 Sekunden (2 Wiederholungen")
+    flow.apply(c.make_event("station.status", "main", "st-01", c.StationStatus(
+        service="camera", state=c.ServiceState.DEGRADED, detail="no person in view")))
+    flow.apply(c.make_event("set.summary", "main", "st-01", c.SetSummary(
+        session_id=flow.session_id or "", set_index=1, leg=cur.leg, weight_kg=5, target_reps=10, reps=4,
+        passed_reps=1, unverified_reps=1, faults_per_rep=[[], [c.Fault.FAST_ECCENTRIC], [], [c.Fault.FAST_ECCENTRIC]])))
+    assert english_on(win) == [], "rest, with the camera's banner"
+    flow.finish()
+    flow.apply(c.make_event("recommendation", "main", "st-01", c.Recommendation(
+        session_id=flow.session_id or "", member_id="g", exercise=EX.id, leg=cur.leg, goal="muscle_activation",
+        current_weight_kg=5, next_weight_kg=5, next_target_reps=10, action=c.Action.HOLD)))
+    assert english_on(win) == [], "summary"
+    assert "Nächstes Mal: 5 kg × 10 (gleiches Gewicht)" in win.summary.cards()[0]

@@ -100,7 +100,7 @@ def test_a_set_ends_by_itself_after_the_target_reps_and_a_short_grace() -> None:
     assert f.page == Page.REST
     ended = [d for t, d in sent if t == "set.ended"]
     assert len(ended) == 1 and isinstance(ended[0], c.SetEnded) and ended[0].end_reason == "completed"
-    assert f.end_note == "Set done: 10 reps."
+    assert str(f.end_note) == "Set done: 10 reps."
 
 
 def test_the_grace_waits_while_a_rep_is_under_way() -> None:
@@ -129,7 +129,7 @@ def test_a_member_who_stops_short_ends_the_set_as_stopped() -> None:
     assert f.page == Page.REST
     ended = next(d for t, d in sent if t == "set.ended")
     assert isinstance(ended, c.SetEnded) and ended.end_reason == "stopped"
-    assert "no rep for 20 s" in f.end_note
+    assert "no rep for 20 s" in str(f.end_note)
 
 
 def test_no_rep_at_all_does_not_end_the_set_by_itself() -> None:
@@ -246,7 +246,7 @@ def test_the_summary_cards_are_decided_in_the_state() -> None:
         current_weight_kg=5, next_weight_kg=5, next_target_reps=10, action=c.Action.HOLD, reasons=["2 swung"])))
     (card,) = f.leg_summaries()
     assert card.leg == c.Leg.LEFT and card.tally.text == "8 of 10 reps passed"
-    assert card.faults == "2× swung the thigh" and card.next_time == "Next time: 5 kg × 10 (hold)"
+    assert str(card.faults) == "2× swung the thigh" and str(card.next_time) == "Next time: 5 kg × 10 (hold)"
     assert card.reasons == ("2 swung",)
 
 
