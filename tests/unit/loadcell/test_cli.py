@@ -64,3 +64,17 @@ def test_calibrate_from_a_replay_saves_the_station_file(tmp_path: Path, monkeypa
     assert 500 <= out["tare_counts"] <= 502 and (tmp_path / "cal" / "st-07.json").exists()
     assert main(["calibrate", "--source", str(csv), "--station", "st-07", "--known-mass-kg", "10"]) == 2
     assert "hung on" in capsys.readouterr().err  # the same reading under "10 kg": refused, file kept
+
+
+def test_analyze_reports_the_stacks_mass_on_a_2_to_1_station(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from services.simulator.force_physical import CableStation, PhysicalForceSimulator
+
+    csv = tmp_path / "two_to_one.csv"
+    plan = SetPlan(leg=Leg.LEFT, reps=(RepPlan(concentric_s=1.9, top_hold_s=0.6, eccentric_s=2.8, rest_s=0.9),) * 4)
+    write_csv(csv, PhysicalForceSimulator(plan, CableStation(mass_kg=22.0, ratio=2), seed=2).samples())
+    assert main(["analyze", "--replay", str(csv), "--pulley-ratio", "2"]) == 0
+    reps = json.loads(capsys.readouterr().out)["reps"]
+    assert len(reps) == 4 and all(abs(r["load_kg"] - 22.0) < 0.05 * 22.0 for r in reps)
+    assert main(["analyze", "--replay", str(csv)]) == 0  # the default, 1:1: the cable's half of it
+    assert all(abs(r["load_kg"] - 11.0) < 0.05 * 11.0 for r in json.loads(capsys.readouterr().out)["reps"])
