@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import logging
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+
+from shared import telemetry
 
 PASSWORD_ENV = "GYM_DASHBOARD_NEW_PASSWORD"
 
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"dashboard settings are invalid:\n{exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s dashboard %(levelname)s %(message)s")
+    telemetry.configure_logging("dashboard", settings)
 
     if args.cmd == "user":
         from pydantic import TypeAdapter
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from services.dashboard.app import create_app
 
+    telemetry.serve(settings)  # /metrics on GYM_METRICS_PORT, apart from the app (operators' scrapers only)
     tls = settings.dashboard_tls_certfile, settings.dashboard_tls_keyfile
     uvicorn.run(create_app(settings), host=args.host or settings.dashboard_host,
                 port=args.port or settings.dashboard_port, log_level="warning", ws="websockets",

@@ -11,6 +11,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from shared.contract import (
@@ -37,6 +38,7 @@ from shared.contract import (
     SetSummaryEvent,
     StationStatusEvent,
 )
+from shared.handlers import HandlerTable
 from shared.records import StationState
 
 # Three failed reps in one set is a pattern, not a slip: the seed's rule fails the whole
@@ -318,79 +320,108 @@ class FloorState:
     # ------------------------------------------------------------ events
 
     def apply(self, ev: Envelope) -> Change | None:
-        if isinstance(ev, StationStatusEvent):
-            view = ServiceView(ev.data.service, ev.data.state.value, ev.data.version, ev.data.detail,
-                               dict(ev.data.metrics), ev.ts)
-            if ev.station_id == SITE_STATION:
-                self.site_services[ev.data.service] = view
-                return None
-            t = self.tile(ev.station_id)
-            t.services[ev.data.service] = view
-        elif isinstance(ev, SessionStartedEvent):
-            t = self.tile(ev.station_id)
-            d = ev.data
-            t.member_id, t.member_name, t.session_id = d.member_id, d.member_name, d.session_id
-            t.exercise, t.goal, t.leg = d.exercise, d.goal, d.leg_order[0].value
-            # The member's own choice; a kiosk that sent none trains the goal's least (its default).
-            t.sets_planned = d.planned_sets or self._sets_for(d.exercise, d.goal)
-            t.set_index, t.target_reps, t.weight_kg, t.set_open = None, None, None, False
-            t.set_verdicts = {}
-            t.goal_view = self._describe_goal(d.exercise, d.goal)
-            t.session_started, t.session_reps = ev.ts, set()
-            t.decided = None  # the last member's flags were for their trainer: a new member starts clean
-        elif isinstance(ev, SessionEndedEvent):
-            t = self.tile(ev.station_id)
-            if t.session_id not in (None, ev.data.session_id):
-                return None  # a late end of an older session
-            t.ended = {"session_id": ev.data.session_id, "member_id": ev.data.member_id,
-                       "member_name": t.member_name, "goal_view": t.goal_view, "started": t.session_started,
-                       "reps": len(t.session_reps)}
-            t.session_started, t.session_reps = None, set()
-            t.goal_view = None
-            t.member_id, t.member_name, t.session_id, t.goal, t.exercise = None, "", None, None, None
-            t.leg, t.set_index, t.sets_planned, t.target_reps, t.weight_kg = None, None, None, None, None
-            t.set_open, t.set_verdicts, t.cues = False, {}, []
-        elif isinstance(ev, SetStartedEvent):
-            t = self.tile(ev.station_id)
-            ss = ev.data
-            t.session_id = t.session_id or ss.session_id
-            t.leg, t.set_index, t.weight_kg, t.target_reps = ss.leg.value, ss.set_index, ss.weight_kg, ss.target_reps
-            t.set_open, t.set_verdicts = True, {}
-        elif isinstance(ev, SetEndedEvent):
-            t = self.tile(ev.station_id)
-            t.set_open = False
-        elif isinstance(ev, SetSummaryEvent):
-            t = self.tile(ev.station_id)
-            sm = ev.data
-            if t.set_index == sm.set_index and t.leg == sm.leg.value:
-                # The summary is authoritative: it also counts reps whose verdicts we missed.
-                t.set_verdicts = summary_statuses(sm.faults_per_rep, sm.unverified_reps, t.set_verdicts)
-                t.sets_planned = sm.planned_sets or t.sets_planned
-        elif isinstance(ev, RepVerdictEvent):
-            return self._verdict(ev)
-        elif isinstance(ev, RecommendationEvent):
-            return self._recommendation(ev)
-        elif isinstance(ev, CameraRepEvent | LoadRepEvent):
-            self._sensor_reps.setdefault(ev.station_id, deque(maxlen=8)).append(ev.data)
-            t = self.tile(ev.station_id)
-            t.seen(ev.ts)
-            return Change(ev.station_id)
-        elif isinstance(ev, LoadTraceEvent):
-            t = self.tile(ev.station_id)
-            if not ev.data.force_n:
-                return None
-            t.force_n = round(ev.data.force_n[-1], 1)
-            t.seen(ev.ts)
-            return Change(ev.station_id, tile=True, fields=TRACE_FIELDS)
-        elif isinstance(ev, CameraPoseEvent):
-            t = self.tile(ev.station_id)
-            t.cues = list(ev.data.cues)
-            t.seen(ev.ts)
-            return Change(ev.station_id, tile=True, fields=POSE_FIELDS)
-        else:
-            return None
+        return self._handlers(ev) if self._handlers.handles(ev) else None
+
+    @cached_property
+    def _handlers(self) -> HandlerTable[[], Change | None]:
+        """What each kind of event changes on the floor."""
+        return (HandlerTable[[], Change | None]()
+                .on(StationStatusEvent, self._status)
+                .on(SessionStartedEvent, self._session_started)
+                .on(SessionEndedEvent, self._session_ended)
+                .on(SetStartedEvent, self._set_started)
+                .on(SetEndedEvent, self._set_ended)
+                .on(SetSummaryEvent, self._set_summary)
+                .on(RepVerdictEvent, self._verdict)
+                .on(RecommendationEvent, self._recommendation)
+                .on(CameraRepEvent, self._sensor_rep)
+                .on(LoadRepEvent, self._sensor_rep)
+                .on(LoadTraceEvent, self._trace)
+                .on(CameraPoseEvent, self._pose))
+
+    @staticmethod
+    def _touched(t: Tile, ev: Envelope) -> Change:
         t.seen(ev.ts)
         return Change(ev.station_id, tile=True)
+
+    def _status(self, ev: StationStatusEvent) -> Change | None:
+        view = ServiceView(ev.data.service, ev.data.state.value, ev.data.version, ev.data.detail,
+                           dict(ev.data.metrics), ev.ts)
+        if ev.station_id == SITE_STATION:
+            self.site_services[ev.data.service] = view
+            return None
+        t = self.tile(ev.station_id)
+        t.services[ev.data.service] = view
+        return self._touched(t, ev)
+
+    def _session_started(self, ev: SessionStartedEvent) -> Change:
+        t = self.tile(ev.station_id)
+        d = ev.data
+        t.member_id, t.member_name, t.session_id = d.member_id, d.member_name, d.session_id
+        t.exercise, t.goal, t.leg = d.exercise, d.goal, d.leg_order[0].value
+        # The member's own choice; a kiosk that sent none trains the goal's least (its default).
+        t.sets_planned = d.planned_sets or self._sets_for(d.exercise, d.goal)
+        t.set_index, t.target_reps, t.weight_kg, t.set_open = None, None, None, False
+        t.set_verdicts = {}
+        t.goal_view = self._describe_goal(d.exercise, d.goal)
+        t.session_started, t.session_reps = ev.ts, set()
+        t.decided = None  # the last member's flags were for their trainer: a new member starts clean
+        return self._touched(t, ev)
+
+    def _session_ended(self, ev: SessionEndedEvent) -> Change | None:
+        t = self.tile(ev.station_id)
+        if t.session_id not in (None, ev.data.session_id):
+            return None  # a late end of an older session
+        t.ended = {"session_id": ev.data.session_id, "member_id": ev.data.member_id,
+                   "member_name": t.member_name, "goal_view": t.goal_view, "started": t.session_started,
+                   "reps": len(t.session_reps)}
+        t.session_started, t.session_reps = None, set()
+        t.goal_view = None
+        t.member_id, t.member_name, t.session_id, t.goal, t.exercise = None, "", None, None, None
+        t.leg, t.set_index, t.sets_planned, t.target_reps, t.weight_kg = None, None, None, None, None
+        t.set_open, t.set_verdicts, t.cues = False, {}, []
+        return self._touched(t, ev)
+
+    def _set_started(self, ev: SetStartedEvent) -> Change:
+        t = self.tile(ev.station_id)
+        ss = ev.data
+        t.session_id = t.session_id or ss.session_id
+        t.leg, t.set_index, t.weight_kg, t.target_reps = ss.leg.value, ss.set_index, ss.weight_kg, ss.target_reps
+        t.set_open, t.set_verdicts = True, {}
+        return self._touched(t, ev)
+
+    def _set_ended(self, ev: SetEndedEvent) -> Change:
+        t = self.tile(ev.station_id)
+        t.set_open = False
+        return self._touched(t, ev)
+
+    def _set_summary(self, ev: SetSummaryEvent) -> Change:
+        t = self.tile(ev.station_id)
+        sm = ev.data
+        if t.set_index == sm.set_index and t.leg == sm.leg.value:
+            # The summary is authoritative: it also counts reps whose verdicts we missed.
+            t.set_verdicts = summary_statuses(sm.faults_per_rep, sm.unverified_reps, t.set_verdicts)
+            t.sets_planned = sm.planned_sets or t.sets_planned
+        return self._touched(t, ev)
+
+    def _sensor_rep(self, ev: CameraRepEvent | LoadRepEvent) -> Change:
+        self._sensor_reps.setdefault(ev.station_id, deque(maxlen=8)).append(ev.data)
+        self.tile(ev.station_id).seen(ev.ts)
+        return Change(ev.station_id)
+
+    def _trace(self, ev: LoadTraceEvent) -> Change | None:
+        t = self.tile(ev.station_id)
+        if not ev.data.force_n:
+            return None
+        t.force_n = round(ev.data.force_n[-1], 1)
+        t.seen(ev.ts)
+        return Change(ev.station_id, tile=True, fields=TRACE_FIELDS)
+
+    def _pose(self, ev: CameraPoseEvent) -> Change:
+        t = self.tile(ev.station_id)
+        t.cues = list(ev.data.cues)
+        t.seen(ev.ts)
+        return Change(ev.station_id, tile=True, fields=POSE_FIELDS)
 
     def _verdict(self, ev: RepVerdictEvent) -> Change:
         t = self.tile(ev.station_id)

@@ -26,7 +26,6 @@ import contextlib
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -37,19 +36,19 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from services.dashboard.floor import REP_ROWS, SITE_STATION, FloorState
 from services.dashboard.reports import SessionUse
+from shared import telemetry
 from shared.contract import (
     CameraPoseEvent,
-    ContractError,
     Envelope,
     KioskCue,
     LoadTraceEvent,
     SessionEndedEvent,
     StationStatusEvent,
-    parse_event,
 )
-from shared.mqtt import MqttBus, unique_client_id, use_credentials
+from shared.inbox import Inbox, Rejected
+from shared.mqtt import RECONNECT_MAX_S, RECONNECT_MIN_S, MqttBus, unique_client_id, use_credentials
 from shared.settings import Settings
-from shared.topics import event_type_of, topic_filter, topic_for
+from shared.topics import topic_filter
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +60,9 @@ TRACE_KEEP = 800
 # Ticks a slow browser may have waiting before they are merged into one frame: 1 s at 50 ms.
 # Merging is what bounds its memory (at most one entry per station), not dropping.
 MERGE_AFTER = 20
-# QoS 1 event ids remembered to drop the broker's repeats: a few seconds of the rare
-# (non-stream) events of 200 stations; the high-rate streams are QoS 0 and never repeated.
+# Event ids remembered to drop repeats and refuse a reused id (shared/inbox.py): two seconds of 200 stations'
+# 2,000 messages a second; a broker's repeat comes within its in-flight window, far sooner.
 DEDUP_IDS = 4096
-# Reconnect backoff to the broker, as the shared bus does: quick after a restart, gentle when it is away.
-RECONNECT_MIN_S = 0.5
-RECONNECT_MAX_S = 10.0
 # Messages read in one readiness callback before yielding to the WebSocket senders: enough to
 # drain a burst (a tick's worth at 2,000 msg/s is 100), small enough that a frame is never held up.
 READ_BURST = 200
@@ -186,6 +182,7 @@ class LiveStream:
         use_credentials(c, settings)
         c.on_connect = self._on_connect
         c.on_message = self._on_message
+        c.on_subscribe = self._on_subscribe
         c.on_socket_close = self._on_socket_close
         c.on_socket_register_write = self._register_write
         c.on_socket_unregister_write = self._unregister_write
@@ -256,6 +253,10 @@ class LiveStream:
             return
         client.subscribe(self.filters)
         self._accepted = True
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, _codes: Any, _p: Any) -> None:
+        # Connected for /health once the broker acknowledged the subscriptions: what is published from
+        # then on reaches the floor.
         self.connected.set()
         log.info("live stream connected")
 
@@ -333,7 +334,8 @@ class LiveFeed:
         self.clients: set[Client] = set()
         self._watched: set[str] = set()
         self._sent: dict[str, dict[str, Any]] = {}  # station -> tile as last sent, to send only what changed
-        self._seen_ids: OrderedDict[str, None] = OrderedDict()
+        # The same decisions as every service's bus (parse, topic, repeats, reused ids), from one pure piece.
+        self._inbox = Inbox(window=DEDUP_IDS)
         self.invalid = 0
         self._invalid_logged = 0.0
         self.usage: list[SessionUse] = []  # sessions ended since the usage log was last written
@@ -358,28 +360,22 @@ class LiveFeed:
     # ------------------------------------------------------------ MQTT side (on the loop)
 
     def on_message(self, topic: str, payload: bytes, qos: int) -> None:
-        try:
-            ev = parse_event(payload)
-            if topic_for(ev) != topic:
-                raise ContractError(f"{event_type_of(ev)} for {ev.station_id} does not belong on {topic}")
-        except ContractError as exc:
+        res = self._inbox.accept(topic, payload)
+        if isinstance(res, Rejected):
+            if res.duplicate:
+                return  # a repeat changes nothing
             # The producing service's own bus dead-letters it; the read-only dashboard counts and skips.
             self.invalid += 1
             now = time.monotonic()
             if now - self._invalid_logged >= INVALID_LOG_EVERY_S:
                 self._invalid_logged = now
-                log.warning("skipped an invalid event on %s (%d so far): %s", topic, self.invalid, exc.args[0])
+                log.warning("skipped an invalid event on %s (%d so far): %s", topic, self.invalid, res.reason)
             return
-        if qos:
-            if ev.event_id in self._seen_ids:
-                return  # QoS 1 is at least once: a repeat changes nothing
-            self._seen_ids[ev.event_id] = None
-            if len(self._seen_ids) > DEDUP_IDS:
-                self._seen_ids.popitem(last=False)
+        self._inbox.remember(res, payload)
         try:
-            self.on_event(ev)
+            self.on_event(res)
         except Exception:  # one event the floor cannot fold must not stop the live feed
-            log.exception("live feed could not fold %s from %s", event_type_of(ev), ev.station_id)
+            log.exception("live feed could not fold %s from %s", res.type, res.station_id)
 
     def on_event(self, ev: Envelope) -> None:
         with self.lock:
@@ -494,11 +490,13 @@ class LiveFeed:
             self.clients.add(c)
             if station is not None:
                 self._watched.add(station)
+            telemetry.WEBSOCKET_CLIENTS.set(len(self.clients))
         return c
 
     def leave(self, c: Client) -> None:
         with self.lock:
             self.clients.discard(c)
+            telemetry.WEBSOCKET_CLIENTS.set(len(self.clients))
             if c.station is not None and not any(o.station == c.station for o in self.clients):
                 self._watched.discard(c.station)
                 self._station_items.pop(c.station, None)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
@@ -37,7 +38,9 @@ def dashboard(service_env: dict[str, str], tmp_path: Path, redis_server: Private
                   {**service_env, "GYM_STATION_ID": "site"}, tmp_path)
     try:
         wait_port(port, timeout=30)
-        wait_for(lambda: "dashboard connected" in child.log(), timeout=15, what="dashboard on the broker")
+        # /health says ok once the broker acknowledged the live subscriptions (and Redis answers).
+        wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).json()["status"] == "ok",
+                 timeout=15, what="dashboard on the broker")
         yield f"http://127.0.0.1:{port}"
         assert child.alive(), child.tail()
     finally:
