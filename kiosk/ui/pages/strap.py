@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QGridLayout, QWidget
+from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QWidget
 
 from kiosk.state.flow import Flow
 from kiosk.ui.i18n import tr, tr_words
@@ -35,10 +35,15 @@ class StrapPage(QWidget):
         self.camera_note = label("", "muted")
         lay.addWidget(self.camera_note)
         lay.addStretch(1)
+        row = QHBoxLayout()
+        self.pain = button(tr("Pain or discomfort? Stop"), "danger")
+        self.pain.clicked.connect(flow.stop_for_pain)
+        row.addWidget(self.pain, 1)
         self.go = button("", "primary")
         self.go.setMinimumHeight(140)
         self.go.clicked.connect(flow.confirm_strap)
-        lay.addWidget(self.go)
+        row.addWidget(self.go, 2)
+        lay.addLayout(row)
 
     def refresh(self) -> None:
         f = self.flow

@@ -271,9 +271,10 @@ def test_badge_reader_is_told_from_typing() -> None:
 
 
 def test_kiosk_state_imports_no_qt_and_no_paho() -> None:
-    code = "import sys, kiosk.state.flow, kiosk.state.station; print(sorted(m for m in sys.modules))"
+    code = ("import sys, kiosk.state.flow, kiosk.state.station, kiosk.state.phase, kiosk.state.demo, "
+            "kiosk.state.sound, kiosk.state.words, kiosk.state.staff; print(sorted(m for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "kiosk.state.flow" in out
+    assert "kiosk.state.flow" in out and "kiosk.state.sound" in out
     assert not re.search(r"'(PyQt6|paho)[.']", out)
 
 

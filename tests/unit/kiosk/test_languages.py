@@ -120,3 +120,49 @@ def test_the_states_own_sentences_are_german_too(german) -> None:
         current_weight_kg=5, next_weight_kg=5, next_target_reps=10, action=c.Action.HOLD)))
     assert english_on(win) == [], "summary"
     assert "Nächstes Mal: 5 kg × 10 (gleiches Gewicht)" in win.summary.cards()[0]
+
+
+@pytest.mark.parametrize("code", ["en", "de"])
+def test_no_button_cuts_its_words_on_any_page(qtbot, code: str) -> None:
+    """Every button's text fits inside it (padding 28 px a side), in either language, on every page."""
+    from PyQt6.QtWidgets import QPushButton
+
+    sent: list[tuple[str, Model]] = []
+    flow = Flow(EX, lambda t, d: sent.append((t, d)))
+    win = KioskWindow(flow, "2468")
+    qtbot.addWidget(win)
+    win.resize(1920, 1080)
+    win.show()
+    flow.set_broker_online(True)
+    flow.choose_language(code)
+    cut: list[str] = []
+
+    def check(where: str) -> None:
+        qtbot.wait(1)  # layouts settle
+        for b in win.findChildren(QPushButton):
+            text = b.text().replace("&&", "&")
+            if b.isVisible() and text and b.fontMetrics().horizontalAdvance(text) > b.width() - 2 * 28 + 2:
+                cut.append(f"{where}: {b.text()!r} ({b.width()} px)")
+
+    check("attract")
+    flow.start_guest()
+    check("welcome")
+    flow.choose_goal("tempo_focus")
+    check("setup")
+    flow.start_training()
+    check("execution")
+    flow.end_set()
+    check("rest")
+    while flow.page != Page.STRAP:
+        flow.start_training()
+        flow.end_set()
+    check("strap")
+    win.open_operator()
+    win.operator.pin.setText("2468")
+    win.operator.unlock()
+    check("staff")
+    win.close_overlays()
+    flow.stop_for_pain()
+    check("summary")
+    i18n.use("en")
+    assert cut == []

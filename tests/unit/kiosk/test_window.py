@@ -163,3 +163,44 @@ def test_the_window_says_each_rep_and_staff_set_the_volume(qtbot) -> None:
     qtbot.mouseClick(win.operator.mute, Qt.MouseButton.LeftButton)
     assert sound.muted and win.operator.mute.text() == "Unmute"
     assert win.operator.mute.height() >= 84
+
+
+def _seed_texts(ex) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every member-facing text the catalogue holds from the seed."""
+    o = ex.overview
+    out = [ex.name, ex.summary, ex.intro, o.body_part, o.primary_muscles, o.secondary_muscles, o.equipment,
+           o.difficulty_note, ex.progression.rule, ex.starting_position_note, ex.equipment_note]
+    for g in ex.goals:
+        out += [g.name, g.load_note]
+    for st in (*ex.setup, *ex.execution, *ex.tips, *ex.mistakes):
+        out += [st.title, st.text]
+    for f in ex.faq:
+        out += [f.q, f.a]
+    for e in ex.equipment:
+        out += [e.name, e.text]
+    return [" ".join(t.split()) for t in out if t]
+
+
+def test_every_seed_text_is_on_some_page_and_the_title_is_whole(qtbot) -> None:
+    import re
+
+    from PyQt6.QtWidgets import QLabel
+
+    win, flow, _ = _window(qtbot)
+    seen: list[str] = []
+
+    def collect() -> None:
+        for w in win.findChildren(QLabel):
+            seen.append(" ".join(re.sub(r"<[^>]+>", " ", w.text()).replace("&amp;", "&").split()))
+
+    collect()  # attract, welcome
+    flow.choose_goal("tempo_focus")
+    collect()  # setup
+    win.open_info()
+    collect()  # Tips & FAQ
+    text = " | ".join(seen).replace(" .", ".").replace(" ,", ",").replace(" :", ":")
+    missing = [t for t in _seed_texts(flow.exercise) if t not in text]
+    assert missing == []
+    # The exercise's whole name, not cut: the title's text is all of it and its label is tall enough for it.
+    t = win.title
+    assert t.text() == flow.exercise.name and t.height() >= t.heightForWidth(t.width())
