@@ -23,6 +23,13 @@ from shared.servers import PrivateServer, _find, free_port
 from shared.settings import Settings
 
 
+def station_bus(port: int, station: str = "st-01", service: str = "camera") -> MqttBus:
+    """A station service's bus on a private broker, started and connected."""
+    bus = MqttBus(Settings(_env_file=None, mqtt_port=port, station_id=station), service)
+    assert bus.start()
+    return bus
+
+
 class RawListener:
     """A bare paho client recording raw payloads, to watch what is on the wire."""
 

@@ -14,22 +14,16 @@ from paho.mqtt.enums import CallbackAPIVersion
 from services.dashboard.__main__ import main as dashboard_main
 from shared import contract as c
 from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
-from shared.mqtt import MqttBus, unique_client_id
+from shared.mqtt import unique_client_id
 from shared.records import MemberRecord, RepRecord, SessionRecord, SetRecord
 from shared.servers import PrivateMosquitto, PrivateRedis
-from shared.settings import Settings
 from shared.store import Keys, RedisRepo, RedisStore, connect
 from shared.topics import topic_filter
 from tests.conftest import wait_for
 from tests.integration.dashboard.conftest import PASSWORD, csrf_of
+from tests.wire import station_bus
 
 pytestmark = pytest.mark.integration
-
-
-def station_bus(port: int, station: str = "st-01", service: str = "camera") -> MqttBus:
-    bus = MqttBus(Settings(_env_file=None, mqtt_port=port, station_id=station), service)  # type: ignore[call-arg]
-    assert bus.start()
-    return bus
 
 
 def verdict(passed: bool, rep: int = 1, faults: list[c.Fault] | None = None) -> c.RepVerdict:

@@ -17,7 +17,7 @@ from shared.mqtt import unique_client_id
 from shared.servers import PrivateMosquitto
 from shared.topics import topic_for
 from tests.conftest import wait_for
-from tests.integration.dashboard.test_app import station_bus
+from tests.wire import station_bus
 
 pytestmark = pytest.mark.integration
 
