@@ -13,7 +13,8 @@ from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushBu
 
 from kiosk.ui.i18n import tr
 
-LETTERS = ("1234567890", "qwertyuiop", "asdfghjkl-", "zxcvbnm'.")
+# Names are what members type here: the letters of both kiosk languages (ä, ö, ü, ß) and a name's marks.
+LETTERS = ("1234567890", "qwertyuiopü", "asdfghjklöä", "zxcvbnmß-'.")
 DIGITS = ("123", "456", "789")
 KEY_PX = 88
 
@@ -141,7 +142,7 @@ class OnScreenKeyboard(QWidget):
         else:
             ch = " " if name == "space" else name.removeprefix("pad")
             if self.shift and ch.isalpha():
-                ch = ch.upper()
+                ch = ch.upper() if ch != "ß" else ch  # "ß".upper() is "SS": a name keeps its ß
                 self.shift = False
                 self._relabel()
             if field.maxLength() > len(field.text()):
@@ -151,7 +152,7 @@ class OnScreenKeyboard(QWidget):
     def _relabel(self) -> None:
         for row in LETTERS:
             for ch in row:
-                if ch.isalpha():
+                if ch.isalpha() and ch != "ß":
                     self.keys[ch].setText(ch.upper() if self.shift else ch)
 
     def _show_preview(self) -> None:

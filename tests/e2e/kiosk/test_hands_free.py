@@ -182,6 +182,9 @@ def test_the_on_screen_keyboard_types_a_name(qtbot, station: Station) -> None:
         assert b.height() >= 84 and b.width() >= 84  # 15 mm on the 141 px/inch panel
         tap(qtbot, b)
     assert s.win.attract.name.text() == "Dan O"  # the first letter capital by itself, the next by Shift
+    tap(qtbot, kb.keys["ü"])
+    assert s.win.attract.name.text() == "Dan Oü"  # a German name's letters are on the keys
+    tap(qtbot, kb.keys["back"])
     tap(qtbot, kb.keys["back"])
     tap(qtbot, kb.keys["enter"])
     assert not kb.isVisible()
