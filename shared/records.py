@@ -65,7 +65,7 @@ class SessionRecord(Record):
     sets: list[SetRecord] = Field(default_factory=list)
 
 
-class StationState(Record):
+class StationRecord(Record):
     """A station's live session: the sets so far and the one under way."""
 
     session: SessionRecord | None = None

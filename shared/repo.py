@@ -10,12 +10,12 @@ from typing import Protocol
 
 from shared.contract import Envelope, IdMethod, Leg
 from shared.identity import TapGate, TapLimits, is_ref, token_ref
-from shared.records import MemberRecord, ProgressRecord, SessionRecord, SetRecord, StationState
+from shared.records import MemberRecord, ProgressRecord, SessionRecord, SetRecord, StationRecord
 
 
 class Repo(Protocol):
-    def station(self, station_id: str) -> StationState: ...
-    def save_station(self, station_id: str, state: StationState) -> None: ...
+    def station(self, station_id: str) -> StationRecord: ...
+    def save_station(self, station_id: str, state: StationRecord) -> None: ...
     def member(self, member_id: str) -> MemberRecord | None: ...
     def member_by_token(self, method: IdMethod, token: str) -> MemberRecord | None: ...
     def token_ref(self, method: IdMethod, token: str) -> str: ...
@@ -42,7 +42,7 @@ class MemoryRepo:
         self.clock = clock
         self.taps: dict[str, dict[str, float]] = {}
         self.tap_counted: set[str] = set()
-        self.stations: dict[str, StationState] = {}
+        self.stations: dict[str, StationRecord] = {}
         self.members: dict[str, MemberRecord] = {}
         self.tokens: dict[tuple[IdMethod, str], str] = {}  # (method, reference) -> member id
         self.progresses: dict[tuple[str, str, Leg], ProgressRecord] = {}
@@ -51,10 +51,10 @@ class MemoryRepo:
         self.unassigned: dict[str, list[Envelope]] = {}
         self.archives: dict[tuple[str, str], list[SetRecord]] = {}
 
-    def station(self, station_id: str) -> StationState:
-        return self.stations.setdefault(station_id, StationState())
+    def station(self, station_id: str) -> StationRecord:
+        return self.stations.setdefault(station_id, StationRecord())
 
-    def save_station(self, station_id: str, state: StationState) -> None:
+    def save_station(self, station_id: str, state: StationRecord) -> None:
         self.stations[station_id] = state
 
     def member(self, member_id: str) -> MemberRecord | None:

@@ -39,7 +39,7 @@ from shared.contract import (
     StationStatusEvent,
 )
 from shared.handlers import HandlerTable
-from shared.records import StationState
+from shared.records import StationRecord
 
 # Three failed reps in one set is a pattern, not a slip: the seed's rule fails the whole
 # session's progression on any failed rep, and a trainer should walk over before the set ends.
@@ -489,7 +489,7 @@ class FloorState:
 
     # ------------------------------------------------------------ restart
 
-    def seed(self, station_id: str, state: StationState) -> None:
+    def seed(self, station_id: str, state: StationRecord) -> None:
         """Fill a tile from the station state the progression service keeps, so a restart is not blank."""
         s = state.session
         if s is None:

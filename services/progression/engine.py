@@ -54,7 +54,7 @@ from shared.records import (
     RepRecord,
     SessionRecord,
     SetRecord,
-    StationState,
+    StationRecord,
 )
 from shared.repo import Repo
 
@@ -195,7 +195,7 @@ class Engine:
                           planned_sets=session.planned_sets if session else None)
 
     @staticmethod
-    def _find_set(st: StationState, session_id: str, set_index: int, leg: Leg) -> SetRecord | None:
+    def _find_set(st: StationRecord, session_id: str, set_index: int, leg: Leg) -> SetRecord | None:
         if st.session is None or st.session.session_id != session_id:
             return None
         return next((s for s in st.session.sets if s.set_index == set_index and s.leg == leg), None)
@@ -245,7 +245,7 @@ class Engine:
             out.add("set.summary", self._summary(sess, target))  # the summary sent was short
 
     @staticmethod
-    def _after_clock_jump(ev: Envelope, st: StationState, sess: SessionRecord) -> SetRecord | None:
+    def _after_clock_jump(ev: Envelope, st: StationRecord, sess: SessionRecord) -> SetRecord | None:
         """A rep stamped before what already happened at its station (the session's start or the last set's
         end) while a set is under way: the station's clock went back (an NTP step, a unit booted without a
         real-time clock), not time. It belongs to the set under way, not to the unassigned list."""
@@ -255,7 +255,7 @@ class Engine:
         happened = max((x.ended_ts for x in sess.sets if x.ended_ts is not None), default=sess.started)
         return cur if not cur.ended and ev.ts < happened else None
 
-    def _loose_rep(self, ev: CameraRepEvent | LoadRepEvent, st: StationState, sensor: str, repo: Repo,
+    def _loose_rep(self, ev: CameraRepEvent | LoadRepEvent, st: StationRecord, sensor: str, repo: Repo,
                    out: _Out) -> None:
         """A rep with no set under way: judged, kept in the station's unassigned list, claimable."""
         d = ev.data

@@ -7,7 +7,7 @@ contract envelopes):
 |---|---|---|
 | ``gym:{site}:processed:{event_id}`` | string (JSON list), TTL 7 days | the outputs of an applied event (idempotence, re-publication) |
 | ``gym:{site}:stations`` | set | every station that has produced a verdict |
-| ``gym:{site}:station:{station}:state`` | string (JSON `StationState`) | the live session and its sets, so a restarted worker carries on |
+| ``gym:{site}:station:{station}:state`` | string (JSON `StationRecord`) | the live session and its sets, so a restarted worker carries on |
 | ``gym:{site}:station:{station}:last_verdict`` | string (JSON envelope) | no longer written: the latest verdict is the ``verdicts`` list's last (older sites' keys are still erased with a member's data) |
 | ``gym:{site}:station:{station}:verdicts`` | list (JSON envelopes) | recent verdicts, newest last, capped |
 | ``gym:{site}:station:{station}:archive:{session_id}`` | list (JSON `SetRecord`), TTL 2 days | a live session's older ended sets, out of the hot state until the session ends |

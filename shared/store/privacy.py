@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import redis
 
-from shared.records import StationState
+from shared.records import StationRecord
 from shared.store.redis_repo import RedisStore
 
 # ------------------------------------------------------------------ members' data: export, erasure, retention
@@ -66,7 +66,7 @@ def member_session_ids(store: RedisStore, member_id: str) -> set[str]:
         raw = store.r.get(key)
         if not raw:
             continue
-        st = StationState.model_validate_json(raw)
+        st = StationRecord.model_validate_json(raw)
         sids.update(s.session_id for s in (st.session, st.closed) if s is not None and s.member_id == member_id)
     return sids
 
@@ -89,7 +89,7 @@ def export_member(store: RedisStore, member_id: str) -> dict[str, Any] | None:
     for key in keys["state"]:
         raw = store.r.get(key)
         if raw:
-            st = StationState.model_validate_json(raw)
+            st = StationRecord.model_validate_json(raw)
             live += [s.model_dump(mode="json") for s in (st.session,) if s is not None and s.member_id == member_id]
     verdicts = []
     for key in keys["verdicts"] + keys["unassigned"]:
@@ -171,7 +171,7 @@ def _drop_from_state(r: redis.Redis[str], key: str, member_id: str) -> int:
                 raw: str | None = p.get(key)  # type: ignore[assignment]  # immediate mode while watching
                 if not raw:
                     return 0
-                st = StationState.model_validate_json(raw)
+                st = StationRecord.model_validate_json(raw)
                 n = 0
                 if st.session is not None and st.session.member_id == member_id:
                     st = st.model_copy(update={"session": None, "current_set": None})

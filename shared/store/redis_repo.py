@@ -14,7 +14,7 @@ from redis.client import Pipeline
 
 from shared.contract import Envelope, IdMethod, Leg, RepVerdictEvent, parse_event
 from shared.identity import REF_PREFIX, TOKEN, TapFlag, TapGate, TapLimits, is_ref
-from shared.records import MemberRecord, ProgressRecord, SessionRecord, SetRecord, StationState
+from shared.records import MemberRecord, ProgressRecord, SessionRecord, SetRecord, StationRecord
 from shared.store.commit import APPLY_BATCH_LUA, outputs_of, stored_outputs
 from shared.store.keys import (
     ARCHIVE_TTL_S,
@@ -36,20 +36,20 @@ class RedisRepo:
     appends its final value after the other writes.
     """
 
-    def __init__(self, reader: Reader, keys: Keys, states: dict[str, StationState] | None = None,
+    def __init__(self, reader: Reader, keys: Keys, states: dict[str, StationRecord] | None = None,
                  tokens: MemberTokens | None = None) -> None:
         self.r = reader
         self.k = keys
         self.tokens = tokens
         self.writes: list[Command] = []
-        self._stations: dict[str, StationState] = dict(states or {})
+        self._stations: dict[str, StationRecord] = dict(states or {})
         self._dirty: set[str] = set()
 
     # reads
-    def station(self, station_id: str) -> StationState:
+    def station(self, station_id: str) -> StationRecord:
         if station_id not in self._stations:
             raw = self.r.get(self.k.station_state(station_id))
-            self._stations[station_id] = StationState.model_validate_json(raw) if raw else StationState()
+            self._stations[station_id] = StationRecord.model_validate_json(raw) if raw else StationRecord()
         return self._stations[station_id]
 
     def member(self, member_id: str) -> MemberRecord | None:
@@ -101,11 +101,11 @@ class RedisRepo:
         return SessionRecord.model_validate_json(raw) if raw else None
 
     # writes
-    def save_station(self, station_id: str, state: StationState) -> None:
+    def save_station(self, station_id: str, state: StationRecord) -> None:
         self._stations[station_id] = state
         self._dirty.add(station_id)
 
-    def saved_state(self, station_id: str) -> tuple[StationState, str] | None:
+    def saved_state(self, station_id: str) -> tuple[StationRecord, str] | None:
         """The state the engine saved for a station and its JSON, or None when it saved none."""
         if station_id not in self._dirty:
             return None
@@ -186,12 +186,12 @@ class _Known:
     """A station state this worker committed itself: verbatim, parsed, and its SHA-1."""
 
     raw: str | None
-    state: StationState
+    state: StationRecord
     digest: str
 
 
 def _known(raw: str | None) -> _Known:
-    state = StationState.model_validate_json(raw) if raw else StationState()
+    state = StationRecord.model_validate_json(raw) if raw else StationRecord()
     return _Known(raw, state, hashlib.sha1(raw.encode()).hexdigest() if raw else "")
 
 
@@ -237,7 +237,7 @@ class RedisStore:
         results: dict[str, Applied] = {}
         try:
             self._learn([s for s in groups if s not in self._known], groups, results)
-            plan: list[tuple[str, list[Envelope], tuple[StationState, str] | None, list[list[Envelope]]]] = []
+            plan: list[tuple[str, list[Envelope], tuple[StationRecord, str] | None, list[list[Envelope]]]] = []
             args: list[str | int] = [PROCESSED_TTL_S]
             for sid, evs in groups.items():
                 todo = [e for e in evs if e.event_id not in results]
@@ -281,7 +281,7 @@ class RedisStore:
             if done is not None:
                 results[e.event_id] = (False, outputs_of(done))
 
-    def _remember(self, station: str, saved: tuple[StationState, str] | None) -> None:
+    def _remember(self, station: str, saved: tuple[StationRecord, str] | None) -> None:
         if saved is not None:
             self._known[station] = _Known(saved[1], saved[0], hashlib.sha1(saved[1].encode()).hexdigest())
         else:
@@ -341,7 +341,7 @@ class RedisStore:
         rows = self.r.lrange(self.keys.unassigned(station), 0, -1)
         return [v for v in (_as_verdict(r) for r in rows) if v is not None]
 
-    def station_state(self, station: str) -> StationState:
+    def station_state(self, station: str) -> StationRecord:
         return RedisRepo(self.r, self.keys).station(station)
 
     def member_ids(self) -> list[str]:

@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from shared import contract as c
-from shared.records import RepRecord, SessionRecord, SetRecord, StationState
+from shared.records import RepRecord, SessionRecord, SetRecord, StationRecord
 from shared.store import Keys, RedisRepo, connect
 from tests.conftest import wait_for
 from tests.security import dashboard_prod as dp
@@ -71,7 +71,7 @@ def train(r: redis.Redis, mid: str, name: str, started: list[datetime], live: bo
         {"weight_kg": 17.5, "target_reps": 10, "goal": "hypertrophy", "last_action": "increase"}))
     if live:
         now_sid = f"{mid}-live"
-        r.set(k.station_state("st-02"), StationState(session=SessionRecord(
+        r.set(k.station_state("st-02"), StationRecord(session=SessionRecord(
             session_id=now_sid, member_id=mid, member_name=name, exercise=EXERCISE, goal="hypertrophy",
             leg_order=[c.Leg.LEFT], started=NOW)).model_dump_json())
         sids.append(now_sid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared import contract as c
-from shared.records import StationState
+from shared.records import StationRecord
 from shared.servers import PrivateRedis
 from shared.store import RedisRepo, RedisStore, connect
 
@@ -48,7 +48,7 @@ def test_an_event_applied_once_returns_its_stored_outputs_to_any_worker(redis_se
 def test_a_state_changed_behind_the_workers_back_is_read_again(redis_server: PrivateRedis) -> None:
     a = RedisStore(connect(redis_server.url), "main")
     a.apply_once("e1", bump, "st-01")
-    a.r.set(a.keys.station_state("st-01"), StationState(loose_reps=41).model_dump_json())  # e.g. a restore
+    a.r.set(a.keys.station_state("st-01"), StationRecord(loose_reps=41).model_dump_json())  # e.g. a restore
     a.apply_once("e2", bump, "st-01")
     assert count(a) == 42
 

@@ -15,7 +15,7 @@ from services.dashboard.floor import STRUGGLE_FAILED_REPS, FloorState
 from services.dashboard.history import member_charts, rom_words, session_points
 from shared import contract as c
 from shared.catalogue import BUILTIN_DIR, DEFAULT_EXERCISE, default_catalogue
-from shared.records import RepRecord, SessionRecord, SetRecord, StationState
+from shared.records import RepRecord, SessionRecord, SetRecord, StationRecord
 
 
 def ev(etype: str, data: c.Model, station: str = "st-01") -> c.Envelope:
@@ -246,14 +246,14 @@ def test_seeded_tile_takes_the_recorded_planned_sets_and_statuses() -> None:
                                 RepRecord(rep_index=1, leg=c.Leg.LEFT, start_t=10, end_t=13,
                                           verdict=unverified_verdict(1))])])
     floor = FloorState(sets_for=sets_for)
-    floor.seed("st-01", StationState(session=rec, current_set=0))
+    floor.seed("st-01", StationRecord(session=rec, current_set=0))
     t = floor.tiles["st-01"]
     assert t.sets_planned == 3 and t.unverified_reps == 1 and t.failed_reps == 0
     assert floor.rows("st-01")[0]["unchecked"][0]["why"] == "hips not in view"
     if "planned_sets" not in SessionRecord.model_fields:
         pytest.skip("SessionRecord has no planned_sets yet (the progression change)")
     floor = FloorState(sets_for=sets_for)
-    floor.seed("st-01", StationState(session=rec.model_copy(update={"planned_sets": 4}), current_set=0))
+    floor.seed("st-01", StationRecord(session=rec.model_copy(update={"planned_sets": 4}), current_set=0))
     assert floor.tiles["st-01"].sets_planned == 4
 
 
