@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.camera.kinematics import LegTracker, Sample
-from services.camera.reps import Phase, Rep, RepSegmenter
+from services.camera.reps import KneePhase, KneeRepSegmenter, Rep
 from shared.catalogue import DEFAULT_EXERCISE, Exercise, FormRules, Goal, default_catalogue
 from shared.contract import CameraRep, Leg
 from shared.judge import Judgement, judge
@@ -85,7 +85,7 @@ class PoseAnalyzer:
     leg: Leg
     limits: FormRules = field(default_factory=exercise_limits)  # for the live cues only
     tracker: LegTracker = field(init=False)
-    segmenter: RepSegmenter = field(default_factory=RepSegmenter)
+    segmenter: KneeRepSegmenter = field(default_factory=KneeRepSegmenter)
     last: Sample | None = None
     _rest: dict[str, float] = field(default_factory=dict)
 
@@ -99,7 +99,7 @@ class PoseAnalyzer:
     def feed(self, frame: Mapping[str, Any]) -> MeasuredRep | None:
         s = self.last = self.tracker.update(frame)
         rep = self.segmenter.update(s)
-        if self.segmenter.phase is Phase.REST:
+        if self.segmenter.phase is KneePhase.REST:
             for ch in ("thigh", "pelvis", "torso"):
                 v = getattr(s, ch)
                 if v is not None:
@@ -110,7 +110,7 @@ class PoseAnalyzer:
     def cues(self) -> list[str]:
         """Live coaching cues for the frame just fed (during a rep only)."""
         s = self.last
-        if s is None or self.segmenter.phase is Phase.REST:
+        if s is None or self.segmenter.phase is KneePhase.REST:
             return []
         out = []
         lim = self.limits

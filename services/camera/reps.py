@@ -23,7 +23,7 @@ from enum import Enum
 from services.camera.kinematics import Sample
 
 
-class Phase(Enum):
+class KneePhase(Enum):
     REST = "rest"
     CURL = "curl"
     TOP_HOLD = "top_hold"
@@ -236,10 +236,10 @@ _COS_EDGE = math.acos(1 - 2 * LOW) / math.pi
 
 
 @dataclass
-class RepSegmenter:
+class KneeRepSegmenter:
     """Feed filtered samples; completed reps come back from `update`."""
 
-    phase: Phase = Phase.REST
+    phase: KneePhase = KneePhase.REST
     count: int = 0
     reps: list[Rep] = field(default_factory=list)
     _rows: deque[Row] = field(default_factory=deque)
@@ -252,20 +252,20 @@ class RepSegmenter:
 
         Short dropouts are bridged by interpolation; across a lost camera nothing is known of the movement.
         """
-        busy = self.phase is not Phase.REST
-        self.phase, self._active, self._rows = Phase.REST, [], deque()
+        busy = self.phase is not KneePhase.REST
+        self.phase, self._active, self._rows = KneePhase.REST, [], deque()
         return busy
 
     def update(self, s: Sample) -> Rep | None:
         if s.knee is None or not s.fresh:
             return None  # bridged or unseen: crossings are interpolated across the hole later
         row: Row = (s.t, s.knee, s.thigh, s.pelvis, s.torso)
-        if self.phase is Phase.REST:
+        if self.phase is KneePhase.REST:
             self._rows.append(row)
             while self._rows and s.t - self._rows[0][0] > PRE_ROLL_S:
                 self._rows.popleft()
             if s.knee >= START_DEG:
-                self.phase = Phase.CURL
+                self.phase = KneePhase.CURL
                 self._active = list(self._rows)
                 self._peak, self._trigger_t = s.knee, s.t
             return None
@@ -273,7 +273,7 @@ class RepSegmenter:
         self._peak = max(self._peak, s.knee)
         if s.knee < END_DEG:
             rows, self._active = self._active, []
-            self.phase = Phase.REST
+            self.phase = KneePhase.REST
             self._rows = deque([row])
             if self._peak < MIN_PEAK_DEG or s.t - self._trigger_t < MIN_REP_S:
                 return None
@@ -283,9 +283,9 @@ class RepSegmenter:
             return rep
         v = s.knee_velocity
         if v > HOLD_SPEED_DEG_S:
-            self.phase = Phase.CURL
+            self.phase = KneePhase.CURL
         elif v < -HOLD_SPEED_DEG_S:
-            self.phase = Phase.RETURN
+            self.phase = KneePhase.RETURN
         elif s.knee > self._peak - 15.0:  # slow and near the top: squeezing, not turning at the bottom
-            self.phase = Phase.TOP_HOLD
+            self.phase = KneePhase.TOP_HOLD
         return None

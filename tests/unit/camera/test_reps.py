@@ -6,14 +6,14 @@ import pytest
 
 from services.camera.analysis import analyze
 from services.camera.kinematics import Sample
-from services.camera.reps import RepSegmenter
+from services.camera.reps import KneeRepSegmenter
 from services.simulator.script import RepPlan, Timeline
 from shared.contract import Leg
 from tests.unit.camera.streams import CLEAN, frames, set_of
 
 
-def feed(knees: list[tuple[float, float]]) -> RepSegmenter:
-    seg = RepSegmenter()
+def feed(knees: list[tuple[float, float]]) -> KneeRepSegmenter:
+    seg = KneeRepSegmenter()
     for t, k in knees:
         seg.update(Sample(t, k, 12.0, 0.0, 65.0, 0.0, True))
     return seg
