@@ -7,9 +7,11 @@ cue is not repeated within `CUE_REPEAT_S` (a member hears "Keep the thigh still"
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kiosk.state.demo import DemoRep
 from kiosk.state.station import coach_cue
 from shared.contract import RepVerdict
 
@@ -84,19 +86,29 @@ def verdict_cue(verdicts: list[RepVerdict]) -> str:
     return coach_cue(verdicts[-1]) if verdicts else ""
 
 
-def tempo_ticks(curl_s: float, return_s: float, prev: float, now: float) -> list[Tick]:
-    """The tempo guide's ticks between two moments of its loop (seconds since it started): a high tick as
-    the curl starts, a low one as the return starts, a soft beat on every other whole second."""
-    period = curl_s + return_s
+def guide_ticks(rep: DemoRep) -> list[tuple[float, Tick]]:
+    """The tempo guide's ticks within one rep of `rep`'s timing (offsets in seconds): a high tick as the
+    curl starts, a low one as the return starts (after the pause at the top), a soft beat on each whole
+    second of the curl and the return — "2 s curl, pause, 3 s return" heard."""
+    out: list[tuple[float, Tick]] = [(0.0, "curl")]
+    out += [(float(k), "beat") for k in range(1, math.ceil(rep.curl_s))]
+    down = rep.curl_s + rep.hold_s
+    out.append((down, "return"))
+    out += [(down + k, "beat") for k in range(1, math.ceil(rep.return_s))]
+    return out
+
+
+def tempo_ticks(rep: DemoRep, prev: float, now: float) -> list[Tick]:
+    """The ticks due between two moments of the looping guide (seconds since it started; `prev` < 0 before
+    the first frame)."""
+    period = rep.period_s
     out: list[Tick] = []
-    k = int(prev) + 1 if prev >= 0 else 0
-    while k <= now:
-        u = k % period
-        if abs(u) < 1e-9:
-            out.append("curl")
-        elif abs(u - curl_s) < 1e-9:
-            out.append("return")
-        else:
-            out.append("beat")
-        k += 1
+    events = guide_ticks(rep)
+    cycle = max(0, math.floor(prev / period)) if prev >= 0 else 0
+    while cycle * period <= now:
+        for offset, kind in events:
+            t = cycle * period + offset
+            if (prev < t or (prev < 0 and t == 0)) and t <= now:
+                out.append(kind)
+        cycle += 1
     return out

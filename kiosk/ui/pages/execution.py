@@ -3,6 +3,7 @@ guide, the live cue, every rep's verdict; "End set" and the pain stop."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -17,8 +18,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.state.demo import REST_KNEE_DEG, DemoRep
 from kiosk.state.flow import Flow
-from kiosk.state.phase import throughout
+from kiosk.state.phase import Phase, throughout
 from kiosk.state.sound import Tick, tempo_ticks
 from kiosk.state.station import verdict_words
 from kiosk.ui.i18n import tr, tr_words
@@ -130,22 +132,22 @@ class ExecutionPage(QWidget):
         self.tempo_timer.stop()
 
     def _tempo_step(self) -> None:
+        """The guide paces the goal's rep as the demonstration does: curl, a pause at the top, the return,
+        a moment at rest; the bar follows the knee, the label says the phase and the seconds left."""
         g = self.flow.goal
         if g is None or g.tempo is None:
             return
-        up, down = g.tempo.concentric_s, g.tempo.eccentric_s
+        rep = DemoRep.for_goal(self.flow.exercise, g)
         elapsed = time.monotonic() - self.tempo_t0
         if self.on_tick is not None:
-            for kind in tempo_ticks(up, down, self._tempo_last, elapsed):
+            for kind in tempo_ticks(rep, self._tempo_last, elapsed):
                 self.on_tick(kind)
         self._tempo_last = elapsed
-        u = elapsed % (up + down)
-        if u < up:
-            self.tempo_label.setText(tr("Curl… {s} s").format(s=f"{up - u:.0f}"))
-            self.tempo.setValue(int(1000 * u / up))
-        else:
-            self.tempo_label.setText(tr("Lower slowly… {s} s").format(s=f"{up + down - u:.0f}"))
-            self.tempo.setValue(int(1000 * (1 - (u - up) / down)))
+        phase, knee, left = rep.at(elapsed)
+        words = {Phase.CURL: "Curl… {s} s", Phase.SQUEEZE: "Squeeze…", Phase.RETURN: "Lower slowly… {s} s",
+                 Phase.RESET: "Reset, stay tense"}[phase]
+        self.tempo_label.setText(tr(words).format(s=f"{math.ceil(left - 1e-6):.0f}"))
+        self.tempo.setValue(int(1000 * (knee - REST_KNEE_DEG) / (rep.peak_deg - REST_KNEE_DEG)))
 
     @property
     def lit_step(self) -> int | None:

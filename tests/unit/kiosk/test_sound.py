@@ -6,8 +6,12 @@ import sys
 import time
 from pathlib import Path
 
-from kiosk.state.sound import CUE_REPEAT_S, Announcer, SoundSettings, tempo_ticks
+from kiosk.state.demo import DemoRep
+from kiosk.state.sound import CUE_REPEAT_S, Announcer, SoundSettings, guide_ticks, tempo_ticks
 from kiosk.ui.sound import Speaker
+from shared.catalogue import default_catalogue
+
+EX = default_catalogue()["hamstring-curl-kickback"]
 
 
 def test_reps_are_counted_aloud_with_the_fix_and_the_set_end_is_said() -> None:
@@ -51,10 +55,14 @@ def test_volume_steps_stay_within_0_and_1() -> None:
     assert s.volume == 0.0 and not s.audible
 
 
-def test_the_tempo_guide_ticks_the_curl_and_the_return() -> None:
-    # 2 s curl, 3 s return: a high tick at 0 and 5, the return's low tick at 2 and 7, beats between.
-    assert tempo_ticks(2.0, 3.0, -1.0, 7.2) == ["curl", "beat", "return", "beat", "beat", "curl", "beat", "return"]
-    assert tempo_ticks(2.0, 3.0, 1.5, 1.9) == []  # no whole second crossed
+def test_the_tempo_guide_ticks_curl_pause_and_return() -> None:
+    # The tempo goal: 2 s curl (ticks at 0 and 1), a 0.5 s pause, 3 s return (ticks at 2.5, 3.5, 4.5), 1 s
+    # at rest: 6.5 s a rep.
+    rep = DemoRep.for_goal(EX, EX.goal("tempo_focus"))
+    assert [t for t, _ in guide_ticks(rep)] == [0.0, 1.0, 2.5, 3.5, 4.5]
+    assert tempo_ticks(rep, -1.0, 7.0) == ["curl", "beat", "return", "beat", "beat", "curl"]
+    assert tempo_ticks(rep, 1.2, 2.4) == []  # the pause at the top is silent
+    assert tempo_ticks(rep, 2.4, 2.6) == ["return"]
 
 
 def test_the_speaker_never_makes_the_screen_wait(qtbot, tmp_path: Path) -> None:
