@@ -250,7 +250,7 @@ class WholeStation:
         def started() -> tuple[c.Envelope, float] | None:
             return self.wire.first(c.SetStartedEvent, set_index=set_index, leg=c.Leg(leg))
 
-        return wait_for(started, timeout=START_S, what=f"{leg} set {set_index} started")[1]  # type: ignore[index]
+        return wait_for(started, timeout=START_S, what=f"{leg} set {set_index} started")[1]
 
     def step_clock(self, seconds: float) -> None:
         """Step the station's wall clock to `seconds` from the true time (services/simulator/clock.py)."""

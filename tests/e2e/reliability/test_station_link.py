@@ -54,6 +54,12 @@ def replay(tmp_path: Path) -> Path:
     return path
 
 
+def _rep_index(payload: bytes) -> int:
+    ev = c.parse_event(payload)
+    assert isinstance(ev, RepVerdictEvent)
+    return ev.data.rep_index
+
+
 def stored(redis_url: str) -> list[RepVerdictEvent]:
     try:
         return RedisStore(connect(redis_url), "main").verdicts("st-01")
@@ -168,7 +174,8 @@ def _site_and_station(root: Path, tmp_path: Path, redis_server: PrivateRedis, re
 
 # The minute down, then up to 30 s for the bridge's backed-off reconnect, then the set's remaining reps.
 @pytest.mark.timeout(300)
-def test_a_minute_without_the_site_link_loses_and_repeats_no_rep(site_and_station, replay: Path,
+def test_a_minute_without_the_site_link_loses_and_repeats_no_rep(site_and_station: tuple[Relay, ConfBroker],
+                                                                    replay: Path,
                                                                     redis_server: PrivateRedis,
                                                                     service_env: dict[str, str],
                                                                     tmp_path: Path) -> None:
@@ -191,7 +198,7 @@ def test_a_minute_without_the_site_link_loses_and_repeats_no_rep(site_and_statio
         assert [sorted(f.value for f in v.data.faults) for v in vs] == EXPECTED_FAULTS
         assert len({v.event_id for v in vs}) == n
         # Down the bridge again: the station's kiosk gets each rep's verdict (repeats share their event id).
-        wait_for(lambda: {c.parse_event(m[1]).data.rep_index for m in at_station.messages} == set(range(1, n + 1)),
+        wait_for(lambda: {_rep_index(m[1]) for m in at_station.messages} == set(range(1, n + 1)),
                  timeout=60, what="every verdict back at the station")
         ids = {c.parse_event(m[1]).event_id for m in at_station.messages}
         assert len(ids) == n, json.dumps(sorted(ids))
