@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import sys
@@ -16,9 +15,12 @@ def main() -> int:
 
     from kiosk.app import bootstrap
     from kiosk.settings import KioskSettings
+    from shared import telemetry
 
     settings = KioskSettings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s kiosk %(levelname)s %(message)s")
+    telemetry.configure_logging("kiosk", settings)
+    telemetry.serve(settings)
+    up = telemetry.KIOSK_UP.labels(settings.station_id)
     app = QApplication(sys.argv[:1])
     bus, _flow, win, _bridge = bootstrap(settings)
     app.installEventFilter(win)  # the badge reader types into whatever has focus
@@ -33,7 +35,9 @@ def main() -> int:
     tick.start(200)
     tick.timeout.connect(lambda: None)
     bus.start(wait_s=None)
+    up.set(1)  # the member's screen runs (a scrape that gets nothing: it does not)
     rc = app.exec()
+    up.set(0)
     bus.stop()
     return rc
 

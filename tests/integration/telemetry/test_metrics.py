@@ -77,3 +77,25 @@ def test_progression_and_camera_metrics_move_during_a_scripted_set(
         loadcell.stop()
         camera.stop()
         worker.stop()
+
+
+def test_kiosk_and_dashboard_metrics(service_env: dict[str, str], tmp_path: Path,
+                                     mosquitto: PrivateMosquitto) -> None:
+    kiosk_port, dash_metrics, dash_port = free_port(), free_port(), free_port()
+    kiosk = Child("kiosk", ["kiosk"], {**service_env, "GYM_STATION_ID": "st-01",
+                                        "GYM_METRICS_PORT": str(kiosk_port)}, tmp_path)
+    dash = Child("dashboard", ["services.dashboard", "run", "--port", str(dash_port)],
+                 {**service_env, "GYM_STATION_ID": "site", "GYM_METRICS_PORT": str(dash_metrics)}, tmp_path)
+    try:
+        wait_online(mosquitto.port, "kiosk", "st-01", child=kiosk, timeout=60)
+        k = wait_for(lambda: (m := scrape(kiosk_port)).get('gym_kiosk_up{station="st-01"}') == 1.0 and m,
+                     timeout=10, what="the kiosk up on /metrics")
+        assert k['gym_bus_connected{service="kiosk"}'] == 1.0
+        wait_for(lambda: httpx.get(f"http://127.0.0.1:{dash_port}/health", timeout=2).json()["status"] == "ok",
+                 timeout=30, what="the dashboard healthy")
+        d = scrape(dash_metrics)
+        assert d["gym_dashboard_websocket_clients"] == 0.0
+        assert d['gym_bus_connected{service="dashboard"}'] == 1.0
+    finally:
+        dash.stop()
+        kiosk.stop()
