@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request, status
+from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -37,7 +37,7 @@ from services.dashboard.live import LiveFeed
 from services.dashboard.plans import describe_goal
 from services.dashboard.reviews import ReviewLog
 from services.dashboard.security import SecurityHeaders, docs_router
-from services.dashboard.sessions import SignIns
+from services.dashboard.sessions import SAFE_METHODS, SignIns
 from services.dashboard.signin_limit import SignInLimiter
 from services.dashboard.templating import render
 from services.dashboard.usage import UsageLog
@@ -47,6 +47,13 @@ from shared.store import AuditLog, DashboardAccess, RedisErrors, RedisStore, con
 
 log = logging.getLogger(__name__)
 VERSION = "0.3.0"
+# The central view (GYM_DASHBOARD_CENTRAL) reads; whatever would change a site is refused with this. Signing in
+# and out changes only the centre's own sessions.
+CENTRAL_READ_ONLY = ("The central view is read-only: cues, station commands, labels and member edits are made "
+                     "at the site's own dashboard.")
+CENTRAL_NOT_HERE = ("Not on the central view: it shows every site's floor and fleet; station pages, members, labels "
+                    "and usage are at each site's own dashboard.")
+CENTRAL_WRITES = frozenset({"/login", "/logout"})
 DEMO_USERS = (("trainer", Role.TRAINER), ("operator", Role.OPERATOR))
 
 
@@ -113,9 +120,12 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        live = LiveFeed(settings, FloorState(sets_for, describe_goal), tick_s=settings.dashboard_tick_s)
+        central = settings.dashboard_central
+        live = LiveFeed(settings, FloorState(sets_for, describe_goal, central=central),
+                        tick_s=settings.dashboard_tick_s)
         app.state.live = live
-        _seed_floor(live, app.state.store)
+        if not central:  # the centre's Redis holds no site's stations: its floor fills from the bridges
+            _seed_floor(live, app.state.store)
         if settings.environment == "demo":
             try:
                 demo_pw = settings.dashboard_demo_password
@@ -164,14 +174,29 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
                                                 settings.dashboard_session_max_age_s),
                                 settings.dashboard_session_offline_grace_s)
     app.state.audit = AuditLog(redis, settings.site_id, settings.dashboard_audit_retention_days)
+    if settings.dashboard_central:
+        # Added before the session middleware, so it runs inside it: the refusal page knows who asks.
+        @app.middleware("http")
+        async def read_only(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+            if request.method in SAFE_METHODS or request.url.path in CENTRAL_WRITES:
+                return await call_next(request)
+            if _wants_html(request):
+                return render(request, "error.html", {"code": 403, "message": CENTRAL_READ_ONLY}, status_code=403)
+            return JSONResponse({"detail": CENTRAL_READ_ONLY}, status_code=status.HTTP_403_FORBIDDEN)
     # The cookie carries the session's random id and the CSRF token, signed; the session itself is in Redis.
     app.add_middleware(SessionMiddleware, secret_key=settings.dashboard_secret_key.get_secret_value(),
                        session_cookie="gym_dashboard", max_age=settings.dashboard_session_max_age_s,
                        same_site="lax", https_only=settings.https)
     app.add_middleware(SecurityHeaders, hsts=settings.https)  # outermost: every response gets the headers
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
-    for r in (auth.router, floor.router, stations.router, members.router, fleet.router, health.router,
-              privacy.router, audit.router, lockouts.router, reports.router, docs_router):
+    if settings.dashboard_central:
+        # Read-only: the floor, the fleet, the centre's own sign-ins and audit. Nothing else is routed here.
+        routers: tuple[APIRouter, ...] = (auth.router, floor.router, fleet.router, health.router, audit.router,
+                                          docs_router)
+    else:
+        routers = (auth.router, floor.router, stations.router, members.router, fleet.router, health.router,
+                   privacy.router, audit.router, lockouts.router, reports.router, docs_router)
+    for r in routers:
         app.include_router(r)
 
     @app.exception_handler(NotSignedIn)
@@ -182,6 +207,8 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if settings.dashboard_central and exc.status_code == status.HTTP_404_NOT_FOUND and exc.detail == "Not Found":
+            exc = StarletteHTTPException(exc.status_code, CENTRAL_NOT_HERE)  # a site's page, asked of the centre
         if _wants_html(request):
             return render(request, "error.html", {"code": exc.status_code, "message": exc.detail},
                           status_code=exc.status_code)

@@ -79,6 +79,12 @@ class DashboardSettings(Settings):
     # plan (progression reads only the last session), so they are dropped. None keeps them.
     dashboard_history_retention_months: int | None = Field(
         default=24, ge=1, le=240, description="Finished sessions older than this are deleted daily; None keeps them")
+    # A chain runs one dashboard at its centre, on the central broker its sites bridge to (broker/central-bridge.conf):
+    # it shows what those bridges forward and changes nothing at any site — cues, reviews and member data belong to
+    # the site's trainers and its Redis, which the centre does not hold (docs/DASHBOARD.md, "The central view").
+    dashboard_central: bool = Field(
+        default=False, description="The chain's central, read-only view of every site's floor and fleet: tiles keyed "
+                                   "by site and station; no cues, station pages, member pages or labels")
     dashboard_demo_password: SecretStr | None = Field(
         default=None, description="Password of the demo users (demo only); random and printed when unset"
     )

@@ -63,6 +63,12 @@ SetsFor = Callable[[str, str], int | None]
 DescribeGoal = Callable[[str, str], dict[str, Any] | None]
 """(exercise, goal) -> the goal as a trainer reads it (`plans.describe_goal`: name, sets × reps, tempo), or None."""
 
+def tile_key(site_id: str | None, station_id: str) -> str:
+    """A station's key on a floor: its id at a site; `site/station` on the central view, where every site has
+    its own st-01 ('/' is never in an id: ids are topic levels)."""
+    return f"{site_id}/{station_id}" if site_id else station_id
+
+
 Status = Literal["passed", "failed", "unverified"]
 """A rep's verdict as the floor counts it (`RepVerdict.status`): unverified is neither passed nor failed."""
 
@@ -110,6 +116,13 @@ class Tile:
     ended: dict[str, Any] | None = None  # the session that ended last (id, member), to name its recommendations
     session_started: datetime | None = None
     session_reps: set[tuple[int | None, str, int]] = field(default_factory=set)  # (set, leg, rep) judged
+    # The station's site, on the chain's central view only (every site has its st-01); None at a site.
+    site_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The tile's key on its floor: the station id at a site, `site/station` on the central view."""
+        return tile_key(self.site_id, self.station_id)
 
     def seen(self, ts: datetime) -> None:
         """The station was heard from at `ts`: the newest wins (events of its services' connections interleave)."""
@@ -174,9 +187,13 @@ class Tile:
         """Stands out on the floor: offline, a member struggling with form, or a flag on the last session."""
         return self.state == "offline" or self.failed_reps >= STRUGGLE_FAILED_REPS or bool(self.flags)
 
+    def _site_json(self) -> dict[str, Any]:
+        """The site and key, on the central view only: at a site the station id is the key (as it always was)."""
+        return {"site_id": self.site_id, "key": self.key} if self.site_id else {}
+
     def fields_json(self, names: tuple[str, ...]) -> dict[str, Any]:
-        """Only these fields of `to_json()` (plus the station id), for the high-rate streams' changes."""
-        out: dict[str, Any] = {"station_id": self.station_id}
+        """Only these fields of `to_json()` (plus the station's id and key), for the high-rate streams' changes."""
+        out: dict[str, Any] = {"station_id": self.station_id, **self._site_json()}
         for n in names:
             if n == "last_seen":
                 out[n] = self.last_seen.isoformat() if self.last_seen else None
@@ -188,7 +205,7 @@ class Tile:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "station_id": self.station_id, "state": self.state, "attention": self.attention,
+            "station_id": self.station_id, **self._site_json(), "state": self.state, "attention": self.attention,
             "alerts": self.alerts,
             "services": {k: v.to_json() for k, v in sorted(self.services.items())},
             "member_id": self.member_id, "member_name": self.member_name, "session_id": self.session_id,
@@ -211,7 +228,7 @@ class Change:
     two), so the live feed can send those without serialising the whole tile; None means any.
     """
 
-    station_id: str
+    station_id: str  # the tile's key (`Tile.key`: the station id at a site)
     tile: bool = False
     rep: dict[str, Any] | None = None
     fields: tuple[str, ...] | None = None
@@ -293,14 +310,20 @@ def rep_metrics(camera: CameraRep | None, load: LoadRep | None) -> dict[str, flo
 
 
 class FloorState:
-    """Every station's tile and recent reps; `apply` is the only way in."""
+    """Every station's tile and recent reps; `apply` is the only way in.
 
-    def __init__(self, sets_for: SetsFor | None = None, describe_goal: DescribeGoal | None = None) -> None:
+    `central`: the chain's central view of every site (GYM_DASHBOARD_CENTRAL). Tiles are keyed by site and
+    station (`tile_key`), each site's own services are kept apart, and no member's name is kept: names are
+    the site's to show and to erase, the centre sees member ids."""
+
+    def __init__(self, sets_for: SetsFor | None = None, describe_goal: DescribeGoal | None = None,
+                 central: bool = False) -> None:
+        self.central = central
         self.tiles: dict[str, Tile] = {}
         # member id -> their last session's decision (`add_recommendation`), newest last, for the member page
         self.member_decisions: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._describe_goal = describe_goal or (lambda _e, _g: None)
-        self.site_services: dict[str, ServiceView] = {}
+        self.sites_services: dict[str, dict[str, ServiceView]] = {}  # site id -> its site services' status
         self.rep_rows: dict[str, deque[dict[str, Any]]] = {}
         self._sensor_reps: dict[str, deque[CameraRep | LoadRep]] = {}
         self._sets_for = sets_for or (lambda _e, _g: None)
@@ -310,6 +333,22 @@ class FloorState:
         if t is None:
             t = self.tiles[station_id] = Tile(station_id)
         return t
+
+    def key(self, ev: Envelope) -> str:
+        """The key of the tile `ev` is about."""
+        return tile_key(ev.site_id if self.central else None, ev.station_id)
+
+    def _tile_of(self, ev: Envelope) -> Tile:
+        key = self.key(ev)
+        t = self.tiles.get(key)
+        if t is None:
+            t = self.tiles[key] = Tile(ev.station_id, site_id=ev.site_id if self.central else None)
+        return t
+
+    @property
+    def site_services(self) -> dict[str, ServiceView]:
+        """The site services' status (at a site: its own; on the central view: every site's, see `sites_services`)."""
+        return {name: view for services in self.sites_services.values() for name, view in services.items()}
 
     def rows(self, station_id: str) -> list[dict[str, Any]]:
         return list(self.rep_rows.get(station_id, ()))
@@ -342,22 +381,22 @@ class FloorState:
     @staticmethod
     def _touched(t: Tile, ev: Envelope) -> Change:
         t.seen(ev.ts)
-        return Change(ev.station_id, tile=True)
+        return Change(t.key, tile=True)
 
     def _status(self, ev: StationStatusEvent) -> Change | None:
         view = ServiceView(ev.data.service, ev.data.state.value, ev.data.version, ev.data.detail,
                            dict(ev.data.metrics), ev.ts)
         if ev.station_id == SITE_STATION:
-            self.site_services[ev.data.service] = view
+            self.sites_services.setdefault(ev.site_id, {})[ev.data.service] = view
             return None
-        t = self.tile(ev.station_id)
+        t = self._tile_of(ev)
         t.services[ev.data.service] = view
         return self._touched(t, ev)
 
     def _session_started(self, ev: SessionStartedEvent) -> Change:
-        t = self.tile(ev.station_id)
+        t = self._tile_of(ev)
         d = ev.data
-        t.member_id, t.member_name, t.session_id = d.member_id, d.member_name, d.session_id
+        t.member_id, t.member_name, t.session_id = d.member_id, "" if self.central else d.member_name, d.session_id
         t.exercise, t.goal, t.leg = d.exercise, d.goal, d.leg_order[0].value
         # The member's own choice; a kiosk that sent none trains the goal's least (its default).
         t.sets_planned = d.planned_sets or self._sets_for(d.exercise, d.goal)
@@ -369,7 +408,7 @@ class FloorState:
         return self._touched(t, ev)
 
     def _session_ended(self, ev: SessionEndedEvent) -> Change | None:
-        t = self.tile(ev.station_id)
+        t = self._tile_of(ev)
         if t.session_id not in (None, ev.data.session_id):
             return None  # a late end of an older session
         t.ended = {"session_id": ev.data.session_id, "member_id": ev.data.member_id,
@@ -383,7 +422,7 @@ class FloorState:
         return self._touched(t, ev)
 
     def _set_started(self, ev: SetStartedEvent) -> Change:
-        t = self.tile(ev.station_id)
+        t = self._tile_of(ev)
         ss = ev.data
         t.session_id = t.session_id or ss.session_id
         t.leg, t.set_index, t.weight_kg, t.target_reps = ss.leg.value, ss.set_index, ss.weight_kg, ss.target_reps
@@ -391,12 +430,12 @@ class FloorState:
         return self._touched(t, ev)
 
     def _set_ended(self, ev: SetEndedEvent) -> Change:
-        t = self.tile(ev.station_id)
+        t = self._tile_of(ev)
         t.set_open = False
         return self._touched(t, ev)
 
     def _set_summary(self, ev: SetSummaryEvent) -> Change:
-        t = self.tile(ev.station_id)
+        t = self._tile_of(ev)
         sm = ev.data
         if t.set_index == sm.set_index and t.leg == sm.leg.value:
             # The summary is authoritative: it also counts reps whose verdicts we missed.
@@ -405,26 +444,27 @@ class FloorState:
         return self._touched(t, ev)
 
     def _sensor_rep(self, ev: CameraRepEvent | LoadRepEvent) -> Change:
-        self._sensor_reps.setdefault(ev.station_id, deque(maxlen=8)).append(ev.data)
-        self.tile(ev.station_id).seen(ev.ts)
-        return Change(ev.station_id)
+        self._sensor_reps.setdefault(self.key(ev), deque(maxlen=8)).append(ev.data)
+        t = self._tile_of(ev)
+        t.seen(ev.ts)
+        return Change(t.key)
 
     def _trace(self, ev: LoadTraceEvent) -> Change | None:
-        t = self.tile(ev.station_id)
+        t = self._tile_of(ev)
         if not ev.data.force_n:
             return None
         t.force_n = round(ev.data.force_n[-1], 1)
         t.seen(ev.ts)
-        return Change(ev.station_id, tile=True, fields=TRACE_FIELDS)
+        return Change(t.key, tile=True, fields=TRACE_FIELDS)
 
     def _pose(self, ev: CameraPoseEvent) -> Change:
-        t = self.tile(ev.station_id)
+        t = self._tile_of(ev)
         t.cues = list(ev.data.cues)
         t.seen(ev.ts)
-        return Change(ev.station_id, tile=True, fields=POSE_FIELDS)
+        return Change(t.key, tile=True, fields=POSE_FIELDS)
 
     def _verdict(self, ev: RepVerdictEvent) -> Change:
-        t = self.tile(ev.station_id)
+        t = self._tile_of(ev)
         v = ev.data
         t.last_verdict = verdict_json(v)
         if v.set_index is not None and v.set_index == t.set_index and v.leg.value == t.leg:
@@ -432,10 +472,10 @@ class FloorState:
         if v.session_id is not None and v.session_id == t.session_id:
             t.session_reps.add((v.set_index, v.leg.value, v.rep_index))
         t.seen(ev.ts)
-        camera = self._match(ev.station_id, v, CameraRep)
-        load = self._match(ev.station_id, v, LoadRep)
+        camera = self._match(t.key, v, CameraRep)
+        load = self._match(t.key, v, LoadRep)
         row = rep_row(v, v.session_id, v.start_t, v.end_t, rep_metrics(camera, load), ev.ts)
-        rows = self.rep_rows.setdefault(ev.station_id, deque(maxlen=REP_ROWS))
+        rows = self.rep_rows.setdefault(t.key, deque(maxlen=REP_ROWS))
         key = (row["session_id"], row["set_index"], row["leg"], row["rep_index"])
         for i, old in enumerate(rows):
             if (old["session_id"], old["set_index"], old["leg"], old["rep_index"]) == key:
@@ -444,11 +484,11 @@ class FloorState:
                 del rows[i]
                 break
         rows.append(row)
-        return Change(ev.station_id, tile=True, rep=row)
+        return Change(t.key, tile=True, rep=row)
 
     def _recommendation(self, ev: RecommendationEvent) -> Change | None:
         r = ev.data
-        t = self.tile(ev.station_id)
+        t = self._tile_of(ev)
         # Its session has ended here (the usual order), or its session.ended is still on its way (another
         # connection's message may overtake it): either way the tile knows the member's name.
         ended = t.ended if t.ended and t.ended["session_id"] == r.session_id else None
@@ -466,7 +506,7 @@ class FloorState:
             return None  # the next member already trains here: the decision goes to the member's page only
         t.decided = decided
         t.seen(ev.ts)
-        return Change(ev.station_id, tile=True)
+        return Change(t.key, tile=True)
 
     def _match(self, station: str, v: RepVerdict, kind: type[CameraRep] | type[LoadRep]) -> Any:
         best: CameraRep | LoadRep | None = None

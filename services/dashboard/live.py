@@ -34,7 +34,7 @@ import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
-from services.dashboard.floor import REP_ROWS, SITE_STATION, FloorState
+from services.dashboard.floor import REP_ROWS, SITE_STATION, FloorState, tile_key
 from services.dashboard.reports import SessionUse
 from shared import telemetry
 from shared.contract import (
@@ -347,7 +347,8 @@ class LiveFeed:
         # with 40 QoS 1 events a second among 2,000 traces (bench dashboard, recommendations included) the floor's
         # p50 was 71 ms at QoS 1 and 37 ms at QoS 0, back to back — most likely the broker's in-flight window
         # holding later deliveries until the dashboard's acks come back.
-        filters = [(topic_filter(t, site_id=settings.site_id), 0) for t in LIVE_TYPES]
+        # The chain's central view reads every site's (those its sites' bridges forward: docs/DEPLOY.md).
+        filters = [(topic_filter(t, site_id="+" if floor.central else settings.site_id), 0) for t in LIVE_TYPES]
         self.stream = LiveStream(settings, filters, self.on_message)
 
     @staticmethod
@@ -380,17 +381,17 @@ class LiveFeed:
     def on_event(self, ev: Envelope) -> None:
         with self.lock:
             change = self.floor.apply(ev)
-            st = ev.station_id
+            st = self.floor.key(ev)
             if isinstance(ev, StationStatusEvent):
                 self._fleet_dirty.add(st)
-            elif isinstance(ev, SessionEndedEvent):
+            elif isinstance(ev, SessionEndedEvent) and not self.floor.central:  # the usage log is a site's
                 self._used(ev)
             if isinstance(ev, LoadTraceEvent):
                 buf = self._traces.setdefault(st, [])
                 buf.extend(ev.data.force_n)
                 del buf[:-TRACE_KEEP]
                 self._trace_hz[st] = ev.data.hz
-            if change is None or st == SITE_STATION:
+            if change is None or ev.station_id == SITE_STATION:
                 return
             if change.tile:
                 if st in self._dirty:
@@ -438,6 +439,8 @@ class LiveFeed:
                     del self.usage[:-USAGE_PENDING]
 
     def send_cue(self, station_id: str, cue: KioskCue) -> str:
+        if self.floor.central:  # no route sends one there either: a cue is the site's trainers' to give
+            raise PermissionError("the central view is read-only: cues are sent from the site's dashboard")
         ev = self.bus.emit("kiosk.cue", cue, station_id=station_id)
         return ev.event_id
 
@@ -459,21 +462,37 @@ class LiveFeed:
                     "trace": {"hz": self._trace_hz.get(station_id, 80.0),
                               "force_n": list(self._traces.get(station_id, []))}}
 
-    def _fleet_station(self, station_id: str) -> dict[str, Any]:
-        if station_id == SITE_STATION:
-            return {"station_id": SITE_STATION, "state": None, "last_seen": None,
-                    "services": [s.to_json() for _, s in sorted(self.floor.site_services.items())]}
-        t = self.floor.tiles[station_id]
-        return {"station_id": station_id, "state": t.state,
-                "last_seen": t.last_seen.isoformat() if t.last_seen else None,
+    @staticmethod
+    def _site_services_key(key: str) -> bool:
+        """Whether a fleet key is a site's own services (`site`, or `north/site` on the central view)."""
+        return key.rpartition("/")[2] == SITE_STATION
+
+    def _fleet_station(self, key: str) -> dict[str, Any]:
+        # The site and key on the central view only: at a site the station id is the key (as it always was).
+        if self._site_services_key(key):
+            site = key.rpartition("/")[0] or None
+            services = self.floor.sites_services.get(site, {}) if site else self.floor.site_services
+            return {"station_id": SITE_STATION, **({"site_id": site, "key": key} if site else {}), "state": None,
+                    "last_seen": None, "services": [s.to_json() for _, s in sorted(services.items())]}
+        t = self.floor.tiles[key]
+        return {"station_id": t.station_id, **({"site_id": t.site_id, "key": key} if t.site_id else {}),
+                "state": t.state, "last_seen": t.last_seen.isoformat() if t.last_seen else None,
                 "services": [s.to_json() for _, s in sorted(t.services.items())]}
 
     def fleet(self) -> dict[str, Any]:
+        """Every station's services and the site's own; on the central view, `sites`: each site's, apart."""
         with self.lock:
-            return {
-                "site": self._fleet_station(SITE_STATION)["services"],
-                "stations": [self._fleet_station(k) for k in sorted(self.floor.tiles)],
-            }
+            if not self.floor.central:
+                return {
+                    "site": self._fleet_station(SITE_STATION)["services"],
+                    "stations": [self._fleet_station(k) for k in sorted(self.floor.tiles)],
+                }
+            sites = sorted({t.site_id or "" for t in self.floor.tiles.values()} | set(self.floor.sites_services))
+            return {"site": [], "sites": [
+                {"site_id": site, "services": self._fleet_station(tile_key(site, SITE_STATION))["services"],
+                 "stations": [self._fleet_station(k) for k, t in sorted(self.floor.tiles.items())
+                              if t.site_id == site]}
+                for site in sites]}
 
     def snapshot(self, c: Client) -> dict[str, Any]:
         if c.channel == "floor":
@@ -516,7 +535,8 @@ class LiveFeed:
             else:
                 # A browser merges what it gets into the tile it has: send only what differs.
                 full = tile.to_json()
-                delta = {k: v for k, v in full.items() if prev is None or prev.get(k) != v or k == "station_id"}
+                delta = {k: v for k, v in full.items()
+                         if prev is None or prev.get(k) != v or k in ("station_id", "site_id", "key")}
                 self._sent[st] = full
             out[st] = delta
         return out
@@ -532,7 +552,7 @@ class LiveFeed:
             full = {st: self.floor.tiles[st].to_json() for st in dirty
                     if st in self._watched and st in self.floor.tiles}
             fleet = {st: self._fleet_station(st) for st in sorted(fleet_dirty)
-                     if st == SITE_STATION or st in self.floor.tiles}
+                     if self._site_services_key(st) or st in self.floor.tiles}
             clients = list(self.clients)
         floor_frame = Frame(tiles=tiles) if tiles else None
         fleet_frame = Frame(fleet=fleet) if fleet else None

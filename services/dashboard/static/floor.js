@@ -3,6 +3,10 @@
 const tiles = new Map();
 const data = new Map();  // station -> the whole tile; update frames carry only the changed fields
 const floorEl = document.getElementById("floor");
+// The chain's central view: tiles keyed by site and station (every site has its st-01), read-only (no station
+// page to open: cues and reviews are the site's).
+const central = floorEl.dataset.central === "1";
+const keyOf = (t) => t.key || t.station_id;
 
 function tileHtml(t) {
   const setLine = t.set_index
@@ -15,7 +19,8 @@ function tileHtml(t) {
     ? `<span class="pass">${t.passed_reps ?? 0} passed</span><span class="${t.failed_reps ? "fail" : "muted"}">${t.failed_reps} failed</span>` +
       (t.unverified_reps ? `<span class="unverified">${t.unverified_reps} not checked</span>` : "")
     : "";
-  return `<header><span class="sid">${esc(t.station_id)}</span><span class="badge ${t.state}">${t.state}</span></header>
+  const sid = t.site_id ? `<span class="site">${esc(t.site_id)}</span> ${esc(t.station_id)}` : esc(t.station_id);
+  return `<header><span class="sid">${sid}</span><span class="badge ${t.state}">${t.state}</span></header>
     <div class="member">${t.member_id ? esc(t.member_name || t.member_id) : '<span class="muted">free</span>'}</div>
     ${t.member_id && t.goal_view ? `<div class="line goal">${goalLine(t.goal_view)}</div>` : ""}
     <div class="line">${setLine}</div>
@@ -28,15 +33,16 @@ function tileHtml(t) {
 }
 
 function put(delta) {
-  const t = Object.assign(data.get(delta.station_id) || {}, delta);
-  data.set(t.station_id, t);
-  let el = tiles.get(t.station_id);
+  const key = keyOf(delta);
+  const t = Object.assign(data.get(key) || {}, delta);
+  data.set(key, t);
+  let el = tiles.get(key);
   if (!el) {
-    el = document.createElement("a");
-    el.href = "/stations/" + encodeURIComponent(t.station_id);
-    el.dataset.station = t.station_id;
-    tiles.set(t.station_id, el);
-    const after = [...tiles.keys()].sort().find((k) => k > t.station_id);
+    el = document.createElement(central ? "div" : "a");
+    if (!central) el.href = "/stations/" + encodeURIComponent(t.station_id);
+    el.dataset.station = key;
+    tiles.set(key, el);
+    const after = [...tiles.keys()].sort().find((k) => k > key);
     floorEl.insertBefore(el, after ? tiles.get(after) : null);
   }
   el.className = `tile ${t.state}${t.attention ? " attention" : ""}`;
@@ -46,8 +52,9 @@ function put(delta) {
 function summary() {
   const all = [...tiles.values()];
   const n = (c) => all.filter((e) => e.classList.contains(c)).length;
+  const sites = central ? ` at ${new Set([...data.values()].map((t) => t.site_id)).size} sites` : "";
   document.getElementById("summary").textContent =
-    `${all.length} stations · ${n("online")} online · ${n("degraded")} degraded · ${n("offline")} offline · ${n("attention")} need attention`;
+    `${all.length} stations${sites} · ${n("online")} online · ${n("degraded")} degraded · ${n("offline")} offline · ${n("attention")} need attention`;
   document.getElementById("empty").hidden = all.length > 0;
 }
 

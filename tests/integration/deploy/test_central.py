@@ -27,21 +27,28 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from services.dashboard.app import CENTRAL_NOT_HERE, CENTRAL_READ_ONLY, create_app
+from services.dashboard.config import DashboardSettings
+from services.dashboard.users import Role, UserStore
 from services.gymctl.__main__ import main as gymctl
 from services.gymctl.passwd import hash_password
 from services.gymctl.site import MAX_PACKET_BYTES, SiteState, read_env
 from services.procs import Child, service_env
 from shared import contract as c
 from shared.mqtt import MqttBus
-from shared.servers import free_port
+from shared.servers import PrivateRedis, free_port
 from shared.settings import Settings
+from shared.store import connect
 from shared.topics import status_topic, topic_filter
 from tests.conftest import wait_for
 from tests.integration.deploy.production import DebianRedis, Peer, ProductionBroker
 from tests.measured import camera_metrics
+from tests.security.dashboard_prod import csrf_of
 from tests.unit.progression.test_engine import EX
 from tests.wire import BROKER_USER, ConfBroker, broker_reachable_dir, make_certs, write_broker_readable
 
@@ -53,6 +60,7 @@ SITES = ("north", "south")
 STATION = "st-01"  # the same station id at every site: the centre must keep them apart
 CENTRAL_SITE = "central"  # the centre's own services' site id (its dashboard's status, its Redis keys)
 VERDICTS = topic_filter("rep.verdict")  # every site's, every station's
+PASSWORD = "a chain manager's long password"
 
 
 # ------------------------------------------------------------------ the centre (standing in for EMQX)
@@ -156,7 +164,7 @@ class Site:
         """A member's rep at the station, as its kiosk, camera and load cell report it (a new session's first)."""
         bus, t = self.station, 100.0 + 10 * rep_index
         bus.emit("session.started", c.SessionStarted(session_id=session_id, member_id=f"guest-{rep_index}",
-                                                     exercise=EX, goal="strength_control",
+                                                     member_name="Ann Lee", exercise=EX, goal="strength_control",
                                                      leg_order=[c.Leg.LEFT, c.Leg.RIGHT]))
         bus.emit("set.started", c.SetStarted(session_id=session_id, set_index=1, leg=c.Leg.LEFT, weight_kg=10,
                                              target_reps=6))
@@ -235,6 +243,7 @@ class Chain:
     centre: Centre
     sites: dict[str, Site]
     watch: Peer  # on the centre: every verdict that arrives there, in a session that outlives a restart
+    web: TestClient  # the central dashboard (GYM_DASHBOARD_CENTRAL), on the centre's broker and its own Redis
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +261,35 @@ def chain() -> Iterator[Chain]:
         stack.callback(watch.close)
         assert watch.connected.wait(10), watch.rc
         watch.sub(VERDICTS)
-        yield Chain(centre, sites, watch)
+        redis = PrivateRedis(root / "centre-redis").start()
+        stack.callback(redis.kill)
+        users = UserStore(connect(redis.url), CENTRAL_SITE)
+        users.add("tina", Role.TRAINER, PASSWORD)
+        users.add("olga", Role.OPERATOR, PASSWORD)
+        settings = DashboardSettings(_env_file=None, environment="test", site_id=CENTRAL_SITE,
+                                     mqtt_port=centre.local_port, mqtt_username="dashboard",
+                                     mqtt_password=centre.passwords["dashboard"], redis_url=redis.url,
+                                     dashboard_central=True, mqtt_keepalive_s=5, dashboard_tick_s=0.02)
+        web = stack.enter_context(TestClient(create_app(settings)))
+        wait_for(lambda: web.app.state.live.mqtt_connected, what="the central dashboard on the centre's broker")  # type: ignore[attr-defined]
+        yield Chain(centre, sites, watch, web)
+
+
+@pytest.fixture(scope="module")
+def first_reps(chain: Chain) -> dict[str, c.RepVerdictEvent]:
+    """A rep at each site's st-01, judged there: the verdict its station got back."""
+    for s, site in chain.sites.items():
+        site.rep(f"{s}-first", 1)
+    return {s: site.judged(f"{s}-first") for s, site in chain.sites.items()}
+
+
+def sign_in(web: TestClient, name: str) -> str:
+    """Sign in at the central dashboard; the session's CSRF token."""
+    web.cookies.clear()
+    r = web.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": csrf_of(web.get("/login").text),
+                                 "next": "/"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return csrf_of(web.get("/", headers={"accept": "text/html"}).text)
 
 
 def arrived(chain: Chain) -> list[c.RepVerdictEvent]:
@@ -277,10 +314,9 @@ def test_the_bridge_is_the_repository_template_with_only_its_blanks_filled_in(ch
         assert f"include_dir {site.broker.include_dir}" in site.state.conf.read_text()
 
 
-def test_each_sites_rep_is_judged_there_and_reaches_the_centre_with_its_site_id(chain: Chain) -> None:
-    for s, site in chain.sites.items():
-        site.rep(f"{s}-first", 1)
-    local = {s: site.judged(f"{s}-first") for s, site in chain.sites.items()}
+def test_each_sites_rep_is_judged_there_and_reaches_the_centre_with_its_site_id(
+        chain: Chain, first_reps: dict[str, c.RepVerdictEvent]) -> None:
+    local = first_reps
     for s, v in local.items():
         assert (v.site_id, v.station_id, v.data.rep_index) == (s, STATION, 1)
 
@@ -291,6 +327,64 @@ def test_each_sites_rep_is_judged_there_and_reaches_the_centre_with_its_site_id(
     at_centre = wait_for(both, timeout=30, what="both sites' verdicts at the centre")
     assert {(v.site_id, v.station_id, v.data.session_id) for v in at_centre} == \
         {(s, STATION, f"{s}-first") for s in SITES}
+
+
+def test_the_central_floor_shows_every_sites_station_apart_without_names(
+        chain: Chain, first_reps: dict[str, c.RepVerdictEvent]) -> None:
+    sign_in(chain.web, "tina")
+
+    def tiles() -> dict[str, dict[str, Any]] | None:
+        got = {t["key"]: t for t in chain.web.get("/api/v1/stations").json()}
+        ready = all(isinstance(got.get(f"{s}/{STATION}", {}).get("last_verdict"), dict) for s in SITES)
+        return got if ready else None
+
+    got = wait_for(tiles, timeout=30, what="both sites' st-01 with their verdicts on the central floor")
+    for s in SITES:
+        t = got[f"{s}/{STATION}"]
+        assert (t["site_id"], t["station_id"], t["state"]) == (s, STATION, "online")  # its kiosk's forwarded status
+        assert t["member_id"] == "guest-1" and t["member_name"] == ""  # the site keeps names; the centre does not
+        assert t["set_index"] == 1 and t["reps"] == 1  # the set's start came through the bridge with the verdict
+        assert t["passed_reps"] + t["failed_reps"] + t["unverified_reps"] == 1
+        assert t["last_verdict"]["rep_index"] == first_reps[s].data.rep_index
+    assert STATION not in got  # no tile under the bare station id: st-01 of one site never shadows another's
+    page = chain.web.get("/", headers={"accept": "text/html"}).text
+    assert 'data-central="1"' in page and "read-only" in page
+    assert 'href="/members"' not in page and 'href="/reviews"' not in page  # the site's pages are not offered
+
+
+def test_the_central_fleet_is_per_site(chain: Chain, first_reps: dict[str, c.RepVerdictEvent]) -> None:
+    sign_in(chain.web, "olga")
+
+    def fleet() -> dict[str, dict[str, Any]] | None:
+        sites = {f["site_id"]: f for f in chain.web.get("/api/v1/fleet").json()["sites"]}
+        ready = all(s in sites and sites[s]["stations"] and sites[s]["services"] for s in SITES)
+        return sites if ready else None
+
+    sites = wait_for(fleet, timeout=30, what="both sites' fleets at the centre")
+    for s in SITES:
+        assert {v["service"] for v in sites[s]["services"]} >= {"progression"}
+        (station,) = sites[s]["stations"]
+        assert (station["site_id"], station["station_id"], station["key"]) == (s, STATION, f"{s}/{STATION}")
+        assert {v["service"] for v in station["services"]} == {"kiosk"}
+    assert chain.web.get("/fleet", headers={"accept": "text/html"}).status_code == 200
+
+
+def test_the_central_view_changes_nothing_at_any_site(chain: Chain) -> None:
+    csrf = sign_in(chain.web, "olga")
+    headers = {"x-csrf-token": csrf}
+    cue = chain.web.post(f"/api/v1/stations/{STATION}/cues", json={"message": "Slow down"}, headers=headers)
+    assert cue.status_code == 403 and cue.json()["detail"] == CENTRAL_READ_ONLY
+    for method, path in (("PUT", "/api/v1/members/guest-1"), ("DELETE", "/api/v1/members/guest-1"),
+                         ("POST", "/api/v1/members"), ("POST", f"/api/v1/stations/{STATION}/reviews"),
+                         ("POST", "/lockouts/unlock")):
+        r = chain.web.request(method, path, json={}, headers=headers)
+        assert r.status_code == 403, (method, path, r.status_code)
+    for path in (f"/stations/{STATION}", "/members", "/reviews", "/usage", f"/api/v1/stations/{STATION}"):
+        r = chain.web.get(path, headers={"accept": "text/html"})
+        assert r.status_code == 404 and "at each site" in r.text, (path, r.status_code)  # says where it is
+    assert chain.web.get("/api/v1/members").json()["detail"] == CENTRAL_NOT_HERE
+    with pytest.raises(PermissionError):  # nor can the live feed publish one, whatever asks it
+        chain.web.app.state.live.send_cue(STATION, c.KioskCue(message="x", trainer="olga"))  # type: ignore[attr-defined]
 
 
 def test_sites_cut_from_the_centre_keep_judging_and_catch_up_once_when_it_returns(chain: Chain) -> None:
