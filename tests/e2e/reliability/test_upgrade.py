@@ -48,7 +48,9 @@ def each_rep_once(st: WholeStation) -> Outcome:
 def restart(st: WholeStation, kid: Child, service: str, station_id: str) -> Child:
     """Stop `kid` as systemd does and start the same command again; wait until it says it is online."""
     kid.stop()
-    new = st._child(service, list(kid.proc.args[2:]), st.site_env if station_id == "site" else st.station_env)
+    args = kid.proc.args  # [python, "-m", *module_args], as Child started it
+    assert isinstance(args, list)
+    new = st._child(service, list(args[2:]), st.site_env if station_id == "site" else st.station_env)
     wait_online(st.broker.port, service, station_id, child=new, timeout=30)
     return new
 
