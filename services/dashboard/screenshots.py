@@ -1,4 +1,5 @@
-"""`python -m services.dashboard.screenshots DIR`: every dashboard page as a PNG, on seeded data.
+"""`python -m services.dashboard.screenshots DIR`: every dashboard page as a PNG, on seeded data;
+`--central DIR`: the chain's central view (GYM_DASHBOARD_CENTRAL) of two sites' floors, dashboard-central.png.
 
 Starts its own mosquitto and Redis (shared.servers), the real dashboard process, and
 stations that publish real contract events (statuses, sessions, sets, verdicts, force
@@ -20,7 +21,7 @@ from services.dashboard.reports import SessionUse, week_name
 from services.dashboard.usage import UsageLog
 from services.procs import Child, service_env
 from shared import contract as c
-from shared.mqtt import MqttBus
+from shared.mqtt import MqttBus, unique_client_id
 from shared.records import MemberRecord, ProgressRecord, RepRecord, SessionRecord, SetRecord
 from shared.servers import PrivateMosquitto, PrivateRedis, free_port, wait_port
 from shared.settings import Settings
@@ -45,11 +46,13 @@ def force_samples(t0: float, n: int, hz: float = TRACE_HZ) -> list[float]:
 class FakeStation:
     """The services of one station unit, publishing through the real MqttBus."""
 
-    def __init__(self, port: int, station: str, services: tuple[str, ...] = ("kiosk", "camera", "loadcell")) -> None:
+    def __init__(self, port: int, station: str, services: tuple[str, ...] = ("kiosk", "camera", "loadcell"),
+                 site: str = "main") -> None:
         self.station = station
         self.port = port
+        self.site = site
         self.progression: MqttBus | None = None  # the site's progression service, for `finish`
-        self.buses = {s: MqttBus(Settings(_env_file=None, mqtt_port=port, station_id=station), s,
+        self.buses = {s: MqttBus(Settings(_env_file=None, mqtt_port=port, site_id=site, station_id=station), s,
                                  version="0.3.1") for s in services}
         for b in self.buses.values():
             b.start()
@@ -93,12 +96,22 @@ class FakeStation:
     def finish(self, member_id: str, recommendations: list[c.Recommendation]) -> None:
         """The member signs out (the kiosk's session.ended) and the progression service decides each leg."""
         self.emit("session.ended", c.SessionEnded(session_id=f"{self.station}-s1", member_id=member_id))
-        if self.progression is None:
-            self.progression = MqttBus(Settings(_env_file=None, mqtt_port=self.port, station_id="site"),
-                                       "progression", version="0.3.1")
-            self.progression.start()
         for r in recommendations:
-            self.progression.emit("recommendation", r, station_id=self.station)
+            self._progression().emit("recommendation", r, station_id=self.station)
+
+    def _progression(self) -> MqttBus:
+        if self.progression is None:
+            self.progression = MqttBus(Settings(_env_file=None, mqtt_port=self.port, site_id=self.site,
+                                                station_id="site"), "progression", version="0.3.1",
+                                       client_id=unique_client_id("progression"))  # a site's stations share it
+            self.progression.start()
+        return self.progression
+
+    def judged(self, i: int, faults: list[c.Fault], set_index: int = 1, leg: c.Leg = c.Leg.LEFT) -> None:
+        """A rep's verdict alone, from the site's progression service: what the centre gets of a rep (the
+        sensors' own reps stay at the site)."""
+        self._progression().emit("rep.verdict", sample_verdict(f"{self.station}-s1", set_index, leg, i, 100.0 + 4 * i,
+                                                               faults, {}), station_id=self.station)
 
     def trace(self, seconds: float) -> None:
         t = 0.0
@@ -245,6 +258,49 @@ RAJ_DECIDED = [
                               "Keep the thigh still and bend only the knee", "6 reps to match your right leg"])]
 
 
+def seed_central(port: int) -> dict[str, FakeStation]:
+    """Two sites as their bridges forward them to the centre (broker/central-bridge.conf): statuses, sessions
+    and sets, verdicts. Both have an st-01 and an st-02."""
+    layout = {"north": ("st-01", "st-02", "st-03", "st-04"), "south": ("st-01", "st-02", "st-03")}
+    st = {f"{site}/{sid}": FakeStation(port, sid, ("kiosk", "camera"), site=site)
+          for site, ids in layout.items() for sid in ids}
+    swing, squeeze = [c.Fault.SWING], [c.Fault.SQUEEZE]
+    training: dict[str, tuple[str, str, int, float, list[list[c.Fault]]]] = {  # key: member, goal, set, kg, reps
+        "north/st-01": ("m-ann", "hypertrophy", 2, 15.0, [[], [], squeeze, []]),
+        "north/st-02": ("m-kim", "strength_control", 1, 20.0, [[], swing, swing, [*swing, c.Fault.FAST_ECCENTRIC]]),
+        "south/st-01": ("m-eva", "muscle_activation", 2, 7.5, [[], []]),
+        "south/st-03": ("m-tom", "tempo_focus", 1, 10.0, [[c.Fault.TEMPO]])}
+    for key, (mid, goal, k, w, reps) in training.items():
+        s = st[key]
+        s.session(mid, "", goal, k, w)  # the centre keeps no names: member ids only
+        for i, faults in enumerate(reps, 1):
+            s.judged(i, faults, k)
+    for key, s in st.items():
+        if key != "south/st-02":  # the station going offline below (its stop would stop this bus too)
+            s._progression()  # each site's progression says it is online: the fleet's site services
+    st["north/st-03"].buses["camera"].set_status(c.ServiceState.DEGRADED, "member partly out of frame", {"fps": 11.5})
+    st["south/st-02"].stop(c.ServiceState.OFFLINE)
+    return st
+
+
+def shoot_central(base: str, out: Path, password: str) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
+        page.goto(f"{base}/login")
+        page.fill("input[name=username]", "operator")
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_selector('.tile[data-station="south/st-03"]')
+        page.wait_for_selector("#conn.live")
+        path = out / "dashboard-central.png"
+        page.screenshot(path=str(path))
+        browser.close()
+    return [path]
+
+
 def shoot(base: str, out: Path, password: str) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -324,6 +380,8 @@ def shoot(base: str, out: Path, password: str) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    central = "--central" in args
+    args = [a for a in args if a != "--central"]
     out = Path(args[0] if args else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gym-dash-shots-") as d:
@@ -333,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         stations: dict[str, FakeStation] = {}
         dash: Child | None = None
         try:
+            if central:
+                return _central(work, broker.port, redis_srv.url, out)
             seed_members(redis_srv.url)
             port = free_port()
             env = service_env(None, environment="demo", site_id="main", station_id="site",
@@ -354,6 +414,25 @@ def main(argv: list[str] | None = None) -> int:
                 dash.stop()
             broker.kill()
             redis_srv.kill()
+
+
+def _central(work: Path, broker_port: int, redis_url: str, out: Path) -> int:
+    """The central dashboard on a broker standing in for the centre, fed as the sites' bridges feed it."""
+    port = free_port()
+    env = service_env(None, environment="demo", site_id="central", station_id="site", mqtt_port=str(broker_port),
+                      redis_url=redis_url, dashboard_demo_password=DEMO_PASSWORD, dashboard_central="true")
+    dash = Child("dashboard", ["services.dashboard", "run", "--port", str(port)], env, work)
+    stations: dict[str, FakeStation] = {}
+    try:
+        wait_port(port, timeout=30)
+        stations = seed_central(broker_port)
+        for shot in shoot_central(f"http://127.0.0.1:{port}", out, DEMO_PASSWORD):
+            print(shot)
+        return 0
+    finally:
+        for s in stations.values():
+            s.stop()
+        dash.stop()
 
 
 def _trace_feeder(station: FakeStation) -> Any:
