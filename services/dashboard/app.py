@@ -161,7 +161,9 @@ def create_app(settings: DashboardSettings | None = None) -> FastAPI:
                               "the session's CSRF token in the X-CSRF-Token header.")
     app.state.settings = settings
     app.state.redis = redis
-    app.state.store = RedisStore(redis, settings.site_id, settings.site_token_key())  # the badges' hash key
+    # The badges' hash key. The centre keeps no member and no badge: it needs no site secret (its store is unused).
+    token_key = None if settings.dashboard_central else settings.site_token_key()
+    app.state.store = RedisStore(redis, settings.site_id, token_key)
     app.state.users = UserStore(redis, settings.site_id)
     app.state.usage = UsageLog(redis, settings.site_id)
     app.state.reviews = ReviewLog(redis, settings.site_id)

@@ -266,11 +266,13 @@ def chain() -> Iterator[Chain]:
         users = UserStore(connect(redis.url), CENTRAL_SITE)
         users.add("tina", Role.TRAINER, PASSWORD)
         users.add("olga", Role.OPERATOR, PASSWORD)
-        settings = DashboardSettings(_env_file=None, environment="test", site_id=CENTRAL_SITE,
-                                     mqtt_port=centre.local_port, mqtt_username="dashboard",
+        # As production runs it: over TLS with the centre's CA, and no site secret (the centre keeps no badges).
+        settings = DashboardSettings(_env_file=None, environment="production", site_id=CENTRAL_SITE,
+                                     mqtt_port=centre.tls_port, mqtt_tls_ca=centre.ca, mqtt_username="dashboard",
                                      mqtt_password=centre.passwords["dashboard"], redis_url=redis.url,
+                                     dashboard_secret_key=os.urandom(24).hex(),
                                      dashboard_central=True, mqtt_keepalive_s=5, dashboard_tick_s=0.02)
-        web = stack.enter_context(TestClient(create_app(settings)))
+        web = stack.enter_context(TestClient(create_app(settings), base_url="https://testserver"))  # Secure cookies
         wait_for(lambda: web.app.state.live.mqtt_connected, what="the central dashboard on the centre's broker")  # type: ignore[attr-defined]
         yield Chain(centre, sites, watch, web)
 
@@ -312,6 +314,17 @@ def test_the_bridge_is_the_repository_template_with_only_its_blanks_filled_in(ch
         assert f"remote_username site-{s}" in settings and f"address 127.0.0.1:{chain.centre.tls_port}" in settings
         assert not [ln for ln in settings if any(b in ln for b in ("SITE", "CENTRAL", "/etc/gym"))], settings
         assert f"include_dir {site.broker.include_dir}" in site.state.conf.read_text()
+
+
+def test_deploy_docs_many_sites_says_what_this_test_does() -> None:
+    """docs/DEPLOY.md's "Many sites": the blanks this test fills, the install mode, the include, the centre's ACL."""
+    doc = (REPO / "docs" / "DEPLOY.md").read_text()
+    section = doc[doc.index("## Many sites"):doc.index("## Monitoring")]
+    for said in ("`SITE`", "`CENTRAL_HOST:8883`", "`SITE_PASSWORD`", "`/etc/gym/central-ca.crt`", "0640",
+                 "`root:mosquitto`", "--include-dir", "GYM_DASHBOARD_CENTRAL=true", "deploy/test_central.py"):
+        assert said in section, said
+    acl = [ln.strip() for ln in section.splitlines() if ln.startswith("      ") and ln.strip()]
+    assert acl and set(acl) <= set(central_acl().splitlines()), acl  # the rules the stand-in runs on
 
 
 def test_each_sites_rep_is_judged_there_and_reaches_the_centre_with_its_site_id(
