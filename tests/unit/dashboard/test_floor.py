@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import yaml
@@ -150,13 +151,13 @@ def test_history_points_gap_and_quality() -> None:
 
 def test_settings_refuse_the_default_secret_outside_demo_and_test() -> None:
     with pytest.raises(ValidationError, match="GYM_DASHBOARD_SECRET_KEY"):
-        DashboardSettings(_env_file=None, environment="production", mqtt_username="u",  # type: ignore[call-arg]
+        DashboardSettings(_env_file=None, environment="production", mqtt_username="u",
                           mqtt_password="p" * 12)
     with pytest.raises(ValidationError, match="GYM_DASHBOARD_SECRET_KEY"):
-        DashboardSettings(_env_file=None, environment="development", dashboard_secret_key="short")  # type: ignore[call-arg]
-    ok = DashboardSettings(_env_file=None, environment="development", dashboard_secret_key="k" * 40)  # type: ignore[call-arg]
+        DashboardSettings(_env_file=None, environment="development", dashboard_secret_key="short")
+    ok = DashboardSettings(_env_file=None, environment="development", dashboard_secret_key="k" * 40)
     assert ok.station_id == "site"
-    assert DashboardSettings(_env_file=None, environment="demo").dashboard_secret_key  # type: ignore[call-arg]
+    assert DashboardSettings(_env_file=None, environment="demo").dashboard_secret_key
 
 
 # ------------------------------------------------------------ unverified reps, planned sets, range of motion
@@ -277,7 +278,8 @@ def test_range_of_motion_in_words() -> None:
     assert rom_words({}) == ""
 
 
-def test_an_exercise_added_as_data_plans_its_sets_and_names_its_goals(tmp_path, monkeypatch) -> None:
+def test_an_exercise_added_as_data_plans_its_sets_and_names_its_goals(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     data = yaml.safe_load((BUILTIN_DIR / f"{DEFAULT_EXERCISE}.yaml").read_text(encoding="utf-8"))
     data.update(id="cable-glute-kickback", name="Cable Glute Kickback")
     data["goals"] = [{"id": "glute_power", "name": "Glute power", "sets": {"min": 4, "max": 6},

@@ -19,7 +19,7 @@ PROD: dict[str, Any] = {"environment": "production", "mqtt_username": "dashboard
 
 
 def settings(**kw: Any) -> DashboardSettings:
-    return DashboardSettings(_env_file=None, **kw)  # type: ignore[call-arg]
+    return DashboardSettings(_env_file=None, **kw)
 
 
 def test_production_marks_cookies_secure_and_refuses_plain_http() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from services.gymctl.site import SiteConfig, check_station_id, render_acl, render_env
@@ -36,7 +39,7 @@ def test_a_units_env_file_uses_tls_when_the_site_has_a_ca() -> None:
     assert "GYM_STATION_ID=site" in render_env(SiteConfig(site_id="main"), "progression", "pw")
 
 
-def test_the_dashboards_env_file_satisfies_its_production_settings(tmp_path) -> None:
+def test_the_dashboards_env_file_satisfies_its_production_settings(tmp_path: Path) -> None:
     from services.dashboard.config import DashboardSettings
     from services.gymctl.__main__ import main as gymctl
     from services.gymctl.site import SiteState, read_env
@@ -44,12 +47,13 @@ def test_the_dashboards_env_file_satisfies_its_production_settings(tmp_path) -> 
     state = SiteState(tmp_path)
     assert gymctl(["--state-dir", str(tmp_path), "init", "--site", "main"]) == 0
     env = read_env(state.env_file("dashboard"))
-    settings = DashboardSettings(_env_file=None, **{k[4:].lower(): v for k, v in env.items()})
+    fields: dict[str, Any] = {k[4:].lower(): v for k, v in env.items()}  # GYM_X=... is the field x
+    settings = DashboardSettings(_env_file=None, **fields)
     assert settings.environment == "production" and len(settings.dashboard_secret_key.get_secret_value()) >= 32
     assert "GYM_DASHBOARD_SECRET_KEY" not in read_env(state.env_file("progression"))
 
 
-def test_with_tls_the_broker_speaks_clear_mqtt_on_loopback_only(tmp_path) -> None:
+def test_with_tls_the_broker_speaks_clear_mqtt_on_loopback_only(tmp_path: Path) -> None:
     from services.gymctl.site import SiteState, TlsFiles, render_broker_conf
 
     state = SiteState(tmp_path)
