@@ -63,6 +63,7 @@ SetsFor = Callable[[str, str], int | None]
 DescribeGoal = Callable[[str, str], dict[str, Any] | None]
 """(exercise, goal) -> the goal as a trainer reads it (`plans.describe_goal`: name, sets × reps, tempo), or None."""
 
+
 def tile_key(site_id: str | None, station_id: str) -> str:
     """A station's key on a floor: its id at a site; `site/station` on the central view, where every site has
     its own st-01 ('/' is never in an id: ids are topic levels)."""
