@@ -24,6 +24,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from services.gymctl.__main__ import main as gymctl
 from services.gymctl.site import SiteState, read_env
@@ -129,7 +130,7 @@ class Peer:
         self.c.connect("127.0.0.1", self.port, clean_start=self.clean_start, properties=props)
         self.c.loop_start()
 
-    def _on_connect(self, _c: object, _u: object, flags: mqtt.ConnectFlags, rc: mqtt.ReasonCode, _p: object) -> None:
+    def _on_connect(self, _c: object, _u: object, flags: mqtt.ConnectFlags, rc: ReasonCode, _p: object) -> None:
         self.rc.append(str(rc))
         if not rc.is_failure:
             self.session_present.append(flags.session_present)

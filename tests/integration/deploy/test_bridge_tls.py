@@ -38,7 +38,7 @@ def client(name: str, user: str | None = None, password: str | None = None, ca: 
         c.username_pw_set(user, password)
     if ca:
         c.tls_set(ca_certs=str(ca))
-    c.reconnect_delay_set(0.2, 1)
+    c.reconnect_delay_set(0.2, 1)  # type: ignore[arg-type]  # paho types these int; it sleeps them as floats
     return c
 
 

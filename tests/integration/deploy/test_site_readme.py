@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
 
 from services.gymctl import tls
 from services.gymctl.site import SiteState, read_env
@@ -162,7 +163,7 @@ def test_the_deploy_docs_day_to_day_commands_run_on_the_site(machine: Machine, s
     machine.systemctl("systemctl restart mosquitto gym-dashboard")
     machine.wait_up("mosquitto", machine.ports["tls"])
     served = ssl.get_server_certificate(("127.0.0.1", machine.ports["tls"]))
-    assert tls.x509.load_pem_x509_certificate(served.encode()).serial_number == tls.load(site.broker_cert).serial_number
+    assert x509.load_pem_x509_certificate(served.encode()).serial_number == tls.load(site.broker_cert).serial_number
     machine.wait_up("gym-dashboard", machine.ports["dashboard"])
     assert read_env(site.env_file("dashboard"))["GYM_DASHBOARD_TLS_CERTFILE"] == str(site.dashboard_cert)
 

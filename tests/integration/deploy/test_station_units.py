@@ -6,6 +6,7 @@ clear, no CA — gives settings that connect there, in clear (an empty GYM_MQTT_
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -37,7 +38,8 @@ def test_a_station_units_service_reaches_its_own_broker_in_clear(unit_file: Path
     env = dict(unit.env)  # as systemd does: Environment=, then each EnvironmentFile= in order, later ones winning
     for f in unit.env_files:
         env.update(read_environment_file(installed[f]))
-    settings = Settings(_env_file=None, **{k[4:].lower(): v for k, v in env.items() if k.startswith("GYM_")})
+    fields: dict[str, Any] = {k[4:].lower(): v for k, v in env.items() if k.startswith("GYM_")}
+    settings = Settings(_env_file=None, **fields)
     assert (settings.mqtt_host, settings.mqtt_port, settings.mqtt_tls_ca) == ("127.0.0.1", 1883, None)
 
 
@@ -46,6 +48,6 @@ def test_the_compose_stations_services_reach_their_broker_in_clear(station_env: 
     for name, svc in compose["services"].items():
         if name.startswith("st01-") and name != "st01-broker":
             env = {**read_environment_file(station_env), **{k: str(v) for k, v in svc["environment"].items()}}
-            settings = Settings(_env_file=None,
-                                **{k[4:].lower(): v for k, v in env.items() if k.startswith("GYM_")})
+            fields: dict[str, Any] = {k[4:].lower(): v for k, v in env.items() if k.startswith("GYM_")}
+            settings = Settings(_env_file=None, **fields)
             assert (settings.mqtt_host, settings.mqtt_tls_ca) == ("127.0.0.1", None), name
