@@ -13,6 +13,7 @@ import ssl
 import stat
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -106,7 +107,7 @@ def test_every_clear_listener_is_on_loopback(site: Site) -> None:
 
 
 def test_a_unit_with_its_env_file_connects_only_with_a_certificate_from_the_site_ca(site: Site,
-                                                                                     tmp_path) -> None:
+                                                                                     tmp_path: Path) -> None:
     cfg = site.state.load()
     env = read_env(site.state.env_file("st-01"))
     account = env["GYM_MQTT_USERNAME"], env["GYM_MQTT_PASSWORD"]

@@ -8,6 +8,7 @@ import json
 import stat
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,7 +52,7 @@ def session(mid: str, name: str, sid: str, started: datetime) -> SessionRecord:
                          sets=[SetRecord(set_index=1, leg=c.Leg.LEFT, weight_kg=15, target_reps=10, reps=reps)])
 
 
-def train(r: redis.Redis, mid: str, name: str, started: list[datetime], live: bool = False) -> list[str]:
+def train(r: redis.Redis[str], mid: str, name: str, started: list[datetime], live: bool = False) -> list[str]:
     """What the progression service keeps of a member who trained: history, progress, the station's feed
     with their verdicts, a processed mark holding their session.started, and (live) a session under way."""
     k = Keys("main")
@@ -78,14 +79,14 @@ def train(r: redis.Redis, mid: str, name: str, started: list[datetime], live: bo
     return sids
 
 
-def everything(r: redis.Redis) -> dict[str, str]:
+def everything(r: redis.Redis[str]) -> dict[str, str]:
     """Every key of the site with its whole value as text."""
     out: dict[str, str] = {}
     read: dict[str, Callable[[str], Any]] = {
         "string": r.get, "list": lambda k: r.lrange(k, 0, -1), "set": lambda k: sorted(r.smembers(k)),
         "hash": r.hgetall, "zset": lambda k: r.zrange(k, 0, -1), "stream": r.xrange}
     for key in r.scan_iter("gym:*"):
-        out[key] = json.dumps(read[r.type(key)](key), default=str)
+        out[key] = json.dumps(read[r.type(key)](key), default=str)  # type: ignore[no-untyped-call]  # untyped in types-redis
     return out
 
 
@@ -150,7 +151,7 @@ def test_an_operator_erases_a_member_completely_after_a_confirm_step(prod: ProdD
     assert r.llen(f"gym:main:history:{other}") == 1
 
 
-def test_gymctl_exports_and_erases_a_member(prod: ProdDashboard, tmp_path) -> None:
+def test_gymctl_exports_and_erases_a_member(prod: ProdDashboard, tmp_path: Path) -> None:
     r = connect(prod.redis_url)
     mid = enrol(prod, "Carl Sun", "B-300")
     train(r, mid, "Carl Sun", [NOW - timedelta(days=1)])

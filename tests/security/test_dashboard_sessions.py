@@ -11,9 +11,11 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import websockets
+from websockets.typing import Origin
 
 from shared.store import connect
 from tests.conftest import wait_for
@@ -56,7 +58,8 @@ def test_the_cookie_holds_a_random_session_id_and_redis_only_its_hash(prod: Prod
     assert not any(sid in k for k in keys)
 
 
-def test_a_password_reset_and_a_demotion_end_the_sessions_signed_in_before(prod: ProdDashboard, tmp_path) -> None:
+def test_a_password_reset_and_a_demotion_end_the_sessions_signed_in_before(prod: ProdDashboard,
+                                                                           tmp_path: Path) -> None:
     pw = tmp_path / "pw"
     pw.write_text(PASSWORD + "\n")
     tina = signed_in_cookie(prod, "tina")
@@ -103,7 +106,7 @@ def test_an_open_live_page_is_closed_when_its_session_is_revoked(
     async def watch() -> int | None:
         url = prod.base.replace("https://", "wss://") + "/ws/floor"
         async with websockets.connect(url, ssl=prod.tls(), additional_headers={"Cookie": f"gym_dashboard={cookie}"},
-                                      origin=prod.base) as ws:
+                                      origin=Origin(prod.base)) as ws:
             assert json.loads(await ws.recv())["type"] == "snapshot"
             assert (await asyncio.to_thread(prod.cli, "services.gymctl", "user", "disable", "tina")).returncode == 0
             try:

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def r(redis_server: PrivateRedis, monkeypatch: pytest.MonkeyPatch) -> redis.Redis:
+def r(redis_server: PrivateRedis, monkeypatch: pytest.MonkeyPatch) -> redis.Redis[bytes]:
     monkeypatch.setenv("GYM_REDIS_URL", redis_server.url)
     client = redis.Redis.from_url(redis_server.url)
     client.set("gym:main:token:pin:4711", "m-1")
@@ -29,7 +29,7 @@ def r(redis_server: PrivateRedis, monkeypatch: pytest.MonkeyPatch) -> redis.Redi
     return client
 
 
-def test_a_backup_is_private_from_its_first_byte_whatever_the_umask(tmp_path: Path, r: redis.Redis) -> None:
+def test_a_backup_is_private_from_its_first_byte_whatever_the_umask(tmp_path: Path, r: redis.Redis[bytes]) -> None:
     out = tmp_path / "backups" / "site.backup"
     out.parent.mkdir()
     out.write_text("an older backup, world-readable")
@@ -42,7 +42,8 @@ def test_a_backup_is_private_from_its_first_byte_whatever_the_umask(tmp_path: Pa
     assert sorted(keys) == [b"gym:main:dashboard:users", b"gym:main:token:pin:4711"]  # this site's only
 
 
-def test_a_restore_refuses_keys_outside_the_sites_prefix_and_writes_nothing(tmp_path: Path, r: redis.Redis) -> None:
+def test_a_restore_refuses_keys_outside_the_sites_prefix_and_writes_nothing(tmp_path: Path,
+                                                                            r: redis.Redis[bytes]) -> None:
     good = tmp_path / "site.backup"
     assert gymctl(["--state-dir", str(tmp_path / "state"), "backup", str(good)]) == 0
     lines = good.read_text().splitlines()

@@ -7,10 +7,14 @@ labels that show outside text show it as plain text."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from PyQt6.QtCore import Qt
+
+# pytest-qt leaves QtBot.mouseClick and keyClicks untyped (*args, **kwargs): hence type: ignore[no-untyped-call]
+from pytestqt.qtbot import QtBot
 
 from kiosk.settings import KioskSettings
 from kiosk.state.flow import Flow, Page
@@ -52,38 +56,38 @@ def test_wrong_pins_cost_a_growing_wait_and_the_right_one_waits_too() -> None:
     assert not lock.unlocked  # left open, the tools lock again by themselves
 
 
-def staff_window(qtbot, clock: Clock | None = None) -> KioskWindow:
+def staff_window(qtbot: QtBot, clock: Clock | None = None) -> KioskWindow:
     flow = Flow(default_catalogue()["hamstring-curl-kickback"], lambda _t, _d: None)
     win = KioskWindow(flow, PIN) if clock is None else KioskWindow(flow, staff=StaffLock(PIN, clock))
     qtbot.addWidget(win)
     win.resize(1920, 1080)
     win.show()
-    qtbot.mouseClick(win.op_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.op_btn, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     return win
 
 
-def type_pin(qtbot, win: KioskWindow, pin: str, submit: bool = True) -> None:
-    qtbot.keyClicks(win.operator.pin, pin)
+def type_pin(qtbot: QtBot, win: KioskWindow, pin: str, submit: bool = True) -> None:
+    qtbot.keyClicks(win.operator.pin, pin)  # type: ignore[no-untyped-call]
     if submit:
-        qtbot.mouseClick(win.operator.unlock_btn, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(win.operator.unlock_btn, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
 
 
-def test_typing_the_pin_opens_nothing_until_it_is_submitted(qtbot) -> None:
+def test_typing_the_pin_opens_nothing_until_it_is_submitted(qtbot: QtBot) -> None:
     win = staff_window(qtbot)
-    qtbot.keyClicks(win.operator.pin, PIN)
+    qtbot.keyClicks(win.operator.pin, PIN)  # type: ignore[no-untyped-call]
     assert not win.operator.tools.isVisible()  # nothing is compared keystroke by keystroke
-    qtbot.mouseClick(win.operator.unlock_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.operator.unlock_btn, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     assert win.operator.tools.isVisible()
 
 
-def test_the_staff_page_shows_the_lock_out_after_wrong_pins(qtbot) -> None:
+def test_the_staff_page_shows_the_lock_out_after_wrong_pins(qtbot: QtBot) -> None:
     clock = Clock()
     win = staff_window(qtbot, clock)
     for _ in range(FREE_TRIES):
         type_pin(qtbot, win, "999999")
     assert win.operator.lock_msg.isVisible() and "try again in 30 s" in win.operator.lock_msg.text()
     assert not win.operator.pin.isEnabled() and not win.operator.unlock_btn.isEnabled()
-    qtbot.keyClicks(win.operator.pin, PIN)
+    qtbot.keyClicks(win.operator.pin, PIN)  # type: ignore[no-untyped-call]
     win.operator.unlock()  # even submitted another way during the wait
     assert not win.operator.tools.isVisible()
     clock.t += 12
@@ -95,13 +99,14 @@ def test_the_staff_page_shows_the_lock_out_after_wrong_pins(qtbot) -> None:
     type_pin(qtbot, win, PIN)
     assert win.operator.tools.isVisible() and not win.operator.lock_msg.isVisible()
     win.close_overlays()
-    qtbot.mouseClick(win.op_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.op_btn, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     assert not win.operator.tools.isVisible()  # each visit asks again
 
 
 def production(**kw: str) -> KioskSettings:
-    return KioskSettings(_env_file=None, environment="production", mqtt_username="st-01",  # type: ignore[call-arg]
-                         mqtt_password="a-real-password", **kw)
+    fields: dict[str, Any] = dict(kw)
+    return KioskSettings(_env_file=None, environment="production", mqtt_username="st-01",
+                         mqtt_password="a-real-password", **fields)
 
 
 def test_production_has_no_default_pin_and_refuses_the_demo_and_short_ones() -> None:
@@ -117,7 +122,7 @@ def test_gymctl_gives_each_station_its_own_pin_and_compose_sets_none(tmp_path: P
     pins = []
     for st in ("st-01", "st-02"):
         assert gymctl(["--state-dir", str(state), "station", "add", st]) == 0
-        settings = KioskSettings(_env_file=state / "accounts" / f"{st}.env")  # type: ignore[call-arg]
+        settings = KioskSettings(_env_file=state / "accounts" / f"{st}.env")
         assert settings.environment == "production"
         pins.append(settings.staff_pin)
     assert len(set(pins)) == 2 and all(len(p) == 6 and p.isdigit() for p in pins)
@@ -128,7 +133,7 @@ def test_gymctl_gives_each_station_its_own_pin_and_compose_sets_none(tmp_path: P
             assert "GYM_OPERATOR_PIN" not in (svc.get("environment") or {}), (f.name, name)
 
 
-def test_a_cue_and_a_name_are_shown_as_typed_never_as_markup(qtbot) -> None:
+def test_a_cue_and_a_name_are_shown_as_typed_never_as_markup(qtbot: QtBot) -> None:
     flow = Flow(default_catalogue()["hamstring-curl-kickback"], lambda _t, _d: None)
     win = KioskWindow(flow)
     qtbot.addWidget(win)
