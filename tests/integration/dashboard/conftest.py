@@ -20,7 +20,7 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def dash_settings(mosquitto: PrivateMosquitto, redis_server: PrivateRedis) -> DashboardSettings:
-    return DashboardSettings(_env_file=None, environment="test", mqtt_port=mosquitto.port,  # type: ignore[call-arg]
+    return DashboardSettings(_env_file=None, environment="test", mqtt_port=mosquitto.port,
                              redis_url=redis_server.url, mqtt_keepalive_s=5, dashboard_tick_s=0.02)
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -38,7 +41,7 @@ def test_pages_need_a_signed_in_user(client: TestClient) -> None:
     assert client.get("/api/v1/members").status_code == 401
 
 
-def test_wrong_password_is_refused_and_right_one_signs_in(client: TestClient, sign_in) -> None:
+def test_wrong_password_is_refused_and_right_one_signs_in(client: TestClient, sign_in: Callable[[str], str]) -> None:
     tok = csrf_of(client.get("/login").text)
     r = client.post("/login", data={"username": "tina", "password": "wrong-password", "csrf_token": tok})
     assert r.status_code == 401 and "Wrong name or password" in r.text
@@ -48,7 +51,7 @@ def test_wrong_password_is_refused_and_right_one_signs_in(client: TestClient, si
     assert client.get("/api/v1/me").json() == {"name": "tina", "role": "trainer"}
 
 
-def test_login_and_posts_without_the_csrf_token_are_rejected(client: TestClient, sign_in) -> None:
+def test_login_and_posts_without_the_csrf_token_are_rejected(client: TestClient, sign_in: Callable[[str], str]) -> None:
     client.get("/login")
     r = client.post("/login", data={"username": "tina", "password": PASSWORD})
     assert r.status_code == 403 and "CSRF" in r.text
@@ -62,7 +65,7 @@ def test_login_and_posts_without_the_csrf_token_are_rejected(client: TestClient,
     assert client.post("/logout", follow_redirects=False).status_code == 403  # logout is a form post too
 
 
-def test_a_trainer_cannot_open_fleet_pages_and_an_operator_can(client: TestClient, sign_in,
+def test_a_trainer_cannot_open_fleet_pages_and_an_operator_can(client: TestClient, sign_in: Callable[[str], str],
                                                                 mosquitto: PrivateMosquitto) -> None:
     bus = station_bus(mosquitto.port)
     try:
@@ -80,7 +83,7 @@ def test_a_trainer_cannot_open_fleet_pages_and_an_operator_can(client: TestClien
 
 
 def test_live_floor_websocket_gets_a_verdict_and_an_offline_station_stands_out(
-        client: TestClient, sign_in, mosquitto: PrivateMosquitto) -> None:
+        client: TestClient, sign_in: Callable[[str], str], mosquitto: PrivateMosquitto) -> None:
     sign_in("tina")
     bus = station_bus(mosquitto.port)
     with client.websocket_connect("/ws/floor") as ws:
@@ -91,9 +94,9 @@ def test_live_floor_websocket_gets_a_verdict_and_an_offline_station_stands_out(
         for i in range(1, 4):
             bus.emit("rep.verdict", verdict(False, i, [c.Fault.SWING]))
 
-        seen: dict = {}
+        seen: dict[str, Any] = {}
 
-        def tile() -> dict | None:
+        def tile() -> dict[str, Any] | None:
             # Frames carry only the fields that changed; the page merges them into the tile it has.
             msg = json.loads(ws.receive_text())
             for t in msg["stations"]:
@@ -117,7 +120,7 @@ def test_a_websocket_without_a_session_is_closed(client: TestClient) -> None:
         assert msg["type"] == "websocket.close" and msg["code"] == 4401
 
 
-def test_a_cue_from_the_station_page_reaches_the_kiosk_topic(client: TestClient, sign_in,
+def test_a_cue_from_the_station_page_reaches_the_kiosk_topic(client: TestClient, sign_in: Callable[[str], str],
                                                               mosquitto: PrivateMosquitto) -> None:
     got: list[bytes] = []
     ready = threading.Event()
@@ -147,7 +150,8 @@ def test_a_cue_from_the_station_page_reaches_the_kiosk_topic(client: TestClient,
         sub.disconnect()
 
 
-def test_members_enrol_edit_validation_and_history(client: TestClient, sign_in, redis_server: PrivateRedis) -> None:
+def test_members_enrol_edit_validation_and_history(
+        client: TestClient, sign_in: Callable[[str], str], redis_server: PrivateRedis) -> None:
     tok = sign_in("tina")
     h = {"x-csrf-token": tok}
     r = client.post("/api/v1/members", json={"name": "Ann Lee", "badge": "B-100", "weaker_leg": "left",
@@ -175,7 +179,7 @@ def test_members_enrol_edit_validation_and_history(client: TestClient, sign_in, 
     assert client.get("/api/v1/members/nobody").status_code == 404
 
 
-def test_redis_down_gives_503_and_degraded_health_not_a_crash(client: TestClient, sign_in,
+def test_redis_down_gives_503_and_degraded_health_not_a_crash(client: TestClient, sign_in: Callable[[str], str],
                                                                redis_server: PrivateRedis) -> None:
     tok = sign_in("tina")
     assert client.get("/health").json() == {"status": "ok", "mqtt": True, "redis": True, "detail": ""}
@@ -193,8 +197,9 @@ def test_redis_down_gives_503_and_degraded_health_not_a_crash(client: TestClient
     wait_for(lambda: client.get("/api/v1/members").status_code == 200, what="members back with redis")
 
 
-def test_user_add_command_creates_the_first_operator(redis_server: PrivateRedis, tmp_path, monkeypatch,
-                                                     capsys) -> None:
+def test_user_add_command_creates_the_first_operator(redis_server: PrivateRedis, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("GYM_REDIS_URL", redis_server.url)
     monkeypatch.setenv("GYM_ENVIRONMENT", "production")
     monkeypatch.setenv("GYM_MQTT_USERNAME", "site")
@@ -229,7 +234,7 @@ def unverified(rep: int = 1, session_id: str = "s1") -> c.RepVerdict:
 
 
 def test_an_unverified_rep_and_the_members_planned_sets_on_the_station_api_and_socket(
-        client: TestClient, sign_in, mosquitto: PrivateMosquitto) -> None:
+        client: TestClient, sign_in: Callable[[str], str], mosquitto: PrivateMosquitto) -> None:
     sign_in("tina")
     kiosk = station_bus(mosquitto.port, service="kiosk")
     goal = default_catalogue()[DEFAULT_EXERCISE].goal("strength_control")
@@ -244,7 +249,7 @@ def test_an_unverified_rep_and_the_members_planned_sets_on_the_station_api_and_s
             assert json.loads(ws.receive_text())["type"] == "snapshot"
             kiosk.emit("rep.verdict", unverified(1))
 
-            def rep_item() -> dict | None:
+            def rep_item() -> dict[str, Any] | None:
                 msg = json.loads(ws.receive_text())
                 return next((it["rep"] for it in msg["items"] if it["kind"] == "rep"), None)
 
@@ -268,7 +273,7 @@ def test_an_unverified_rep_and_the_members_planned_sets_on_the_station_api_and_s
 
 
 def test_a_members_range_of_motion_and_unverified_reps_on_the_member_page_and_api(
-        client: TestClient, sign_in, redis_server: PrivateRedis) -> None:
+        client: TestClient, sign_in: Callable[[str], str], redis_server: PrivateRedis) -> None:
     tok = sign_in("tina")
     r = client.post("/api/v1/members", json={"name": "Raj Patel"}, headers={"x-csrf-token": tok})
     assert r.status_code == 201 and r.json()["rom_deg"] == {}

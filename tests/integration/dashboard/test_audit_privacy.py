@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -36,7 +37,8 @@ def test_audit_entries_older_than_the_retention_are_trimmed(redis_server: Privat
     assert [e.target for e in AuditLog(r, "main").entries()] == ["m-new"]
 
 
-def test_the_audit_api_is_for_operators_and_validates_its_paging(client: TestClient, sign_in) -> None:
+def test_the_audit_api_is_for_operators_and_validates_its_paging(
+        client: TestClient, sign_in: Callable[[str], str]) -> None:
     tok = sign_in("tina")
     assert client.post("/api/v1/members", json={"name": "Ann"}, headers={"x-csrf-token": tok}).status_code == 201
     assert client.get("/api/v1/audit").status_code == 403
@@ -49,7 +51,8 @@ def test_the_audit_api_is_for_operators_and_validates_its_paging(client: TestCli
     assert page.status_code == 200 and "member.create" in page.text and 'href="/audit"' in page.text
 
 
-def test_an_operator_exports_and_erases_a_member_through_the_api(client: TestClient, sign_in) -> None:
+def test_an_operator_exports_and_erases_a_member_through_the_api(
+        client: TestClient, sign_in: Callable[[str], str]) -> None:
     tok = sign_in("tina")
     ann = client.post("/api/v1/members", json={"name": "Ann", "badge": "B-1"}, headers={"x-csrf-token": tok}).json()
     mid = ann["member_id"]

@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -30,13 +32,13 @@ GAP = "Leg gap 20%: right 15 kg, left 12.5 kg"
 
 
 def bus(port: int, service: str) -> MqttBus:
-    b = MqttBus(Settings(_env_file=None, mqtt_port=port, station_id="st-01"), service)  # type: ignore[call-arg]
+    b = MqttBus(Settings(_env_file=None, mqtt_port=port, station_id="st-01"), service)
     assert b.start()
     return b
 
 
 def test_a_session_end_shows_its_recommendations_and_flag_and_the_usage_log_counts_it(
-        client: TestClient, sign_in, mosquitto: PrivateMosquitto) -> None:
+        client: TestClient, sign_in: Callable[[str], str], mosquitto: PrivateMosquitto) -> None:
     sign_in("olga")
     kiosk, progression = bus(mosquitto.port, "kiosk"), bus(mosquitto.port, "progression")
     try:
@@ -53,7 +55,7 @@ def test_a_session_end_shows_its_recommendations_and_flag_and_the_usage_log_coun
                 current_weight_kg=12.5, next_weight_kg=13.75 if action is c.Action.INCREASE else 12.5,
                 next_target_reps=8, action=action, reasons=[f"why {leg.value}"], flags=[GAP]))
 
-        def decided() -> dict | None:
+        def decided() -> dict[str, Any] | None:
             t = client.get("/api/v1/stations/st-01").json()["station"]
             return t if t["decided"] and len(t["decided"]["legs"]) == 2 else None
 
@@ -63,7 +65,7 @@ def test_a_session_end_shows_its_recommendations_and_flag_and_the_usage_log_coun
         # the usage log: the session, its station, no member
         week = week_name(datetime.now(UTC).date())
 
-        def used() -> list | None:
+        def used() -> list[dict[str, Any]] | None:
             rows = client.get(f"/api/v1/usage?week={week}").json()["stations"]
             return rows if rows and rows[0]["sessions"] else None
 
@@ -75,7 +77,7 @@ def test_a_session_end_shows_its_recommendations_and_flag_and_the_usage_log_coun
 
 
 def test_a_one_tap_cue_reaches_the_kiosk_with_the_seeds_words_and_its_lifetime(
-        client: TestClient, sign_in, mosquitto: PrivateMosquitto) -> None:
+        client: TestClient, sign_in: Callable[[str], str], mosquitto: PrivateMosquitto) -> None:
     sign_in("tina")
     got: list[bytes] = []
     ready = threading.Event()
@@ -105,7 +107,8 @@ def test_a_one_tap_cue_reaches_the_kiosk_with_the_seeds_words_and_its_lifetime(
         k.disconnect()
 
 
-def test_a_members_csv_and_weekly_report(client: TestClient, sign_in, redis_server: PrivateRedis) -> None:
+def test_a_members_csv_and_weekly_report(
+        client: TestClient, sign_in: Callable[[str], str], redis_server: PrivateRedis) -> None:
     store = RedisStore(connect(redis_server.url), "main")
     store.save_member(MemberRecord(info=c.MemberInfo(member_id="m-9", name="Kim"), created=datetime.now(UTC)))
     repo = RedisRepo(store.r, Keys("main"))
@@ -134,7 +137,7 @@ def test_a_members_csv_and_weekly_report(client: TestClient, sign_in, redis_serv
 
 
 def test_a_trainer_marks_a_verdict_wrong_and_the_label_is_kept_for_the_corpus(
-        client: TestClient, sign_in, mosquitto: PrivateMosquitto) -> None:
+        client: TestClient, sign_in: Callable[[str], str], mosquitto: PrivateMosquitto) -> None:
     csrf = sign_in("tina")
     progression = bus(mosquitto.port, "progression")
     try:

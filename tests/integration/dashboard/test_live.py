@@ -36,7 +36,7 @@ def trace(k: int) -> c.LoadTrace:
 
 
 def test_the_floor_gets_tile_fields_and_a_station_page_every_force_batch_of_its_station(
-        client: TestClient, sign_in, mosquitto: PrivateMosquitto) -> None:
+        client: TestClient, sign_in: Callable[[str], str], mosquitto: PrivateMosquitto) -> None:
     sign_in("tina")
     st1, st2 = station_bus(mosquitto.port, "st-01", "loadcell"), station_bus(mosquitto.port, "st-02", "loadcell")
     try:
@@ -70,7 +70,7 @@ def test_the_floor_gets_tile_fields_and_a_station_page_every_force_batch_of_its_
         st2.stop()
 
 
-def test_the_fleet_page_updates_live_for_operators_only(client: TestClient, sign_in,
+def test_the_fleet_page_updates_live_for_operators_only(client: TestClient, sign_in: Callable[[str], str],
                                                          mosquitto: PrivateMosquitto) -> None:
     bus = station_bus(mosquitto.port, "st-07", "camera")
     try:
@@ -115,7 +115,7 @@ def test_an_invalid_or_misplaced_payload_is_skipped_and_the_feed_goes_on(client:
         raw.disconnect()
 
 
-def test_the_live_feed_reconnects_after_the_broker_restarts(client: TestClient, sign_in,
+def test_the_live_feed_reconnects_after_the_broker_restarts(client: TestClient, sign_in: Callable[[str], str],
                                                             mosquitto: PrivateMosquitto) -> None:
     live = client.app.state.live  # type: ignore[attr-defined]
     sign_in("tina")

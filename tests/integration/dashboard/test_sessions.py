@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from services.dashboard.__main__ import main as dashboard_main
+from services.dashboard.config import DashboardSettings
 from services.dashboard.users import Role, UserStore
 from shared.servers import PrivateRedis
 from shared.store import DashboardAccess, connect, session_digest
@@ -46,7 +47,8 @@ def test_revoking_an_account_ends_all_its_sessions_and_only_its_own(redis_server
         access.disable("nobody")
 
 
-def test_each_sign_in_starts_a_new_session_and_ends_the_one_before(client: TestClient, sign_in) -> None:
+def test_each_sign_in_starts_a_new_session_and_ends_the_one_before(
+        client: TestClient, sign_in: Callable[[str], str]) -> None:
     sign_in("tina")
     first = client.cookies["gym_dashboard"]
     tok = csrf_of(client.get("/", headers={"accept": "text/html"}).text)
@@ -58,8 +60,8 @@ def test_each_sign_in_starts_a_new_session_and_ends_the_one_before(client: TestC
     assert client.get("/api/v1/me").status_code == 401
 
 
-def test_the_live_floor_reads_through_a_redis_outage_but_nothing_changes(client: TestClient, sign_in,
-                                                                         redis_server: PrivateRedis) -> None:
+def test_the_live_floor_reads_through_a_redis_outage_but_nothing_changes(
+        client: TestClient, sign_in: Callable[[str], str], redis_server: PrivateRedis) -> None:
     tok = sign_in("tina")
     redis_server.kill()
     assert client.get("/api/v1/stations").status_code == 200  # verified moments ago: may still read
@@ -70,7 +72,8 @@ def test_the_live_floor_reads_through_a_redis_outage_but_nothing_changes(client:
     redis_server.start()
 
 
-def test_without_the_grace_a_redis_outage_answers_503_not_a_sign_in(dash_settings, accounts, redis_server) -> None:
+def test_without_the_grace_a_redis_outage_answers_503_not_a_sign_in(
+        dash_settings: DashboardSettings, accounts: UserStore, redis_server: PrivateRedis) -> None:
     from services.dashboard.app import create_app
     from tests.conftest import wait_for
 
@@ -88,7 +91,8 @@ def test_without_the_grace_a_redis_outage_answers_503_not_a_sign_in(dash_setting
         wait_for(lambda: c.get("/api/v1/stations").status_code == 200, what="sessions back with redis")
 
 
-def test_a_websocket_from_a_foreign_origin_is_refused_before_it_is_accepted(client: TestClient, sign_in) -> None:
+def test_a_websocket_from_a_foreign_origin_is_refused_before_it_is_accepted(
+        client: TestClient, sign_in: Callable[[str], str]) -> None:
     sign_in("tina")
     with pytest.raises(WebSocketDisconnect) as refused, \
             client.websocket_connect("/ws/floor", headers={"origin": "https://evil.example"}):
@@ -100,7 +104,7 @@ def test_a_websocket_from_a_foreign_origin_is_refused_before_it_is_accepted(clie
         assert json.loads(ws.receive_text())["type"] == "snapshot"
 
 
-def test_an_extra_origin_can_be_allowed(dash_settings, accounts) -> None:
+def test_an_extra_origin_can_be_allowed(dash_settings: DashboardSettings, accounts: UserStore) -> None:
     from services.dashboard.app import create_app
     from services.dashboard.sessions import SessionUser
 
@@ -114,8 +118,8 @@ def test_an_extra_origin_can_be_allowed(dash_settings, accounts) -> None:
 
 
 def test_the_account_commands_end_sessions(client: TestClient, sign_in: Callable[[str], str],
-                                           accounts: UserStore, monkeypatch, redis_server: PrivateRedis,
-                                           capsys) -> None:
+                                           accounts: UserStore, monkeypatch: pytest.MonkeyPatch,
+                                           redis_server: PrivateRedis, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("GYM_REDIS_URL", redis_server.url)
     monkeypatch.setenv("GYM_ENVIRONMENT", "test")
     sign_in("olga")

@@ -42,7 +42,8 @@ def attempt(client: TestClient, name: str, password: str) -> int:
     tok = csrf_of(client.get("/login").text)
     r = client.post("/login", data={"username": name, "password": password, "csrf_token": tok},
                     follow_redirects=False)
-    return r.status_code
+    status: int = r.status_code  # the TestClient's responses are typed Any
+    return status
 
 
 def test_wrong_passwords_for_one_account_make_it_wait_even_with_the_right_one_but_not_for_long(
@@ -73,8 +74,10 @@ def test_one_client_spraying_many_accounts_waits_longer_and_longer(strict: TestC
     first = strict.post("/login", data={"username": "olga", "password": PASSWORD, "csrf_token": tok})
     assert first.status_code == 429
     for i in range(2):  # each wrong password admitted after a wait doubles the next wait (2 s, 4 s, 8 s)
-        wait_for(lambda i=i: attempt(strict, f"more{i}", "wrong-password") == 401, timeout=10, interval=0.3,
-                 what="a try admitted after the wait")
+        def admitted(i: int = i) -> bool:
+            return attempt(strict, f"more{i}", "wrong-password") == 401
+
+        wait_for(admitted, timeout=10, interval=0.3, what="a try admitted after the wait")
     second = strict.post("/login", data={"username": "olga", "password": PASSWORD, "csrf_token": tok})
     assert second.status_code == 429 and int(second.headers["retry-after"]) > int(first.headers["retry-after"])
 

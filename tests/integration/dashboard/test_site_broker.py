@@ -30,9 +30,9 @@ def site(tmp_path: Path) -> Iterator[SiteState]:
 
 
 def test_the_dashboard_account_reads_every_station_over_tls(site: SiteState, redis_server: PrivateRedis) -> None:
-    settings = DashboardSettings(_env_file=site.env_file("dashboard"), redis_url=redis_server.url)  # type: ignore[call-arg]
+    settings = DashboardSettings(_env_file=site.env_file("dashboard"), redis_url=redis_server.url)
     assert settings.mqtt_tls_ca is not None and settings.mqtt_username == "dashboard"
-    station = MqttBus(Settings(_env_file=site.env_file("st-01")), "loadcell")  # type: ignore[call-arg]
+    station = MqttBus(Settings(_env_file=site.env_file("st-01")), "loadcell")
     with TestClient(create_app(settings)) as client:
         live = client.app.state.live  # type: ignore[attr-defined]
         wait_for(lambda: live.mqtt_connected, what="dashboard on the TLS listener with its account")
