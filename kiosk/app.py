@@ -11,10 +11,6 @@ from shared.catalogue import load_catalogue
 from shared.contract import Model
 from shared.mqtt import MqttBus
 
-# What the kiosk listens to on its own station's topics.
-STATION_EVENTS = ("rep.verdict", "set.summary", "recommendation", "member.profile", "member.identified",
-                  "camera.pose", "kiosk.cue", "station.status", "station.reply")
-
 
 def bootstrap(settings: KioskSettings) -> tuple[MqttBus, Flow, KioskWindow, EventBridge]:
     exercise = load_catalogue(settings.catalogue_dir)[settings.exercise]
@@ -27,7 +23,7 @@ def bootstrap(settings: KioskSettings) -> tuple[MqttBus, Flow, KioskWindow, Even
     flow = Flow(exercise, send)
     bridge.event.connect(flow.apply)
     bridge.connection.connect(flow.set_broker_online)
-    for t in STATION_EVENTS:
+    for t in flow.handlers.event_types:  # what the flow handles, on its own station's topics
         bus.subscribe(t, bridge.deliver, site_id=settings.site_id, station_id=settings.station_id)
     window = KioskWindow(flow, settings.staff_pin,
                          sound=SoundSettings(volume=settings.sound_volume, muted=settings.sound_muted))

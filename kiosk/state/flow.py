@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 from kiosk.state.phase import Phase, PhaseTracker, step_for_phase
 from kiosk.state.staff import reply_words, service_words
@@ -51,6 +52,7 @@ from shared.contract import (
     StationReplyEvent,
     StationStatusEvent,
 )
+from shared.handlers import HandlerTable
 from shared.identity import pin_problem
 
 Outbox = Callable[[str, Model], None]
@@ -507,49 +509,80 @@ class Flow:
     # ------------------------------------------------------------ events from the site and sensors
 
     def apply(self, ev: Envelope) -> None:
-        if isinstance(ev, RepVerdictEvent):
-            d = ev.data
-            if d.session_id is not None and d.session_id == self.session_id:
-                cur = self.current
-                if (self.page in (Page.EXECUTION, Page.STRAP) and cur is not None and d.set_index == cur.index
-                        and d.leg == cur.leg):
-                    if self.page == Page.STRAP:
-                        self.confirm_strap()  # a rep of the new leg: the strap has moved
-                    self.touch()
-                    self.since_rep_s = 0.0
-                    self.station.on_verdict(d)
-        elif isinstance(ev, SetSummaryEvent):
-            if ev.data.session_id == self.session_id:
-                self.summaries = [s for s in self.summaries
-                                  if (s.leg, s.set_index) != (ev.data.leg, ev.data.set_index)] + [ev.data]
-        elif isinstance(ev, RecommendationEvent):
-            if ev.data.session_id == self.session_id:
-                self.recommendations = [r for r in self.recommendations if r.leg != ev.data.leg] + [ev.data]
-        elif isinstance(ev, MemberProfileEvent):
-            self._on_profile(ev.data)
-            return
-        elif isinstance(ev, MemberIdentifiedEvent):
-            self.identify(ev.data.method, ev.data.token)  # a QR code the camera read
-            return
-        elif isinstance(ev, CameraPoseEvent):
-            p = ev.data
-            self.cues, self.knee_deg, self.pose, self.pose_age_s = list(p.cues), p.knee_flexion_deg, p, 0.0
+        """An event from the site or the station's sensors; the page changes if it says to."""
+        if self.handlers.handles(ev) and self.handlers(ev):
+            self.changed()
+
+    @cached_property
+    def handlers(self) -> HandlerTable[[], bool]:
+        """What the kiosk listens to on its station's topics (the subscription is this table's keys); each
+        handler says whether what the member sees changed."""
+        return (HandlerTable[[], bool]()
+                .on(RepVerdictEvent, self._verdict)
+                .on(SetSummaryEvent, self._set_summary)
+                .on(RecommendationEvent, self._recommendation)
+                .on(MemberProfileEvent, self._profile_event)
+                .on(MemberIdentifiedEvent, self._identified)
+                .on(CameraPoseEvent, self._pose)
+                .on(KioskCueEvent, self._cue)
+                .on(StationStatusEvent, self._status)
+                .on(StationReplyEvent, self._reply))
+
+    def _verdict(self, ev: RepVerdictEvent) -> bool:
+        d = ev.data
+        if d.session_id is not None and d.session_id == self.session_id:
             cur = self.current
-            if (self.page == Page.STRAP and cur is not None and p.leg == cur.leg and p.person_visible
-                    and (p.knee_flexion_deg or 0.0) >= STRAP_SEEN_DEG):
-                self.confirm_strap()  # the camera sees the newly strapped leg curl: the strap has moved
-            if self.page == Page.EXECUTION and cur is not None and p.leg == cur.leg:
-                self.phase_tracker.update(p.t, p.knee_flexion_deg if p.person_visible else None)
-        elif isinstance(ev, KioskCueEvent):
-            self.trainer_cue = ev.data.message
-            self.trainer_cue_left_s = ev.data.ttl_s  # the trainer decides how long it shows
-        elif isinstance(ev, StationStatusEvent):
-            self.services[ev.data.service] = (ev.data.state, ev.data.detail)
-        elif isinstance(ev, StationReplyEvent):
-            self.replies = [*self.replies[-4:], ev.data]
-        else:
-            return
-        self.changed()
+            if (self.page in (Page.EXECUTION, Page.STRAP) and cur is not None and d.set_index == cur.index
+                    and d.leg == cur.leg):
+                if self.page == Page.STRAP:
+                    self.confirm_strap()  # a rep of the new leg: the strap has moved
+                self.touch()
+                self.since_rep_s = 0.0
+                self.station.on_verdict(d)
+        return True
+
+    def _set_summary(self, ev: SetSummaryEvent) -> bool:
+        if ev.data.session_id == self.session_id:
+            self.summaries = [s for s in self.summaries
+                              if (s.leg, s.set_index) != (ev.data.leg, ev.data.set_index)] + [ev.data]
+        return True
+
+    def _recommendation(self, ev: RecommendationEvent) -> bool:
+        if ev.data.session_id == self.session_id:
+            self.recommendations = [r for r in self.recommendations if r.leg != ev.data.leg] + [ev.data]
+        return True
+
+    def _profile_event(self, ev: MemberProfileEvent) -> bool:
+        self._on_profile(ev.data)
+        return False  # it said what changed itself
+
+    def _identified(self, ev: MemberIdentifiedEvent) -> bool:
+        self.identify(ev.data.method, ev.data.token)  # a QR code the camera read
+        return False
+
+    def _pose(self, ev: CameraPoseEvent) -> bool:
+        p = ev.data
+        self.cues, self.knee_deg, self.pose, self.pose_age_s = list(p.cues), p.knee_flexion_deg, p, 0.0
+        cur = self.current
+        if (self.page == Page.STRAP and cur is not None and p.leg == cur.leg and p.person_visible
+                and (p.knee_flexion_deg or 0.0) >= STRAP_SEEN_DEG):
+            self.confirm_strap()  # the camera sees the newly strapped leg curl: the strap has moved
+        if self.page == Page.EXECUTION and cur is not None and p.leg == cur.leg:
+            self.phase_tracker.update(p.t, p.knee_flexion_deg if p.person_visible else None)
+        return True
+
+    def _cue(self, ev: KioskCueEvent) -> bool:
+        self.trainer_cue = ev.data.message
+        self.trainer_cue_left_s = ev.data.ttl_s  # the trainer decides how long it shows
+        return True
+
+    def _status(self, ev: StationStatusEvent) -> bool:
+        self.services[ev.data.service] = (ev.data.state, ev.data.detail)
+        return True
+
+    def _reply(self, ev: StationReplyEvent) -> bool:
+        self.replies = [*self.replies[-4:], ev.data]
+        return True
 
     def dismiss_cue(self) -> None:
         self.trainer_cue, self.trainer_cue_left_s = "", 0.0
