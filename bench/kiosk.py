@@ -30,7 +30,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.baselines import mqtt_round_trip, percentile
-from services.procs import Child, service_env
+from services.procs import Child, service_env, wait_online
 from shared import contract as c
 from shared.mqtt import unique_client_id
 from shared.servers import PrivateMosquitto
@@ -82,7 +82,7 @@ def verdict_latency(port: int) -> dict[str, float]:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings = KioskSettings(_env_file=None, mqtt_port=port, station_id="st-bench", environment="test",
-                             fullscreen=False)  # type: ignore[call-arg]
+                             fullscreen=False)
     bus, flow, win, _bridge = bootstrap(settings)
     win.resize(1920, 1080)
     win.show()
@@ -194,7 +194,8 @@ def main(argv: list[str]) -> int:
                         "GYM_ENVIRONMENT": "test", "GYM_LOG_LEVEL": "INFO", "QT_QPA_PLATFORM": "offscreen"})
             kiosk = Child("kiosk", ["kiosk"], env, Path(d))
             try:
-                idle = idle_cost(kiosk, "connected")
+                wait_online(broker.port, "kiosk", "st-idle", child=kiosk, timeout=60)
+                idle = idle_cost(kiosk, "")  # online: it is up
             finally:
                 kiosk.stop()
             bare = Child("bare-qt", ["bench._bare_qt"], env, Path(d))

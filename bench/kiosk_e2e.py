@@ -31,7 +31,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from bench.baselines import mqtt_round_trip, percentile
-from services.procs import Child, service_env
+from services.procs import Child, service_env, wait_online
 from services.simulator.pose import PoseSimulator
 from services.simulator.script import RepPlan, SetPlan, Timeline
 from shared import contract as c
@@ -75,11 +75,7 @@ def main(argv: list[str]) -> int:
             env = service_env(None, ENVIRONMENT="test", MQTT_PORT=str(broker.port), REDIS_URL=redis.url)
             prog = Child("progression", ["services.progression", "run"], {**env, "GYM_STATION_ID": "site"}, work)
             kids.append(prog)
-            deadline = time.monotonic() + 30
-            while "progression connected" not in prog.log():
-                if time.monotonic() > deadline:
-                    raise RuntimeError(prog.tail())
-                time.sleep(0.1)
+            wait_online(broker.port, "progression", "site", child=prog, timeout=30)
 
             # What the camera says, heard here: the replay's start (first pose) and each rep.
             heard: dict[str, list[tuple[float, object]]] = {"pose": [], "rep": []}
