@@ -83,7 +83,7 @@ class VerdictReview(BaseModel):
 class ReviewLog:
     def __init__(self, redis: Any, site_id: str) -> None:
         self.r = redis
-        self.key = f"{Keys(site_id).p}:dashboard:reviews"
+        self.key = Keys(site_id).dashboard_reviews()
 
     def add(self, review: VerdictReview) -> str:
         return str(self.r.xadd(self.key, {"review": review.model_dump_json()}, maxlen=KEEP, approximate=True))

@@ -20,10 +20,10 @@ KEEP_WEEKS = 60  # a year and a season: this week against the same week last yea
 class UsageLog:
     def __init__(self, redis: Any, site_id: str) -> None:
         self.r = redis
-        self.prefix = f"{Keys(site_id).p}:dashboard:usage"
+        self.keys = Keys(site_id)
 
     def key(self, week: str) -> str:
-        return f"{self.prefix}:{week}"
+        return self.keys.dashboard_usage(week)
 
     def record(self, uses: list[SessionUse]) -> None:
         if not uses:

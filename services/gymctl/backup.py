@@ -15,12 +15,13 @@ from pathlib import Path
 import redis
 
 from services.gymctl.files import private_file
+from shared.store import Keys
 
 FORMAT = "gym-redis-backup/1"
 
 
 def site_prefix(site_id: str) -> bytes:
-    return f"gym:{site_id}:".encode()  # shared/store.py's key space of one site
+    return Keys(site_id).site_prefix().encode()  # one site's key space (shared/store/keys.py)
 
 
 def backup(url: str, path: Path, site_id: str) -> str:

@@ -27,6 +27,8 @@ contract envelopes):
 | ``gym:{site}:dashboard:user-sessions:{user}`` | set, TTL = absolute limit | the hashed session ids of one account, to revoke them all |
 | ``gym:{site}:dashboard:signin:account:{user}`` / ``…:client:{address}`` | hash ``n``, ``next``, TTL sliding | failed sign-ins and the time before which the next try waits |
 | ``gym:{site}:audit`` | stream, trimmed by age | who did what when: member edits, badge moves, cues, operator commands |
+| ``gym:{site}:dashboard:reviews`` | stream, capped | trainers' labels of verdicts they marked wrong (the dashboard's review) |
+| ``gym:{site}:dashboard:usage:{week}`` | hash ``{station}|{session}`` → JSON, TTL some weeks | sessions seen ending per station (the operators' weekly usage; no member) |
 
 Writes that must happen once per event go through `apply_once`: the writes and the
 processed mark are committed by one Lua script that checks the mark is absent and the
@@ -132,6 +134,16 @@ class Keys:
 
     def audit(self) -> str:
         return f"{self.p}:audit"
+
+    def dashboard_reviews(self) -> str:
+        return f"{self.p}:dashboard:reviews"
+
+    def dashboard_usage(self, week: str) -> str:
+        return f"{self.p}:dashboard:usage:{week}"
+
+    def site_prefix(self) -> str:
+        """Every key of the site begins with this (backups, restores, erasure scans)."""
+        return f"{self.p}:"
 
 
 def redacted_url(url: str) -> str:
