@@ -131,11 +131,11 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from services.dashboard.app import create_app
+    from services.dashboard.app import bootstrap
 
     telemetry.serve(settings)  # /metrics on GYM_METRICS_PORT, apart from the app (operators' scrapers only)
     tls = settings.dashboard_tls_certfile, settings.dashboard_tls_keyfile
-    uvicorn.run(create_app(settings), host=args.host or settings.dashboard_host,
+    uvicorn.run(bootstrap(settings), host=args.host or settings.dashboard_host,
                 port=args.port or settings.dashboard_port, log_level="warning", ws="websockets",
                 ssl_certfile=str(tls[0]) if tls[0] else None, ssl_keyfile=str(tls[1]) if tls[1] else None)
     return 0

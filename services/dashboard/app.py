@@ -1,4 +1,4 @@
-"""The dashboard's FastAPI application: `create_app(settings)` wires Redis, the live feed and the routers."""
+"""The dashboard's FastAPI application: `bootstrap(settings)` wires Redis, the live feed and the routers."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ async def retention(settings: DashboardSettings, store: RedisStore, audit_log: A
         await asyncio.sleep(RETENTION_PERIOD_S)
 
 
-def create_app(settings: DashboardSettings | None = None) -> FastAPI:
+def bootstrap(settings: DashboardSettings | None = None) -> FastAPI:
     settings = settings or DashboardSettings()
     redis = connect(settings.redis_url)
 

@@ -1,6 +1,6 @@
 """The real dashboard process in production mode, served over TLS, on the private broker and Redis.
 
-`uvicorn --factory services.dashboard.app:create_app` with GYM_ENVIRONMENT=production: the app reads its
+`uvicorn --factory services.dashboard.app:bootstrap` with GYM_ENVIRONMENT=production: the app reads its
 settings from the environment as `python -m services.dashboard run` does, and TLS terminates in uvicorn as
 it would in the site's proxy. Clients connect from chosen loopback addresses (127.0.0.2, 127.0.0.3 …), which
 the dashboard sees as different browsers' addresses.
@@ -105,7 +105,7 @@ def start_dashboard(mosquitto: PrivateMosquitto, redis_server: PrivateRedis, sit
             **{f"GYM_DASHBOARD_{k.upper()}": v for k, v in gym.items()},
         })
         child = Child(f"dashboard-{port}", [
-            "uvicorn", "--factory", "services.dashboard.app:create_app", "--host", "127.0.0.1", "--port", str(port),
+            "uvicorn", "--factory", "services.dashboard.app:bootstrap", "--host", "127.0.0.1", "--port", str(port),
             "--ssl-certfile", str(site_certs / "server.crt"), "--ssl-keyfile", str(site_certs / "server.key"),
             "--ws", "websockets", "--log-level", "warning"], env, tmp_path)
         children.append(child)

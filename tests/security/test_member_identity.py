@@ -441,7 +441,7 @@ def test_the_kiosk_does_not_send_a_trivial_pin_and_the_service_refuses_one_sent_
 @contextmanager
 def dashboard(mosquitto: PrivateMosquitto, redis_server: PrivateRedis) -> Iterator[
         tuple[TestClient, Callable[[str], str]]]:
-    from services.dashboard.app import create_app
+    from services.dashboard.app import bootstrap
     from services.dashboard.config import DashboardSettings
     from services.dashboard.users import Role, UserStore
 
@@ -457,7 +457,7 @@ def dashboard(mosquitto: PrivateMosquitto, redis_server: PrivateRedis) -> Iterat
         assert m, "page has no CSRF field"
         return m.group(1)
 
-    with TestClient(create_app(settings)) as client:
+    with TestClient(bootstrap(settings)) as client:
         def sign_in(name: str) -> str:
             client.cookies.clear()
             tok = csrf_of(client.get("/login").text)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from services.dashboard.app import create_app
+from services.dashboard.app import bootstrap
 from services.dashboard.config import DashboardSettings
 from services.dashboard.users import Role, UserStore
 from shared.servers import PrivateMosquitto, PrivateRedis
@@ -34,7 +34,7 @@ def accounts(redis_server: PrivateRedis) -> UserStore:
 
 @pytest.fixture
 def client(dash_settings: DashboardSettings, accounts: UserStore) -> Iterator[TestClient]:
-    with TestClient(create_app(dash_settings)) as c:
+    with TestClient(bootstrap(dash_settings)) as c:
         wait_for(lambda: c.app.state.live.mqtt_connected, what="dashboard on the broker")  # type: ignore[attr-defined]
         yield c
 

@@ -12,14 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err, Ok
 
-from services.dashboard.app import create_app
+from services.dashboard.app import bootstrap
 from services.dashboard.config import DashboardSettings
 
 pytestmark = pytest.mark.integration
 
 # The document only: building the app opens no connection until its lifespan runs.
 SCHEMA = schemathesis.openapi.from_dict(
-    create_app(DashboardSettings(_env_file=None, environment="test")).openapi())
+    bootstrap(DashboardSettings(_env_file=None, environment="test")).openapi())
 T = TypeVar("T")
 E = TypeVar("E", bound=Exception)
 

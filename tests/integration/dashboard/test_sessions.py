@@ -74,11 +74,11 @@ def test_the_live_floor_reads_through_a_redis_outage_but_nothing_changes(
 
 def test_without_the_grace_a_redis_outage_answers_503_not_a_sign_in(
         dash_settings: DashboardSettings, accounts: UserStore, redis_server: PrivateRedis) -> None:
-    from services.dashboard.app import create_app
+    from services.dashboard.app import bootstrap
     from tests.conftest import wait_for
 
     settings = dash_settings.model_copy(update={"dashboard_session_offline_grace_s": 0})
-    with TestClient(create_app(settings)) as c:
+    with TestClient(bootstrap(settings)) as c:
         wait_for(lambda: c.app.state.live.mqtt_connected, what="dashboard on the broker")  # type: ignore[attr-defined]
         tok = csrf_of(c.get("/login").text)
         assert c.post("/login", data={"username": "tina", "password": PASSWORD, "csrf_token": tok},
@@ -105,11 +105,11 @@ def test_a_websocket_from_a_foreign_origin_is_refused_before_it_is_accepted(
 
 
 def test_an_extra_origin_can_be_allowed(dash_settings: DashboardSettings, accounts: UserStore) -> None:
-    from services.dashboard.app import create_app
+    from services.dashboard.app import bootstrap
     from services.dashboard.sessions import SessionUser
 
     settings = dash_settings.model_copy(update={"dashboard_allowed_origins": ["https://gym.example"]})
-    with TestClient(create_app(settings)) as c:
+    with TestClient(bootstrap(settings)) as c:
         tok = csrf_of(c.get("/login").text)
         c.post("/login", data={"username": "tina", "password": PASSWORD, "csrf_token": tok})
         with c.websocket_connect("/ws/floor", headers={"origin": "https://gym.example"}) as ws:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from services.dashboard.app import create_app
+from services.dashboard.app import bootstrap
 from services.dashboard.config import DashboardSettings
 from services.dashboard.signin_limit import SignInLimiter
 from services.dashboard.users import UserStore
@@ -33,7 +33,7 @@ def strict(dash_settings: DashboardSettings, accounts: UserStore) -> Iterator[Te
                                                 "dashboard_signin_delay_s": 2.0,
                                                 "dashboard_signin_max_delay_account_s": ACCOUNT_CAP_S,
                                                 "dashboard_signin_max_delay_client_s": 60})
-    with TestClient(create_app(settings)) as c:
+    with TestClient(bootstrap(settings)) as c:
         wait_for(lambda: c.app.state.live.mqtt_connected, what="dashboard on the broker")  # type: ignore[attr-defined]
         yield c
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from services.dashboard.app import create_app
+from services.dashboard.app import bootstrap
 from services.dashboard.config import DashboardSettings
 from services.gymctl.site import SiteState
 from shared import contract as c
@@ -33,7 +33,7 @@ def test_the_dashboard_account_reads_every_station_over_tls(site: SiteState, red
     settings = DashboardSettings(_env_file=site.env_file("dashboard"), redis_url=redis_server.url)
     assert settings.mqtt_tls_ca is not None and settings.mqtt_username == "dashboard"
     station = MqttBus(Settings(_env_file=site.env_file("st-01")), "loadcell")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(bootstrap(settings)) as client:
         live = client.app.state.live  # type: ignore[attr-defined]
         wait_for(lambda: live.mqtt_connected, what="dashboard on the TLS listener with its account")
         assert station.start()

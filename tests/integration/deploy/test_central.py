@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from services.dashboard.app import CENTRAL_NOT_HERE, CENTRAL_READ_ONLY, create_app
+from services.dashboard.app import CENTRAL_NOT_HERE, CENTRAL_READ_ONLY, bootstrap
 from services.dashboard.config import DashboardSettings
 from services.dashboard.users import Role, UserStore
 from services.gymctl.__main__ import main as gymctl
@@ -272,7 +272,7 @@ def chain() -> Iterator[Chain]:
                                      mqtt_password=centre.passwords["dashboard"], redis_url=redis.url,
                                      dashboard_secret_key=os.urandom(24).hex(),
                                      dashboard_central=True, mqtt_keepalive_s=5, dashboard_tick_s=0.02)
-        web = stack.enter_context(TestClient(create_app(settings), base_url="https://testserver"))  # Secure cookies
+        web = stack.enter_context(TestClient(bootstrap(settings), base_url="https://testserver"))  # Secure cookies
         wait_for(lambda: web.app.state.live.mqtt_connected, what="the central dashboard on the centre's broker")  # type: ignore[attr-defined]
         yield Chain(centre, sites, watch, web)
 
