@@ -12,6 +12,7 @@ import shutil
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -178,3 +179,46 @@ def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     r = subprocess.run([str(systemd_analyze()), "verify", *(str(tmp_path / u.name) for u in units)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+
+
+def test_the_deploy_docs_upgrade_restarts_lose_no_rep(machine: Machine, site: SiteState) -> None:
+    """docs/DEPLOY.md's upgrade block on the running site: a rep sent just before the worker restarts and one
+    after are each judged once."""
+    commands = doc_commands(DEPLOY, "## Upgrades without losing a rep")
+    assert commands and all(cmd.split("#")[0].split()[:2] == ["systemctl", "restart"] for cmd in commands)
+    unit = station_unit(machine, site)
+    unit.start()
+    station = StationClient(unit.port, ("rep.verdict",), "st-01")
+    bus = station.bus
+
+    def rep(i: int) -> None:
+        t = 200.0 + 10 * i
+        bus.emit("camera.rep", c.CameraRep(leg=c.Leg.LEFT, rep_index=i, start_t=t, end_t=t + 3.5, concentric_s=1,
+                                           top_hold_s=0.5, eccentric_s=2.2, metrics=camera_metrics(())))
+        bus.emit("load.rep", c.LoadRep(rep_index=i, start_t=t + 0.1, end_t=t + 3.4, concentric_s=1,
+                                       eccentric_s=2.1, peak_force_n=120, load_kg=10))
+
+    def judged() -> dict[int, int]:
+        fused = [v for v in station.of(c.RepVerdictEvent) if v.session_id == "s-upgrade" and len(v.sensors) == 2]
+        return {i: sum(1 for v in fused if v.rep_index == i) for i in {v.rep_index for v in fused}}
+
+    try:
+        bus.emit("session.started", c.SessionStarted(session_id="s-upgrade", member_id="guest-2", exercise=EX,
+                                                     goal="strength_control", leg_order=[c.Leg.LEFT]))
+        bus.emit("set.started", c.SetStarted(session_id="s-upgrade", set_index=1, leg=c.Leg.LEFT, weight_kg=10,
+                                             target_reps=6))
+        rep(1)
+        wait_for(lambda: 1 in judged(), timeout=45, what="rep 1 judged before the upgrade")
+        rep(2)  # in flight while the worker restarts
+        for command in commands:
+            machine.systemctl(command.split("#")[0].strip())
+        machine.wait_up("gym-dashboard", machine.ports["dashboard"])
+        rep(3)
+        log = machine.log("gym-progression@0")[-1500:]
+        wait_for(lambda: {1, 2, 3} <= set(judged()), timeout=60, what=f"reps 2 and 3 judged; progression:\n{log}")
+        time.sleep(1.0)  # a repeat would come now
+        assert judged() == {1: 1, 2: 1, 3: 1}
+    finally:
+        station.bus.stop()
+        unit.kill()
+
