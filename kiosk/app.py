@@ -6,6 +6,7 @@ from kiosk.bridge import EventBridge
 from kiosk.settings import KioskSettings
 from kiosk.state.flow import Flow
 from kiosk.state.sound import SoundSettings
+from kiosk.ui.i18n import LANGUAGES
 from kiosk.ui.window import KioskWindow
 from shared.catalogue import load_catalogue
 from shared.contract import Model
@@ -20,7 +21,7 @@ def bootstrap(settings: KioskSettings) -> tuple[MqttBus, Flow, KioskWindow, Even
     def send(event_type: str, data: Model) -> None:
         bus.emit(event_type, data)  # QoS 1: paho keeps it while the broker is away
 
-    flow = Flow(exercise, send)
+    flow = Flow(exercise, send, languages=tuple(LANGUAGES))
     bridge.event.connect(flow.apply)
     bridge.connection.connect(flow.set_broker_online)
     for t in flow.handlers.event_types:  # what the flow handles, on its own station's topics

@@ -37,6 +37,8 @@ Kilograms = Annotated[float, Field(ge=0.0, le=200.0, allow_inf_nan=False)]
 # A load cell rated for the cable sees at most a few kN; 5 kN bounds a sane sample.
 Newtons = Annotated[float, Field(ge=-5000.0, le=5000.0, allow_inf_nan=False)]
 Text = Annotated[str, Field(max_length=500)]
+# A member's language at the kiosk: an ISO 639-1 code, with a region when one is meant ("de", "pt-BR").
+Language = Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
 
 
 class Model(BaseModel):
@@ -207,6 +209,9 @@ class SessionEnded(Model):
     member_id: Ident = Field(description="Member of the session")
     reason: Literal["completed", "signed_out", "timeout", "aborted"] = Field(
         default="completed", description="Why the session ended"
+    )
+    language: Language | None = Field(
+        default=None, description="The language the member used at the kiosk, remembered with the member"
     )
 
 
@@ -401,6 +406,7 @@ class MemberInfo(Model):
     weaker_leg: Leg | None = Field(default=None, description="Trained first; None when not known yet")
     goal: Ident | None = Field(default=None, description="Preferred goal id")
     guest: bool = Field(default=False, description="A guest session: nothing is kept after it")
+    language: Language | None = Field(default=None, description="The kiosk's language for this member, when chosen")
 
 
 class LastSession(Model):
@@ -429,6 +435,7 @@ class MemberEnrol(Model):
     weaker_leg: Leg | None = Field(default=None, description="If the member knows it")
     goal: Ident | None = Field(default=None, description="Chosen goal")
     exercise: Ident = Field(description="Exercise of this station")
+    language: Language | None = Field(default=None, description="The language the member enrolled in")
 
 
 class MemberProfile(Model):

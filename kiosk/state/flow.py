@@ -140,6 +140,7 @@ class Flow:
     enrol_needed: bool = False  # an unknown badge or PIN: offer the profile form
     stopped_for_pain: bool = False
     language: str = "en"  # the member's language for this visit (the next member starts in the default)
+    languages: tuple[str, ...] = ("en",)  # what this kiosk can show; a member's remembered one, if it is here
     trainer_cue: str = ""
     trainer_cue_left_s: float = 0.0  # the cue's own ttl_s, counted down by `tick`
     services: dict[str, tuple[ServiceState, str]] = field(default_factory=dict)
@@ -201,7 +202,7 @@ class Flow:
         self.message = "Creating your profile…"
         self.outbox("member.enrol", MemberEnrol(correlation_id=self.pending, method=method, token=token,
                                                 name=name.strip()[:80], weaker_leg=weaker_leg,
-                                                exercise=self.exercise.id))
+                                                exercise=self.exercise.id, language=self.language))
         self.changed()
 
     def start_guest(self) -> None:
@@ -222,6 +223,8 @@ class Flow:
         self.pending = None
         if p.status == "ok" and p.member is not None:
             self.member, self.profile, self.message, self.enrol_needed = p.member, p, "", False
+            if p.member.language in self.languages:
+                self.language = p.member.language  # the language they chose last time
             self._to(Page.WELCOME)
         elif p.status == "unknown":
             self.enrol_needed = True
@@ -421,8 +424,9 @@ class Flow:
 
     def finish(self, reason: str = "completed") -> None:
         if self.session_id and self.member:
-            self.outbox("session.ended", SessionEnded(session_id=self.session_id, member_id=self.member.member_id,
-                                                      reason=reason))
+            self.outbox("session.ended", SessionEnded(
+                session_id=self.session_id, member_id=self.member.member_id, reason=reason,
+                language=None if self.member.guest else self.language))  # remembered with the member
         self._to(Page.SUMMARY)
 
     def sign_out(self, reason: str = "signed_out") -> None:
@@ -437,7 +441,7 @@ class Flow:
         fresh = Flow(self.exercise, self.outbox)
         fresh.station.broker_online = self.station.broker_online
         for name in ("services", "trainer_cue", "trainer_cue_left_s", "_listeners", "operator_open", "replies",
-                     "commands"):
+                     "commands", "languages"):
             setattr(fresh, name, getattr(self, name))
         self.__dict__.update(fresh.__dict__)
         self.changed()

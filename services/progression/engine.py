@@ -310,7 +310,7 @@ class Engine:
         goal = self.goal_of(sess)
         member = repo.member(sess.member_id)
         if member is not None and not member.info.guest:
-            self._record_range(sess, member, repo)
+            member = self._remember(sess, member, ev.data.language, repo)
         if goal is not None and any(s.reps for s in sess.sets):
             decisions = self.decide(sess, goal, member, repo)
             for leg in sess.leg_order:
@@ -352,7 +352,23 @@ class Engine:
         return balance_legs(decisions, weaker, stack, allow_gap=bool(member and member.allow_leg_gap),
                             gap_flag=policy.leg_gap_flag)
 
-    def _record_range(self, sess: SessionRecord, member: MemberRecord, repo: Repo) -> None:
+    def _remember(self, sess: SessionRecord, member: MemberRecord, language: str | None,
+                  repo: Repo) -> MemberRecord:
+        """What a session teaches about its member, saved once: their range of motion (`_range`) and the
+        language they used at the kiosk (the next visit starts in it)."""
+        rom = self._range(sess, member)
+        update: dict[str, object] = {}
+        if rom:
+            update["rom_deg"] = {**member.rom_deg, **rom}
+        if language is not None and language != member.info.language:
+            update["info"] = member.info.model_copy(update={"language": language})
+        if not update:
+            return member
+        member = member.model_copy(update=update)
+        repo.save_member(member)
+        return member
+
+    def _range(self, sess: SessionRecord, member: MemberRecord) -> dict[Leg, float]:
         """A member's own range of motion per leg: the median peak knee bend of their first clean, fully
         checked camera reps (the exercise's `calibration_reps`), recorded once; range rules then use it."""
         need = max(1, round(self.exercise_of(sess).rules.calibration_reps.value))
@@ -365,8 +381,7 @@ class Engine:
                      and PEAK_KNEE in r.camera.metrics][:need]
             if len(peaks) >= need:
                 found[leg] = round(sorted(peaks)[len(peaks) // 2], 1)
-        if found:
-            repo.save_member(member.model_copy(update={"rom_deg": {**member.rom_deg, **found}}))
+        return found
 
     # ------------------------------------------------------------ members
 
@@ -429,7 +444,8 @@ class Engine:
         if taken:
             log.warning("%s: a PIN already in use was enrolled again; the new member has no PIN", ev.station_id)
         rec = MemberRecord(info=MemberInfo(member_id=new_member_id(), name=d.name.strip(), weaker_leg=d.weaker_leg,
-                                           goal=d.goal), tokens=[] if taken else [(d.method, ref)], created=ev.ts)
+                                           goal=d.goal, language=d.language),
+                           tokens=[] if taken else [(d.method, ref)], created=ev.ts)
         repo.save_member(rec)
         out.add("member.profile", self.profile(rec, d.exercise, d.correlation_id, repo))
 

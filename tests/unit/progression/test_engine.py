@@ -354,3 +354,30 @@ def test_sets_whose_end_was_lost_leave_the_live_state_and_are_still_summarised()
     assert sorted(e.data.set_index for e in out if isinstance(e, c.SetSummaryEvent)) == [5, 6, 7]
     rec = next(e.data for e in out if isinstance(e, c.RecommendationEvent))
     assert rec.action == c.Action.HOLD  # 6 reps, short of the top of 6–10: one more rep next time
+
+
+def test_a_members_kiosk_language_is_remembered_from_enrol_and_from_their_last_session() -> None:
+    s = Station()
+    out = s.send("member.enrol", c.MemberEnrol(correlation_id="q1", method=c.IdMethod.BADGE, token="0002",
+                                               name="Jonas", weaker_leg=c.Leg.LEFT, exercise=EX, language="de"))
+    first = out[0]
+    assert isinstance(first, c.MemberProfileEvent) and first.data.member is not None
+    member = first.data.member
+    assert member.language == "de"
+    s.send("session.started", c.SessionStarted(session_id="s9", member_id=member.member_id, exercise=EX,
+                                               goal=s.goal, leg_order=[c.Leg.LEFT]))
+    s.send("session.ended", c.SessionEnded(session_id="s9", member_id=member.member_id, language="en"))
+
+    def looked_up() -> c.MemberInfo | None:
+        ev = s.send("member.lookup", c.MemberLookup(correlation_id="q2", method=c.IdMethod.BADGE, token="0002",
+                                                    exercise=EX))[0]
+        assert isinstance(ev, c.MemberProfileEvent)
+        return ev.data.member
+
+    again = looked_up()
+    assert again is not None and again.language == "en"  # switched at the kiosk last time: kept
+    s.send("session.started", c.SessionStarted(session_id="s10", member_id=member.member_id, exercise=EX,
+                                               goal=s.goal, leg_order=[c.Leg.LEFT]))
+    s.send("session.ended", c.SessionEnded(session_id="s10", member_id=member.member_id))  # none said
+    kept = looked_up()
+    assert kept is not None and kept.language == "en"
