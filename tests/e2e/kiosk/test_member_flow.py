@@ -8,12 +8,16 @@ from pathlib import Path
 
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtTest import QTest
+from PyQt6.QtWidgets import QListWidget
+
+# pytest-qt leaves QtBot's mouseClick, keyClick and keyClicks untyped (*args, **kwargs), hence their
+# ignore[no-untyped-call]; called on QTest instead, PyQt6's stubs take them for instance methods.
+from pytestqt.qtbot import QtBot
 
 from kiosk.app import bootstrap
 from kiosk.settings import KioskSettings
-from kiosk.state.flow import Page
-from services.procs import Child
+from kiosk.state.flow import Flow, Page
+from services.procs import Child, wait_online
 from shared import contract as c
 from shared.mqtt import MqttBus
 from shared.servers import PrivateMosquitto, PrivateRedis
@@ -28,28 +32,49 @@ CONTROLLED = {"peak_knee_flexion_deg": 100.0, "pelvis_rotation_deg": 2.0, "torso
 
 
 @pytest.fixture
-def progression(service_env: dict[str, str], tmp_path: Path) -> Iterator[Child]:
+def progression(service_env: dict[str, str], mosquitto: PrivateMosquitto, tmp_path: Path) -> Iterator[Child]:
     k = Child("progression", ["services.progression", "run"], {**service_env, "GYM_STATION_ID": "site"}, tmp_path)
-    wait_for(lambda: "progression connected" in k.log(), timeout=20, what="progression up")
+    wait_online(mosquitto.port, "progression", "site", child=k)
     yield k
     assert k.alive(), k.tail()
     k.stop()
 
 
-@pytest.fixture
-def camera(mosquitto: PrivateMosquitto) -> Iterator[MqttBus]:
+class Camera(MqttBus):
     """The station's camera: like the real one, it learns of each set from the kiosk's set.started."""
-    bus = MqttBus(Settings(_env_file=None, mqtt_port=mosquitto.port, station_id="st-01"), "camera")
-    bus.sets_seen = []  # type: ignore[attr-defined]
-    bus.subscribe("set.started", lambda ev: bus.sets_seen.append(ev), site_id="main",  # type: ignore[attr-defined]
-                  station_id="st-01")
+
+    def __init__(self, port: int) -> None:
+        super().__init__(Settings(_env_file=None, mqtt_port=port, station_id="st-01"), "camera")
+        self.sets_seen: list[c.Envelope] = []
+        self.subscribe("set.started", lambda ev: self.sets_seen.append(ev), site_id="main", station_id="st-01")
+
+
+def page_of(flow: Flow) -> Page:
+    """The flow's page as it is now. Read through a call where an earlier assert on `flow.page` came before
+    a tap that changes it: mypy keeps the attribute narrowed to the earlier page across method calls."""
+    return flow.page
+
+
+def row_texts(rows: QListWidget) -> list[str]:
+    """A list widget's rows, top first."""
+    out = []
+    for i in range(rows.count()):
+        item = rows.item(i)
+        assert item is not None  # every row below count() is there
+        out.append(item.text())
+    return out
+
+
+@pytest.fixture
+def camera(mosquitto: PrivateMosquitto) -> Iterator[Camera]:
+    bus = Camera(mosquitto.port)
     assert bus.start()
     yield bus
     bus.stop()
 
 
 def test_tap_in_enrol_train_two_legs_and_read_the_summary(
-    qtbot, progression: Child, camera: MqttBus, mosquitto: PrivateMosquitto, redis_server: PrivateRedis
+    qtbot: QtBot, progression: Child, camera: Camera, mosquitto: PrivateMosquitto, redis_server: PrivateRedis
 ) -> None:
     settings = KioskSettings(_env_file=None, environment="test", mqtt_port=mosquitto.port, station_id="st-01",
                              fullscreen=False)
@@ -60,19 +85,21 @@ def test_tap_in_enrol_train_two_legs_and_read_the_summary(
     qtbot.waitExposed(win)
     from PyQt6.QtWidgets import QApplication
 
-    QApplication.instance().installEventFilter(win)  # type: ignore[union-attr]
+    app = QApplication.instance()
+    assert app is not None
+    app.installEventFilter(win)
     assert bus.start()
     qtbot.waitUntil(lambda: flow.station.broker_online, timeout=5000)
     assert not win.banner.isVisible()
 
     # A badge reader types fast and presses Enter: unknown badge → enrol.
-    QTest.keyClicks(win, "0004521337", delay=2)
-    QTest.keyClick(win, Qt.Key.Key_Return)
+    qtbot.keyClicks(win, "0004521337", delay=2)  # type: ignore[no-untyped-call]
+    qtbot.keyClick(win, Qt.Key.Key_Return)  # type: ignore[no-untyped-call]
     qtbot.waitUntil(lambda: "not recognised" in win.attract.msg.text(), timeout=10000)
     assert win.attract.enrol_box.isVisible()
     win.attract.name.setText("Ana")
-    qtbot.mouseClick(win.attract.weaker[c.Leg.RIGHT], Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(win.attract.create_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.attract.weaker[c.Leg.RIGHT], Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+    qtbot.mouseClick(win.attract.create_btn, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     qtbot.waitUntil(lambda: flow.page == Page.WELCOME, timeout=10000)
     assert win.welcome.hello.text() == "Welcome, Ana"
     assert "First session" in win.welcome.last.text()
@@ -80,7 +107,7 @@ def test_tap_in_enrol_train_two_legs_and_read_the_summary(
     # Pick the warm-up goal (2 sets × 12–15): a new member starts light, weaker (right) leg first.
     goal_btn = win.welcome.goals["warm_up"]
     assert goal_btn.accessibleName().startswith("Warm-up")
-    qtbot.mouseClick(goal_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(goal_btn, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     assert flow.page == Page.SETUP
     assert win.setup.start.text().startswith("I'm ready — start set 1 of 2: right leg, 5 kg, 12 reps")
 
@@ -89,13 +116,17 @@ def test_tap_in_enrol_train_two_legs_and_read_the_summary(
         for k in (1, 2):
             # Setup's start, rest's "Start next set", or — between legs — the strap step's "Strap is on".
             go = {Page.SETUP: win.setup.start, Page.REST: win.rest.go, Page.STRAP: win.strap.go}[flow.page]
-            if flow.page == Page.STRAP:
+            if page_of(flow) == Page.STRAP:
                 assert win.strap.title.text() == "Move the strap to your left ankle"
-            qtbot.mouseClick(go, Qt.MouseButton.LeftButton)
-            assert flow.page == Page.EXECUTION
+            qtbot.mouseClick(go, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+            assert page_of(flow) == Page.EXECUTION
             assert win.execution.set_title.text() == f"{leg.value.capitalize()} leg · set {k} of 2 · 5 kg"
             n_sets = 2 * (leg == c.Leg.LEFT) + k
-            wait_for(lambda n=n_sets: len(camera.sets_seen) == n, what="the set under way, at the camera")  # type: ignore[attr-defined]
+
+            def set_under_way(n: int = n_sets) -> bool:
+                return len(camera.sets_seen) == n
+
+            wait_for(set_under_way, what="the set under way, at the camera")
             for r in range(1, 13):
                 t += 5
                 swing = leg == c.Leg.LEFT and k == 2 and r in (3, 7)
@@ -106,15 +137,15 @@ def test_tap_in_enrol_train_two_legs_and_read_the_summary(
                     eccentric_s=2.2, metrics={**CONTROLLED, "thigh_excursion_deg": 25.0 if swing else 3.0},
                     faults=[c.Fault.SWING] if swing else []))
             page = win.execution
-            qtbot.waitUntil(lambda p=page: p.count.text() == "12", timeout=10000)
+            qtbot.waitUntil(lambda: win.execution.count.text() == "12", timeout=10000)
             want = "10 of 12 reps passed" if (leg, k) == (c.Leg.LEFT, 2) else "12 of 12 reps passed"
             assert page.summary.text() == want
             if (leg, k) == (c.Leg.LEFT, 2):
-                assert any("swung the thigh" in page.list.item(i).text() for i in range(page.list.count()))
-            if flow.page == Page.EXECUTION:  # the set may already have ended by itself (the target reached)
-                qtbot.mouseClick(page.end, Qt.MouseButton.LeftButton)
+                assert any("swung the thigh" in x for x in row_texts(page.list))
+            if page_of(flow) == Page.EXECUTION:  # the set may already have ended by itself (the target reached)
+                qtbot.mouseClick(page.end, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
 
-    assert flow.page == Page.SUMMARY
+    assert page_of(flow) == Page.SUMMARY
     qtbot.waitUntil(lambda: len(flow.recommendations) == 2, timeout=10000)
     cards = win.summary.cards()
     right = next(x for x in cards if x.startswith("<b>Right leg"))
@@ -129,15 +160,16 @@ def test_tap_in_enrol_train_two_legs_and_read_the_summary(
     store = RedisStore(connect(redis_server.url), "main")
     member = store.member_by_token(c.IdMethod.BADGE, "0004521337")
     assert member is not None and member.info.weaker_leg == c.Leg.RIGHT
-    assert store.progress(member.info.member_id, "hamstring-curl-kickback", c.Leg.RIGHT).target_reps == 13  # type: ignore[union-attr]
+    progress = store.progress(member.info.member_id, "hamstring-curl-kickback", c.Leg.RIGHT)
+    assert progress is not None and progress.target_reps == 13
     assert len(store.history(member.info.member_id)) == 1
 
     # The broker goes away: the banner shows; what the kiosk sends is delivered when it is back.
     mosquitto.stop()
     qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
     assert "Offline" in win.banner.text()
-    qtbot.mouseClick(win.summary.done, Qt.MouseButton.LeftButton)
-    assert flow.page == Page.ATTRACT
+    qtbot.mouseClick(win.summary.done, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+    assert page_of(flow) == Page.ATTRACT
     flow.identify(c.IdMethod.BADGE, "0004521337")  # queued while offline
     mosquitto.start()
     qtbot.waitUntil(lambda: flow.page == Page.WELCOME, timeout=20000)

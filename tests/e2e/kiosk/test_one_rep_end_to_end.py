@@ -8,11 +8,15 @@ from pathlib import Path
 
 import pytest
 from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QListWidget
+
+# pytest-qt leaves QtBot.mouseClick and keyClicks untyped (*args, **kwargs): hence type: ignore[no-untyped-call]
+from pytestqt.qtbot import QtBot
 
 from kiosk.app import bootstrap
 from kiosk.settings import KioskSettings
 from kiosk.state.flow import Page
-from services.procs import Child
+from services.procs import Child, wait_online
 from services.simulator.script import demo_set
 from shared.contract import Fault, IdMethod, Leg
 from shared.servers import PrivateMosquitto, PrivateRedis
@@ -23,22 +27,32 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture
-def site(service_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, str]]:
+def site(service_env: dict[str, str], mosquitto: PrivateMosquitto, tmp_path: Path) -> Iterator[dict[str, str]]:
     env_site = {**service_env, "GYM_STATION_ID": "site"}
     env_station = {**service_env, "GYM_STATION_ID": "st-01"}
     kids = [
         Child("progression", ["services.progression", "run"], env_site, tmp_path),
         Child("camera", ["services.camera", "run", "--source", "sim"], env_station, tmp_path),
     ]
-    wait_for(lambda: "progression connected" in kids[0].log(), timeout=20, what="progression up")
+    wait_online(mosquitto.port, "progression", "site", child=kids[0])
     yield env_station
     for k in kids:
         assert k.alive(), f"{k.name} died:\n{k.tail()}"
         k.stop()
 
 
+def row_texts(rows: QListWidget) -> list[str]:
+    """A list widget's rows, top first."""
+    out = []
+    for i in range(rows.count()):
+        item = rows.item(i)
+        assert item is not None  # every row below count() is there
+        out.append(item.text())
+    return out
+
+
 def test_a_set_is_judged_and_every_verdict_reaches_the_kiosk_and_redis(
-    qtbot, site: dict[str, str], mosquitto: PrivateMosquitto, redis_server: PrivateRedis, tmp_path: Path
+    qtbot: QtBot, site: dict[str, str], mosquitto: PrivateMosquitto, redis_server: PrivateRedis, tmp_path: Path
 ) -> None:
     settings = KioskSettings(_env_file=None, environment="test", mqtt_port=mosquitto.port, station_id="st-01",
                              fullscreen=False)
@@ -57,11 +71,11 @@ def test_a_set_is_judged_and_every_verdict_reaches_the_kiosk_and_redis(
     flow.identify(IdMethod.BADGE, "0004521337")
     qtbot.waitUntil(lambda: win.attract.enrol_box.isVisible(), timeout=10000)
     win.attract.name.setText("Ana")
-    qtbot.mouseClick(win.attract.weaker[Leg.LEFT], Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(win.attract.create_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.attract.weaker[Leg.LEFT], Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+    qtbot.mouseClick(win.attract.create_btn, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     qtbot.waitUntil(lambda: flow.page == Page.WELCOME, timeout=10000)
-    qtbot.mouseClick(win.welcome.goals["strength_control"], Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(win.setup.start, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.welcome.goals["strength_control"], Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+    qtbot.mouseClick(win.setup.start, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     assert flow.page == Page.EXECUTION and flow.current is not None and flow.current.leg == Leg.LEFT
     plan = demo_set(Leg.LEFT)
     expected = [sorted(f.value for f in r.faults) for r in plan.reps]
@@ -71,7 +85,7 @@ def test_a_set_is_judged_and_every_verdict_reaches_the_kiosk_and_redis(
     page = win.execution
     assert page.count.text() == str(len(plan.reps))
     assert page.summary.text() == "4 of 6 reps passed"
-    shown = [page.list.item(i).text() for i in range(page.list.count())]
+    shown = row_texts(page.list)
     assert shown[0].startswith("Rep 6") and "good rep" in shown[0]
     assert any("Rep 3" in s and "dropped the return" in s for s in shown)
     assert any("Rep 4" in s and "cut the curl short" in s for s in shown)

@@ -4,10 +4,14 @@ content included, shows no English once the member picks German — and the next
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QWidget
+from PyQt6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QListWidget, QWidget
+
+# pytest-qt leaves QtBot.mouseClick and keyClicks untyped (*args, **kwargs): hence type: ignore[no-untyped-call]
+from pytestqt.qtbot import QtBot
 
 from kiosk.state.flow import Flow, Page
 from kiosk.ui import i18n
@@ -35,7 +39,7 @@ def shown_texts(w: QWidget) -> list[str]:
 
 
 @pytest.fixture
-def german(qtbot):
+def german(qtbot: QtBot) -> Iterator[tuple[KioskWindow, Flow]]:
     sent: list[tuple[str, Model]] = []
     flow = Flow(EX, lambda t, d: sent.append((t, d)))
     win = KioskWindow(flow, "2468")
@@ -44,17 +48,27 @@ def german(qtbot):
     win.show()
     flow.set_broker_online(True)
     assert win.lang_btn.text() == "Deutsch"  # each language named in itself
-    qtbot.mouseClick(win.lang_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.lang_btn, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     assert flow.language == "de" and i18n.current() == "de"
     yield win, flow
     i18n.use("en")
+
+
+def row_texts(rows: QListWidget) -> list[str]:
+    """A list widget's rows, top first."""
+    out = []
+    for i in range(rows.count()):
+        item = rows.item(i)
+        assert item is not None  # every row below count() is there
+        out.append(item.text())
+    return out
 
 
 def english_on(win: KioskWindow) -> list[str]:
     return [t for t in shown_texts(win) if ENGLISH.search(t)]
 
 
-def test_every_page_a_member_reaches_is_german(german) -> None:
+def test_every_page_a_member_reaches_is_german(german: tuple[KioskWindow, Flow]) -> None:
     win, flow = german
     assert english_on(win) == [], "attract"
     assert win.lang_btn.text() == "English"
@@ -76,7 +90,7 @@ def test_every_page_a_member_reaches_is_german(german) -> None:
     assert english_on(win) == [], "summary after the pain stop"
 
 
-def test_the_next_member_starts_in_english(german) -> None:
+def test_the_next_member_starts_in_english(german: tuple[KioskWindow, Flow]) -> None:
     win, flow = german
     flow.start_guest()
     flow.sign_out()
@@ -84,7 +98,7 @@ def test_the_next_member_starts_in_english(german) -> None:
     assert win.attract.guest.text() == "Train as a guest" and win.lang_btn.text() == "Deutsch"
 
 
-def test_the_states_own_sentences_are_german_too(german) -> None:
+def test_the_states_own_sentences_are_german_too(german: tuple[KioskWindow, Flow]) -> None:
     """Counts, verdict lines, why a set ended, what to fix, the summary's cards, the banner: decided in
     kiosk/state as translatable words, shown in the member's language."""
     win, flow = german
@@ -100,7 +114,7 @@ def test_the_states_own_sentences_are_german_too(german) -> None:
             session_id=flow.session_id, set_index=cur.index, leg=cur.leg, rep_index=i, start_t=i * 5.0,
             end_t=i * 5.0 + 4, passed=faults == [], faults=faults or [], sensors=[c.Sensor.CAMERA],
             verified=faults is not None, checks=unseen if faults is None else [])))
-    lines = [win.execution.list.item(i).text() for i in range(win.execution.list.count())]  # type: ignore[union-attr]
+    lines = row_texts(win.execution.list)
     assert "Wdh. 2  ✗  Rückweg fallen gelassen" in lines
     assert "Wdh. 3  ?  nicht geprüft: Hüfte gerade (die Kamera hat diese Wiederholung nicht gesehen)" in lines
     assert english_on(win) == [] and not any(ENGLISH.search(x) for x in lines), "execution with verdicts"
@@ -123,7 +137,7 @@ def test_the_states_own_sentences_are_german_too(german) -> None:
 
 
 @pytest.mark.parametrize("code", ["en", "de"])
-def test_no_button_cuts_its_words_on_any_page(qtbot, code: str) -> None:
+def test_no_button_cuts_its_words_on_any_page(qtbot: QtBot, code: str) -> None:
     """Every button's text fits inside it (padding 28 px a side), in either language, on every page."""
     from PyQt6.QtWidgets import QPushButton
 

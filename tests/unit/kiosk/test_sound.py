@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+from pytestqt.qtbot import QtBot
+
 from kiosk.state.demo import DemoRep
 from kiosk.state.sound import CUE_REPEAT_S, Announcer, SoundSettings, guide_ticks, tempo_ticks
 from kiosk.ui.sound import Speaker
@@ -65,7 +67,7 @@ def test_the_tempo_guide_ticks_curl_pause_and_return() -> None:
     assert tempo_ticks(rep, 2.4, 2.6) == ["return"]
 
 
-def test_the_speaker_never_makes_the_screen_wait(qtbot, tmp_path: Path) -> None:
+def test_the_speaker_never_makes_the_screen_wait(qtbot: QtBot, tmp_path: Path) -> None:
     out = tmp_path / "said.txt"
     # A speech program that takes a second per utterance, as espeak-ng does for a sentence.
     slow = [sys.executable, "-c",
@@ -83,7 +85,7 @@ def test_the_speaker_never_makes_the_screen_wait(qtbot, tmp_path: Path) -> None:
     sp.stop()
 
 
-def test_no_speech_program_is_silence_not_an_error(qtbot) -> None:
+def test_no_speech_program_is_silence_not_an_error(qtbot: QtBot) -> None:
     sp = Speaker(SoundSettings(), command=[], ticks=False)
     sp.say("Set done.")
     sp.tick("curl")

@@ -18,6 +18,12 @@ def ev(t: str, data: c.Model) -> c.Envelope:
     return c.make_event(t, "main", "st-01", data)
 
 
+def page_of(f: Flow) -> Page:
+    """The flow's page as it is now. Read through a call where an earlier assert on `f.page` came before a
+    call that changes it: mypy keeps the attribute narrowed to the earlier page across method calls."""
+    return f.page
+
+
 def scripted_rep(t0: float, hz: float = 20.0) -> list[tuple[float, float]]:
     """A tempo rep's knee angle: 1 s at rest (10°), 2 s curl to 100°, 1 s squeeze, 3 s return, 2 s at rest."""
     out, t = [], t0
@@ -31,7 +37,7 @@ def scripted_rep(t0: float, hz: float = 20.0) -> list[tuple[float, float]]:
 
 def test_the_tracker_follows_a_reps_phases_in_order() -> None:
     tr = PhaseTracker()
-    seen = []
+    seen: list[Phase] = []
     for t, knee in scripted_rep(100.0):
         ph = tr.update(t, knee)
         if not seen or seen[-1] != ph:
@@ -68,13 +74,13 @@ def verdict(f: Flow, rep: int, faults: list[c.Fault] | None = None) -> None:
 
 def pose(f: Flow, t: float, knee: float, leg: c.Leg | None = None, **kw: object) -> None:
     f.apply(ev("camera.pose", c.CameraPose(t=t, leg=leg or (f.current.leg if f.current else c.Leg.LEFT),
-                                           knee_flexion_deg=knee, **kw)))  # type: ignore[arg-type]
+                                           knee_flexion_deg=knee, **kw)))
 
 
 def test_the_execution_step_follows_the_camera_pose() -> None:
     f, _ = training()
     assert f.highlighted_step is None  # no pose yet: nothing lit
-    lit = []
+    lit: list[int | None] = []
     for t, knee in scripted_rep(10.0):
         pose(f, t, knee)
         if not lit or lit[-1] != f.highlighted_step:
@@ -97,7 +103,7 @@ def test_a_set_ends_by_itself_after_the_target_reps_and_a_short_grace() -> None:
     f.tick(1.0)
     assert f.page == Page.EXECUTION  # the grace for one more
     f.tick(DONE_GRACE_S)
-    assert f.page == Page.REST
+    assert page_of(f) == Page.REST
     ended = [d for t, d in sent if t == "set.ended"]
     assert len(ended) == 1 and isinstance(ended[0], c.SetEnded) and ended[0].end_reason == "completed"
     assert str(f.end_note) == "Set done: 10 reps."
@@ -116,7 +122,7 @@ def test_the_grace_waits_while_a_rep_is_under_way() -> None:
     pose(f, 58.0, 60.0)
     pose(f, 59.0, 10.0)  # back: the rep's verdict would come now; without it the grace ends the set
     f.tick(1.0)
-    assert f.page == Page.REST
+    assert page_of(f) == Page.REST
 
 
 def test_a_member_who_stops_short_ends_the_set_as_stopped() -> None:
@@ -126,7 +132,7 @@ def test_a_member_who_stops_short_ends_the_set_as_stopped() -> None:
     f.tick(STOPPED_S - 1)
     assert f.page == Page.EXECUTION
     f.tick(1.0)
-    assert f.page == Page.REST
+    assert page_of(f) == Page.REST
     ended = next(d for t, d in sent if t == "set.ended")
     assert isinstance(ended, c.SetEnded) and ended.end_reason == "stopped"
     assert "no rep for 20 s" in str(f.end_note)
@@ -154,7 +160,7 @@ def test_the_strap_step_comes_between_legs_and_a_tap_confirms_it() -> None:
     started = [d for t, d in sent if t == "set.started"]
     assert isinstance(started[-1], c.SetStarted) and started[-1].leg == c.Leg.RIGHT
     f.confirm_strap()
-    assert f.page == Page.EXECUTION
+    assert page_of(f) == Page.EXECUTION
     assert sum(t == "set.started" for t, _ in sent) == len(started)  # no second set.started
 
 
@@ -166,7 +172,7 @@ def test_the_camera_seeing_the_other_leg_curl_confirms_the_strap() -> None:
     pose(f, 91.0, 12.0, leg=c.Leg.RIGHT)  # the new leg standing still: not yet
     assert f.page == Page.STRAP
     pose(f, 91.5, 40.0, leg=c.Leg.RIGHT)
-    assert f.page == Page.EXECUTION
+    assert page_of(f) == Page.EXECUTION
 
 
 def test_the_rest_page_says_what_to_fix_from_the_last_set() -> None:
@@ -222,7 +228,8 @@ def test_an_unknown_badge_asks_for_a_profile_and_a_known_one_does_not() -> None:
     ("camera", "placement_check", "ok", {"ok": True, "message": "Placement OK: the left leg is seen"}, "",
      "Camera — Placement check: Placement OK: the left leg is seen"),
 ])
-def test_staff_replies_are_sentences_not_dicts(service: str, command: str, status: str, data: dict,
+def test_staff_replies_are_sentences_not_dicts(service: str, command: str, status: str,
+                                               data: dict[str, float | str | bool],
                                                error: str, want: str) -> None:
     assert reply_words(service, status, data, error, command) == want
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from PyQt6.QtCore import Qt
 
+# pytest-qt leaves QtBot.mouseClick and keyClicks untyped (*args, **kwargs): hence type: ignore[no-untyped-call]
+from pytestqt.qtbot import QtBot
+
 from kiosk.state.flow import Flow
 from kiosk.state.station import CUE_IN_VIEW
 from kiosk.ui.widgets import FAIL_COLOUR, PASS_COLOUR, UNVERIFIED_COLOUR
 from kiosk.ui.window import KioskWindow
 from shared import contract as c
-from shared.catalogue import default_catalogue
+from shared.catalogue import Exercise, default_catalogue
 from shared.contract import Model
 
 
-def test_a_closed_window_gets_no_more_ticks_nor_state_changes(qtbot) -> None:
+def test_a_closed_window_gets_no_more_ticks_nor_state_changes(qtbot: QtBot) -> None:
     sent: list[tuple[str, Model]] = []
     flow = Flow(default_catalogue()["hamstring-curl-kickback"], lambda t, d: sent.append((t, d)))
     win = KioskWindow(flow)
@@ -29,7 +32,7 @@ def test_a_closed_window_gets_no_more_ticks_nor_state_changes(qtbot) -> None:
     assert refreshed == [] and not win.tick.isActive() and not win.execution.tempo_timer.isActive()
 
 
-def _window(qtbot) -> tuple[KioskWindow, Flow, list[tuple[str, Model]]]:
+def _window(qtbot: QtBot) -> tuple[KioskWindow, Flow, list[tuple[str, Model]]]:
     sent: list[tuple[str, Model]] = []
     flow = Flow(default_catalogue()["hamstring-curl-kickback"], lambda t, d: sent.append((t, d)))
     win = KioskWindow(flow)
@@ -41,7 +44,7 @@ def _window(qtbot) -> tuple[KioskWindow, Flow, list[tuple[str, Model]]]:
     return win, flow, sent
 
 
-def test_the_set_count_is_chosen_with_large_buttons_and_reaches_the_session(qtbot) -> None:
+def test_the_set_count_is_chosen_with_large_buttons_and_reaches_the_session(qtbot: QtBot) -> None:
     win, flow, sent = _window(qtbot)
     flow.choose_goal("strength_control")  # 3–5 sets; a guest's plan has none for this goal: 3
     assert win.setup.sets_value.text() == "3" and "3–5 sets per leg" in win.setup.sets_note.text()
@@ -49,16 +52,16 @@ def test_the_set_count_is_chosen_with_large_buttons_and_reaches_the_session(qtbo
     # 15 mm on the 141 px/inch panel is 84 px: both buttons are a fingertip wide and high.
     for b in (win.setup.fewer, win.setup.more):
         assert b.isVisible() and b.width() >= 84 and b.height() >= 84
-    qtbot.mouseClick(win.setup.more, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.setup.more, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     assert win.setup.sets_value.text() == "4" and win.setup.fewer.isEnabled()
     assert "start set 1 of 4" in win.setup.start.text()
-    qtbot.mouseClick(win.setup.start, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.setup.start, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     started = next(d for t, d in sent if t == "session.started")
     assert isinstance(started, c.SessionStarted) and started.planned_sets == 4
     assert " set 1 of 4 " in win.execution.set_title.text()
 
 
-def test_an_unverified_rep_has_its_own_colour_symbol_and_words(qtbot) -> None:
+def test_an_unverified_rep_has_its_own_colour_symbol_and_words(qtbot: QtBot) -> None:
     win, flow, _ = _window(qtbot)
     flow.choose_goal("strength_control")
     flow.start_training()
@@ -105,7 +108,7 @@ def test_an_unverified_rep_has_its_own_colour_symbol_and_words(qtbot) -> None:
     assert len(cards) == 1 and "? 1 not checked" in cards[0] and "1× missed the squeeze at the top" in cards[0]
 
 
-def test_the_window_fits_the_1080_panel_with_a_banner_shown(qtbot) -> None:
+def test_the_window_fits_the_1080_panel_with_a_banner_shown(qtbot: QtBot) -> None:
     win, flow, _ = _window(qtbot)
     flow.set_broker_online(False)  # the offline banner takes a line above every page
     flow.choose_goal("hypertrophy")
@@ -115,7 +118,7 @@ def test_the_window_fits_the_1080_panel_with_a_banner_shown(qtbot) -> None:
     assert win.minimumSizeHint().height() <= 1080 and win.height() == 1080
 
 
-def test_the_setup_page_plays_a_clean_rep_only_while_shown(qtbot) -> None:
+def test_the_setup_page_plays_a_clean_rep_only_while_shown(qtbot: QtBot) -> None:
     win, flow, _ = _window(qtbot)
     assert not win.setup.demo_timer.isActive()
     flow.choose_goal("tempo_focus")
@@ -132,7 +135,7 @@ def test_the_setup_page_plays_a_clean_rep_only_while_shown(qtbot) -> None:
     assert not win.setup.demo_timer.isActive()
 
 
-def test_the_window_says_each_rep_and_staff_set_the_volume(qtbot) -> None:
+def test_the_window_says_each_rep_and_staff_set_the_volume(qtbot: QtBot) -> None:
     from kiosk.state.sound import SoundSettings
     from kiosk.ui.sound import Speaker
 
@@ -158,14 +161,14 @@ def test_the_window_says_each_rep_and_staff_set_the_volume(qtbot) -> None:
     win.operator.pin.setText("2468")
     win.operator.unlock()
     assert win.operator.sound_text.text() == "Volume 70 %"
-    qtbot.mouseClick(win.operator.softer, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.operator.softer, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     assert sound.volume == 0.6 and win.operator.sound_text.text() == "Volume 60 %"
-    qtbot.mouseClick(win.operator.mute, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.operator.mute, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     assert sound.muted and win.operator.mute.text() == "Unmute"
     assert win.operator.mute.height() >= 84
 
 
-def _seed_texts(ex) -> list[str]:  # type: ignore[no-untyped-def]
+def _seed_texts(ex: Exercise) -> list[str]:
     """Every member-facing text the catalogue holds from the seed."""
     o = ex.overview
     out = [ex.name, ex.summary, ex.intro, o.body_part, o.primary_muscles, o.secondary_muscles, o.equipment,
@@ -181,7 +184,7 @@ def _seed_texts(ex) -> list[str]:  # type: ignore[no-untyped-def]
     return [" ".join(t.split()) for t in out if t]
 
 
-def test_every_seed_text_is_on_some_page_and_the_title_is_whole(qtbot) -> None:
+def test_every_seed_text_is_on_some_page_and_the_title_is_whole(qtbot: QtBot) -> None:
     import re
 
     from PyQt6.QtWidgets import QLabel
