@@ -130,3 +130,19 @@ def test_a_taut_start_is_no_slack_start() -> None:
     reps = physical(SetPlan(leg=Leg.LEFT, reps=(CONTROLLED,) * 3), st, seed=9)
     assert [r.faults for r in reps] == [[], [], []]
     assert reps[0].start_tension_n == pytest.approx(st.load_n, rel=0.1)  # hanging, within its stiction band
+
+
+def test_a_replay_that_ends_as_the_last_return_ends_still_counts_the_last_rep() -> None:
+    from services.loadcell.analysis import LoadAnalyzer
+
+    plan = SetPlan(leg=Leg.LEFT, reps=(CONTROLLED,) * 5)
+    st = CableStation(mass_kg=15.0)
+    last = Timeline(plan).reps[-1]
+    # The replay stops 0.3 s before the plan's last return ends: no rest after it shows the rep over.
+    samples = [(t, f) for t, f in PhysicalForceSimulator(plan, st, seed=10).samples() if t <= last.end_t - 0.3]
+    a = LoadAnalyzer(limits=LIMITS)
+    fed = [r for t, f in samples for r in a.feed(t, f)]
+    closed = a.close()
+    assert len(fed) == 4 and len(closed) == 1  # the stream's end, not a rest, closed the fifth
+    assert last.start_t - 0.3 <= closed[0].start_t and closed[0].end_t <= last.end_t
+    assert len(analyze(samples, limits=LIMITS)) == 5  # `analyze` closes the stream
