@@ -11,15 +11,17 @@ setup:
 demo: setup
 	$(PY) -m services.demo $(DEMO_ARGS)
 
+# Two workers: most of the suite waits on real processes (brokers, Redis, services, Chromium), and every
+# test starts its own on free ports. A file's tests stay together, in order, on one worker.
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow and not e2e" $(PYTEST_ARGS)
 
 lint: setup
 	.venv/bin/ruff check .
-	.venv/bin/mypy shared services kiosk bench
+	.venv/bin/mypy shared services kiosk bench tests
 	.venv/bin/lint-imports
 
 bench: setup

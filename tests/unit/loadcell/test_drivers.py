@@ -4,6 +4,7 @@ calibration and health (no server)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from services.loadcell.health import SensorHealth
 
 
 @pytest.fixture
-def pty_pair():
+def pty_pair() -> Iterator[tuple[int, str]]:
     master, slave = os.openpty()
     path = os.ttyname(slave)
     yield master, path
@@ -25,7 +26,7 @@ def pty_pair():
             pass
 
 
-def test_serial_board_counts_garbage_and_unplug(pty_pair) -> None:
+def test_serial_board_counts_garbage_and_unplug(pty_pair: tuple[int, str]) -> None:
     master, path = pty_pair
     amp = SerialAmplifier(path, hz=1000)
     assert amp.read(0.05) == []  # opened (pyserial drops what was queued before it opened)
