@@ -32,7 +32,7 @@ import numpy as np
 
 from services.loadcell.rules import G, LoadRules
 from services.loadcell.stack import StackSample
-from services.loadcell.strokes import StrokeFit, fit_rising, fit_stroke
+from services.loadcell.strokes import StrokeFit, fit_rising, fit_stroke, least_travel
 from shared.contract import Fault, Leg, LoadRep
 from shared.judge import CONCENTRIC_PEAK_N, START_TENSION_N
 
@@ -179,7 +179,7 @@ class RepSegmenter:
                 lifted = (not rep.after_lift and self._lift_t is not None
                           and rep.curl_t - r.lead_s <= self._lift_t <= s.t)
                 curl = self._fit_curl(rep, until, until - r.min_stroke_s) if lifted else None
-                if lifted and (curl is None or curl.travel_m < r.rep_travel_m):
+                if lifted and (curl is None or curl.travel_m < least_travel(curl, r.rep_travel_m)):
                     self._junk_until = until
                     self.rep = RepInProgress(s.t, set_down_before=rep.set_down_before, after_lift=True)
                 elif s.t - rep.curl_t > r.min_rep_s:
@@ -308,7 +308,7 @@ class RepSegmenter:
         if settled_s and ret is not None and curl is not None and (
                 ret.end_t > until - settled_s or not self._came_back(curl, ret)):
             return None  # still coming down (a slow return's steady middle passes for a rest)
-        if curl is None or ret is None or curl.travel_m < r.rep_travel_m:
+        if curl is None or ret is None or curl.travel_m < least_travel(curl, r.rep_travel_m):
             return None  # a twitch, or too little to measure
         start, top = curl.start_t, curl.end_t
         back, end = ret.start_t, max(ret.end_t, ret.start_t)

@@ -17,6 +17,7 @@ and friction's own measurement.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ class StrokeFit:
     moving_n: float  # the tension's level while it moved (L + f up, L − f down)
     peak_velocity: float
     rss: float = 0.0  # the fit's residual sum of squares over its samples (N²)
+    snatched: bool = False  # started as a slack cable was picked up mid-curl (at a lift off the pins)
 
     @property
     def end_t(self) -> float:
@@ -183,6 +185,16 @@ def fit_stroke(ts: npt.NDArray[np.float64], fs: npt.NDArray[np.float64], first_t
     return StrokeFit(float(ts[i0]) - dt / 2, duration, travel, level, peak_ratio * travel / duration, best[0])
 
 
+# A curl that lifted the stack off its pins on a slack cable moved it only once the slack was taken up, up to
+# half way into the curl (`SNATCHED`): the stack's part of it is at least half a rep's least travel.
+SNATCH_TRAVEL_SHARE = 0.5
+
+
+def least_travel(curl: StrokeFit, rep_travel_m: float) -> float:
+    """A rep's least travel for this curl: less for one that snatched the stack off its pins."""
+    return rep_travel_m * (SNATCH_TRAVEL_SHARE if curl.snatched else 1.0)
+
+
 def fit_rising(ts: npt.NDArray[np.float64], fs: npt.NDArray[np.float64], first_t: float, latest_t: float,
                mass_kg: float, limits: tuple[float, float, float], lifted_t: float | None = None) -> StrokeFit | None:
     """A curl: the best stroke up starting in [first_t, latest_t]. A stroke too small for a rep found first (a
@@ -199,7 +211,9 @@ def fit_rising(ts: npt.NDArray[np.float64], fs: npt.NDArray[np.float64], first_t
         snatch = fit_stroke(ts[a:], fs[a:], lifted_t - 0.1, lifted_t + 0.05, True, mass_kg, min_s, max_s,
                             SHAPES + SNATCHED, skip)
         after = fit_stroke(ts[a:], fs[a:], first_t, latest_t, True, mass_kg, min_s, max_s, SHAPES, skip)
-        fits = [c for c in (snatch, after) if c is not None and c.travel_m >= min_travel]
+        if snatch is not None:  # it started as the stack left its pins: the slack took the curl's first part
+            snatch = dataclasses.replace(snatch, snatched=True)
+        fits = [c for c in (snatch, after) if c is not None and c.travel_m >= least_travel(c, min_travel)]
         if fits:
             return min(fits, key=lambda c: c.rss)
     curl = None
