@@ -246,8 +246,13 @@ def main(argv: list[str]) -> int:
     p.add_argument("--sets", type=int, default=48)
     p.add_argument("--seed", type=int, default=CORPUS_SEED)
     p.add_argument("--frames", type=int, default=18_000)
+    p.add_argument("--corpus", type=Path, help="also score a folder of labelled real sets (bench/corpus.py)")
     args = p.parse_args(argv)
     ok = True
+    if args.corpus is not None:
+        from bench.corpus import report
+
+        report(args.corpus, "camera")
 
     acc = score(args.sets, args.seed)
     print(f"accuracy on {acc['sets']} generated sets (seed {args.seed}): {acc['reps_true']} true reps, "

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL")
     catalogue_dir: Path | None = Field(default=None, description="Extra folder of exercise YAML files")
     log_level: str = Field(default="INFO", description="Python logging level")
+    corpus_dir: Path = Field(default=Path("var/corpus"),
+                             description="Where a station's sensors save sets a trainer labelled (shared/corpus.py)")
     log_format: Literal["text", "json"] = Field(
         default="text", description="'json': one JSON object a line, for a log collector (shared/telemetry.py)")
     # Prometheus: a service serves its /metrics on this port when one is set (the dashboard on its own app).

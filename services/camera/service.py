@@ -30,7 +30,8 @@ from shared.contract import (
     SetStarted,
     StationCommand,
 )
-from shared.sensor import CommandError, SensorScaffold
+from shared.corpus import SAVE_COMMAND, Recent, entry_dir, label_of, write_label, write_pose
+from shared.sensor import CommandError, ReplyData, SensorScaffold
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ POSE_HZ = 20.0  # camera.pose rate: the kiosk's skeleton mirror moves at 20 fps 
 UNSEEN_DEGRADE_S = 1.0
 NO_PERSON = "no person in view"
 LEG_UNSEEN = "working leg not in view"
+# What of a frame the corpus keeps: the pose, not a QR code's text (a member's token) nor anything else.
+KEPT_KEYS = ("t", "width", "height", "landmarks", "world")
 # Extra time the placement check waits for its frames before answering that none came.
 PLACEMENT_GRACE_S = 3.0
 
@@ -58,7 +61,11 @@ class CameraService:
         self._checks: list[tuple[PlacementCheck, float, threading.Event]] = []
         self._lock = threading.Lock()
         self.stopped = threading.Event()
-        self.sensor = SensorScaffold(bus, "camera", {"placement_check": self.placement_check},
+        # The last minutes' landmarks (never a picture), on the station's wall clock, for a set a trainer labels.
+        self.recent: Recent[dict[str, Any]] = Recent()
+        self.corpus_dir = bus.settings.corpus_dir
+        self.sensor = SensorScaffold(bus, "camera", {"placement_check": self.placement_check,
+                                                     SAVE_COMMAND: self.save_set},
                                      on_set_started=self.on_set_started, on_session_started=self.on_session_started)
         self.clock = self.sensor.rep_clock
 
@@ -92,6 +99,23 @@ class CameraService:
             self._checks.append((check, time.monotonic() + seconds, done))
         threading.Thread(target=self._answer_placement, args=(cmd, check, done, seconds), daemon=True,
                          name="placement-check").start()
+
+    def save_set(self, cmd: StationCommand) -> ReplyData:
+        """A set a trainer labelled on the dashboard: its pose frames and the label into the corpus."""
+        try:
+            label = label_of(self.bus.settings.station_id, cmd.args)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        with self._lock:
+            kept = self.recent.between(label.from_t, label.to_t)
+        if not kept:
+            raise CommandError("no pose frames of that span are kept (older than the camera keeps, or none seen)")
+        frames = [{**f, "t": t - label.from_t} for t, f in kept]  # the span's start is t = 0 (full precision)
+        d = entry_dir(self.corpus_dir, label.station_id, label.review_id)
+        write_label(d, label)
+        path = write_pose(d, frames)
+        log.info("labelled set saved: %d frames to %s", len(frames), path)
+        return {"file": str(path), "frames": float(len(frames))}
 
     def _answer_placement(self, cmd: StationCommand, check: PlacementCheck, done: threading.Event,
                           seconds: float) -> None:
@@ -157,6 +181,9 @@ class CameraService:
         if qr:
             log.info("QR code shown: publishing the tap-in")
             self.bus.emit("member.identified", MemberIdentified(method=IdMethod.QR, token=str(qr)[:128]))
+        if frame.get("landmarks"):
+            with self._lock:
+                self.recent.add(t + self.t_offset, {k: frame[k] for k in KEPT_KEYS if k in frame})
         measured = analyzer.feed(frame)
         person = bool(frame.get("landmarks"))
         self.update_health(t, person, person and analyzer.last is not None and analyzer.last.knee is not None)

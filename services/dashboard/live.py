@@ -36,6 +36,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from services.dashboard.floor import REP_ROWS, SITE_STATION, FloorState, tile_key
 from services.dashboard.reports import SessionUse
+from services.dashboard.reviews import VerdictReview
 from shared import telemetry
 from shared.contract import (
     CameraPoseEvent,
@@ -43,8 +44,11 @@ from shared.contract import (
     KioskCue,
     LoadTraceEvent,
     SessionEndedEvent,
+    StationCommand,
+    StationReplyEvent,
     StationStatusEvent,
 )
+from shared.corpus import SAVE_COMMAND, Label, save_args
 from shared.inbox import Inbox, Rejected
 from shared.mqtt import RECONNECT_MAX_S, RECONNECT_MIN_S, MqttBus, unique_client_id, use_credentials
 from shared.settings import Settings
@@ -53,7 +57,11 @@ from shared.topics import topic_filter
 log = logging.getLogger(__name__)
 
 LIVE_TYPES = ("station.status", "session.started", "session.ended", "set.started", "set.ended", "set.summary",
-              "rep.verdict", "camera.rep", "load.rep", "load.trace", "camera.pose", "recommendation")
+              "rep.verdict", "camera.rep", "load.rep", "load.trace", "camera.pose", "recommendation", "station.reply")
+# A labelled set's save is asked of these services of its station (shared/corpus.py), each answering for its part.
+SAVING_SERVICES = ("camera", "loadcell")
+# Around the labelled set's reps: the rest before its first rep and after its last (a rep's start is its curl's).
+SAVE_MARGIN_S = 3.0
 # Force samples a station page keeps for its first paint, and at most per frame for a slow
 # browser: 10 s at the load cell's 80 Hz.
 TRACE_KEEP = 800
@@ -340,6 +348,8 @@ class LiveFeed:
         self._invalid_logged = 0.0
         self.usage: list[SessionUse] = []  # sessions ended since the usage log was last written
         self.frames_sent = 0
+        # review id -> service -> what the station answered to saving its labelled set (kept while running)
+        self.saves: dict[str, dict[str, str]] = {}
         # The shared bus: the dashboard's retained status (and last will), and the cues it publishes.
         self.bus = (bus_factory or (lambda: self._make_bus(settings)))()
         # QoS 0 for every type, the rare QoS 1 events too. A clean session gains nothing from QoS 1 (what is in
@@ -386,6 +396,12 @@ class LiveFeed:
                 self._fleet_dirty.add(st)
             elif isinstance(ev, SessionEndedEvent) and not self.floor.central:  # the usage log is a site's
                 self._used(ev)
+            elif isinstance(ev, StationReplyEvent):
+                if ev.data.correlation_id.startswith("save-"):  # a station's answer to saving a labelled set
+                    review = ev.data.correlation_id.removeprefix("save-").rsplit("-", 1)[0]
+                    self.saves.setdefault(review, {})[ev.data.service] = (
+                        "saved" if ev.data.status == "ok" else f"not saved: {ev.data.error}")
+                return
             if isinstance(ev, LoadTraceEvent):
                 buf = self._traces.setdefault(st, [])
                 buf.extend(ev.data.force_n)
@@ -443,6 +459,26 @@ class LiveFeed:
             raise PermissionError("the central view is read-only: cues are sent from the site's dashboard")
         ev = self.bus.emit("kiosk.cue", cue, station_id=station_id)
         return ev.event_id
+
+    def request_save(self, station_id: str, review: VerdictReview) -> None:
+        """Ask the station's camera and load cell to save the labelled rep's set into their corpus: the set's
+        span from its reps on the floor (the rep's own, when the floor no longer holds its set)."""
+        if self.floor.central:
+            raise PermissionError("the central view is read-only: sets are labelled at the site")
+        with self.lock:
+            rows = [r for r in self.floor.rows(station_id) if (r["session_id"], r["set_index"], r["leg"]) ==
+                    (review.session_id, review.set_index, review.leg.value)]
+        starts = [float(r["start_t"]) for r in rows] or [review.start_t]
+        ends = [float(r["end_t"]) for r in rows] or [review.end_t]
+        label = Label(station_id=station_id, review_id=review.review_id, leg=review.leg, set_index=review.set_index,
+                      rep_index=review.rep_index, rep_start_t=review.start_t, rep_end_t=review.end_t,
+                      from_t=min(starts) - SAVE_MARGIN_S, to_t=max(ends) + SAVE_MARGIN_S,
+                      true_faults=review.true_faults, station_faults=review.verdict_faults)
+        self.saves[review.review_id] = {}
+        for service in SAVING_SERVICES:
+            self.bus.emit("station.command", StationCommand(
+                correlation_id=f"save-{review.review_id}-{service}", service=service, command=SAVE_COMMAND,
+                args=save_args(label)), station_id=station_id)
 
     @property
     def mqtt_connected(self) -> bool:

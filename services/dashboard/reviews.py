@@ -57,6 +57,7 @@ class VerdictReview(BaseModel):
     trainer: str
     made: datetime
     set_saved: bool = Field(default=False, description="The station saved the set's landmarks and force samples")
+    review_id: str = Field(default="", description="Names the saved set in the stations' corpus (save_set)")
 
     @model_validator(mode="after")
     def _disagrees(self) -> VerdictReview:

@@ -32,7 +32,8 @@ from shared.contract import (
     SetStarted,
     StationCommand,
 )
-from shared.sensor import ReplyData, SensorScaffold
+from shared.corpus import SAVE_COMMAND, Recent, entry_dir, label_of, write_force, write_label
+from shared.sensor import CommandError, ReplyData, SensorScaffold
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,11 @@ class LoadcellService:
         self._last_health = 0.0
         self.reps = 0
         self._rate = telemetry.RateMeter(telemetry.LOADCELL_HZ.labels(self.station_id))
-        self.sensor = SensorScaffold(bus, "loadcell", {"tare": self.tare, "calibrate": self.calibrate},
+        # The last minutes' force samples (monotonic time, newtons), for a set a trainer labels.
+        self.recent: Recent[float] = Recent()
+        self.corpus_dir = bus.settings.corpus_dir
+        self.sensor = SensorScaffold(bus, "loadcell", {"tare": self.tare, "calibrate": self.calibrate,
+                                                       SAVE_COMMAND: self.save_set},
                                      on_set_started=self.on_set_started,
                                      errors=(CalibrationError, SensorError, OSError))
         self.rep_clock = self.sensor.rep_clock
@@ -90,6 +95,24 @@ class LoadcellService:
         if not isinstance(mass, int | float):
             raise CalibrationError("calibrate needs args.known_mass_kg, a number of kg")
         return self._recalibrate(cmd, lambda cal, samples: cal.calibrated(samples, float(mass)))
+
+    def save_set(self, cmd: StationCommand) -> ReplyData:
+        """A set a trainer labelled on the dashboard: its force samples and the label into the corpus."""
+        try:
+            label = label_of(self.station_id, cmd.args)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        with self._lock:
+            offset = self.rep_clock.offset  # the station's wall clock = monotonic + offset (this set's anchor)
+            kept = self.recent.between(label.from_t - offset, label.to_t - offset)
+        if not kept:
+            raise SensorError("no force samples of that span are kept (older than the load cell keeps)")
+        t0 = label.from_t - offset  # the span's start is t = 0, as the camera's frames
+        d = entry_dir(self.corpus_dir, label.station_id, label.review_id)
+        write_label(d, label)
+        path = write_force(d, [(t - t0, f) for t, f in kept])
+        log.info("labelled set saved: %d samples to %s", len(kept), path)
+        return {"file": str(path), "samples": float(len(kept))}
 
     def _recalibrate(self, cmd: StationCommand,
                      change: Callable[[Calibration, list[float]], Calibration]) -> ReplyData:
@@ -127,6 +150,7 @@ class LoadcellService:
                 if not self._trace:
                     self._trace_t0 = t
                 self._trace.append(max(-5000.0, min(f, 5000.0)))
+                self.recent.add(t, f)
                 for rep in self.analyzer.feed(t, f):
                     self.reps += 1
                     try:

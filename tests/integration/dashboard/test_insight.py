@@ -159,7 +159,7 @@ def test_a_trainer_marks_a_verdict_wrong_and_the_label_is_kept_for_the_corpus(
         body = r.json()
         assert body["missed"] == ["hip_rotation"] and body["wrongly_found"] == ["swing"]
         assert body["start_t"] == 40.0 and body["end_t"] == 44.5 and body["trainer"] == "tina"
-        assert body["set_saved"] is False  # the station keeps no buffer of its sets yet
+        assert body["set_saved"] is False and body["review_id"]  # the stations are asked to save it (below)
         listed = client.get("/api/v1/reviews?station_id=st-01").json()
         assert len(listed) == 1 and listed[0]["true_faults"] == ["hip_rotation"]
         assert listed[0]["verdict_faults"] == ["swing"] and listed[0]["verdict_status"] == "failed"

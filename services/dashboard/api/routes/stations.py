@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -164,9 +165,10 @@ def _review(request: Request, live: Any, station_id: str, body: ReviewIn, audit:
                            rep_index=body.rep_index, start_t=row["start_t"], end_t=row["end_t"],
                            verdict_faults=[Fault(f) for f in row["faults"]], verdict_status=row["status"],
                            true_faults=sorted(set(body.true_faults)), note=body.note.strip(),
-                           trainer=audit.user.name, made=datetime.now(UTC))
+                           trainer=audit.user.name, made=datetime.now(UTC), review_id="r" + uuid.uuid4().hex[:12])
     reviews: ReviewLog = request.app.state.reviews
     entry = reviews.add(review)
+    live.request_save(station_id, review)  # the station's camera and load cell save the set into their corpus
     audit("verdict.review", station_id, rep=list(key), verdict=[f.value for f in review.verdict_faults],
           label=[f.value for f in review.true_faults], entry=entry)
     return review
@@ -216,4 +218,4 @@ def reviews_page(request: Request, user: CurrentTrainer, station_id: str | None 
         station_id = None
     reviews: ReviewLog = request.app.state.reviews
     return render(request, "reviews.html", {"reviews": reviews.latest(200, station_id), "station_id": station_id,
-                                            "words": FAULT_WORDS})
+                                            "words": FAULT_WORDS, "saves": request.app.state.live.saves})
