@@ -342,3 +342,63 @@ def test_a_trainer_marks_a_reps_verdict_wrong_with_the_fault_really_there(
         assert "passed, no fault" in row and "opened the hips" in row and "left hip opened at the top" in row
     finally:
         st.stop()
+
+
+def test_marking_a_verdict_wrong_in_the_browser_saves_the_set_that_bench_camera_corpus_reads(
+        dashboard: str, page: Any, mosquitto: PrivateMosquitto, tmp_path: Path) -> None:
+    """The real camera service at st-05 (a replayed set, on the broker) keeps its frames; the trainer marks a
+    rep wrong in Chromium; the camera saves the set, the Labels page says so, and the corpus bench reads it."""
+    import json
+
+    from bench.corpus import score
+    from services.camera.service import CameraService
+    from services.camera.sources import ReplaySource
+    from services.simulator.pose import PoseSimulator
+    from services.simulator.script import scripted_set
+    from shared.mqtt import MqttBus
+    from shared.settings import Settings
+    from tests.wire import RawListener
+
+    replay = tmp_path / "set.jsonl"
+    replay.write_text("".join(json.dumps(f) + "\n" for f in
+                              PoseSimulator(scripted_set("demo", c.Leg.LEFT, 1), noise_px=1.0, seed=3).frames()))
+    corpus = tmp_path / "corpus"
+    camera_bus = MqttBus(Settings(_env_file=None, mqtt_port=mosquitto.port, station_id="st-05", corpus_dir=corpus),
+                         "camera")
+    camera = CameraService(camera_bus, ReplaySource(replay, realtime=False), c.Leg.LEFT)
+    heard = RawListener(mosquitto.port, "gym/v1/main/st-05/camera/rep")
+    st = FakeStation(mosquitto.port, "st-05", services=("kiosk", "loadcell"))
+    try:
+        assert camera_bus.start()
+        sign_in(page, dashboard, "tina")
+        st.session("m1", "Ann Lee", "hypertrophy", 1, 15.0)
+        threading.Thread(target=camera.run, daemon=True).start()
+        reps = wait_for(lambda: [c.CameraRep.model_validate(json.loads(p)["data"]) for _, p, _r in heard.messages]
+                        if camera.stopped.is_set() else None, timeout=30, what="the camera measured the set")
+        page.goto(f"{dashboard}/stations/st-05")
+        page.wait_for_selector("#conn.live")
+        rep = reps[0]
+        st.emit("rep.verdict", c.RepVerdict(session_id="st-05-s1", set_index=1, leg=c.Leg.LEFT,
+                                            rep_index=rep.rep_index, start_t=rep.start_t, end_t=rep.end_t,
+                                            passed=True, faults=[], sensors=[c.Sensor.CAMERA]), "kiosk")
+        page.wait_for_selector("#reps tr.rep-passed button.wrong")
+        page.click("#reps tr.rep-passed button.wrong")
+        page.wait_for_selector("#review-form:not([hidden])")
+        page.check("#review-form input[name=fault][value=swing]")
+        page.click("#review-form button[type=submit]")
+        page.wait_for_selector("#review-saved")
+        page.click("#review-saved a")
+        def saved_shown() -> bool:
+            if "camera: saved" in page.inner_text("#reviews tbody tr"):
+                return True
+            page.reload()  # the page is rendered once: the station's answer shows on the next load
+            return False
+
+        wait_for(saved_shown, timeout=15, interval=0.5, what="the camera's answer on the Labels page")
+        scored = score(corpus, "camera")  # what `python -m bench camera --corpus DIR` prints
+        assert scored["sets"] == 1 and scored["reps_found"] == 1
+        assert scored["faults"]["swing"]["tp"] + scored["faults"]["swing"]["fn"] == 1
+    finally:
+        st.stop()
+        heard.close()
+        camera_bus.stop()
