@@ -26,9 +26,9 @@ SENSORS = ("camera", "loadcell")
 DATA = {"camera": "camera.jsonl", "loadcell": "force.csv"}
 
 
-def judged(sensor: str, d: Path, label: Label) -> set[Fault] | None:
-    """The faults the sensor's analyser and the one judge find on the labelled rep; None when it found no rep
-    there (or the set was not saved by that sensor)."""
+def judged(sensor: str, d: Path, label: Label) -> list[set[Fault]] | None:
+    """The faults the sensor's analyser and the one judge find on the labelled rep (every rep of a recorded
+    set); None when it found no rep there (or the set was not saved by that sensor)."""
     exercise = default_catalogue()[DEFAULT_EXERCISE]
     path = d / DATA[sensor]
     if not path.is_file():
@@ -40,22 +40,20 @@ def judged(sensor: str, d: Path, label: Label) -> set[Fault] | None:
 
         with open(path, encoding="utf-8") as fh:
             reps = analyze_pose((json.loads(line) for line in fh if line.strip()), label.leg)
-        for m in reps:
-            if lo <= (m.rep.start_t + m.rep.end_t) / 2 <= hi:
-                return set(judge_pose(exercise, None, m, label.leg).faults)
-        return None
+        found = [set(judge_pose(exercise, None, m, label.leg).faults) for m in reps
+                 if label.rep_index is None or lo <= (m.rep.start_t + m.rep.end_t) / 2 <= hi]
+        return found[:1] if label.rep_index is not None and found else (found or None)
     from services.loadcell.analysis import analyze as analyze_force
     from services.loadcell.analysis import judge_alone as judge_force
     from services.loadcell.drivers import read_force_csv
 
-    for r in analyze_force(read_force_csv(path)):
-        if lo <= (r.start_t + r.end_t) / 2 <= hi:
-            return set(judge_force(exercise, None, r, label.leg).faults)
-    return None
+    found = [set(judge_force(exercise, None, r, label.leg).faults) for r in analyze_force(read_force_csv(path))
+             if label.rep_index is None or lo <= (r.start_t + r.end_t) / 2 <= hi]
+    return found[:1] if label.rep_index is not None and found else (found or None)
 
 
 def score(corpus: Path, sensor: str) -> dict[str, Any]:
-    """Per labelled rep: found or not, the label matched exactly or not; per fault precision and recall."""
+    """Per labelled rep found: the label matched exactly or not; per fault precision and recall."""
     tp: Counter[Fault] = Counter()
     fp: Counter[Fault] = Counter()
     fn: Counter[Fault] = Counter()
@@ -64,15 +62,16 @@ def score(corpus: Path, sensor: str) -> dict[str, Any]:
         if not (d / DATA[sensor]).is_file():
             continue
         n += 1
-        said = judged(sensor, d, label)
-        if said is None:
+        reps = judged(sensor, d, label)
+        if reps is None:
             continue
-        found += 1
         true = set(label.true_faults)
-        exact += said == true
-        tp.update(said & true)
-        fp.update(said - true)
-        fn.update(true - said)
+        for said in reps:
+            found += 1
+            exact += said == true
+            tp.update(said & true)
+            fp.update(said - true)
+            fn.update(true - said)
     faults = {f.value: {"precision": tp[f] / (tp[f] + fp[f]) if tp[f] + fp[f] else 1.0,
                         "recall": tp[f] / (tp[f] + fn[f]) if tp[f] + fn[f] else 1.0,
                         "tp": tp[f], "fp": fp[f], "fn": fn[f]} for f in sorted(set(tp) | set(fp) | set(fn))}
@@ -81,8 +80,8 @@ def score(corpus: Path, sensor: str) -> dict[str, Any]:
 
 def report(corpus: Path, sensor: str) -> None:
     s = score(corpus, sensor)
-    print(f"{sensor} on the labelled corpus {corpus}: {s['sets']} sets, the labelled rep found in "
-          f"{s['reps_found']}, its faults exactly the trainer's in {s['labels_matched']}")
+    print(f"{sensor} on the labelled corpus {corpus}: {s['sets']} sets, {s['reps_found']} labelled reps found, "
+          f"their faults exactly the label's in {s['labels_matched']}")
     for name, m in s["faults"].items():
         print(f"  {name:15s} precision {m['precision']:.3f}  recall {m['recall']:.3f}  "
               f"(tp {m['tp']}, fp {m['fp']}, fn {m['fn']})")

@@ -60,8 +60,9 @@ class Label(BaseModel):
     review_id: str = Field(description="The dashboard's review it came from")
     leg: Leg
     set_index: int | None = None
-    rep_index: int
-    rep_start_t: float = Field(description="The rep's span on the station's wall clock")
+    rep_index: int | None = Field(description="The labelled rep; None: every rep of the set (a recording staff "
+                                              "asked for before the set)")
+    rep_start_t: float = Field(description="The rep's span on the station's wall clock (the set's, for every rep)")
     rep_end_t: float
     from_t: float = Field(description="The saved span on the station's wall clock")
     to_t: float
@@ -72,7 +73,7 @@ class Label(BaseModel):
 def save_args(label: Label) -> dict[str, float | str]:
     """A label as a `save_set` command's arguments (the contract's args are flat numbers and strings)."""
     return {"review_id": label.review_id, "leg": label.leg.value, "set_index": float(label.set_index or 0),
-            "rep_index": float(label.rep_index), "rep_start_t": label.rep_start_t, "rep_end_t": label.rep_end_t,
+            "rep_index": float(label.rep_index or 0), "rep_start_t": label.rep_start_t, "rep_end_t": label.rep_end_t,
             "from_t": label.from_t, "to_t": label.to_t, "true_faults": ",".join(f.value for f in label.true_faults),
             "station_faults": ",".join(f.value for f in label.station_faults)}
 
@@ -85,7 +86,7 @@ def label_of(station_id: str, args: dict[str, float | str]) -> Label:
     try:
         set_index = int(float(args.get("set_index", 0)))
         return Label(station_id=station_id, review_id=str(args["review_id"]), leg=Leg(str(args["leg"])),
-                     set_index=set_index or None, rep_index=int(float(args["rep_index"])),
+                     set_index=set_index or None, rep_index=int(float(args["rep_index"])) or None,
                      rep_start_t=float(args["rep_start_t"]), rep_end_t=float(args["rep_end_t"]),
                      from_t=float(args["from_t"]), to_t=float(args["to_t"]), true_faults=faults("true_faults"),
                      station_faults=faults("station_faults"))

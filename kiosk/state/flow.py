@@ -7,8 +7,9 @@ go to `outbox`; events received come in through `apply`. Widgets subscribe to ch
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
@@ -52,6 +53,7 @@ from shared.contract import (
     StationReplyEvent,
     StationStatusEvent,
 )
+from shared.corpus import SAVE_COMMAND, Label, save_args
 from shared.handlers import HandlerTable
 from shared.identity import pin_problem
 
@@ -72,6 +74,9 @@ STOPPED_S = 20.0
 POSE_STALE_S = 2.0
 # The camera sees the newly strapped leg bend past the rep's start (the camera's 25°): it is working.
 STRAP_SEEN_DEG = 25.0
+# A recorded set's span: from its set.started to its end, with the breath before the first curl and after
+# the last return that a set's first and last reps need whole.
+RECORD_MARGIN_S = 2.0
 
 
 class Page(Enum):
@@ -141,6 +146,10 @@ class Flow:
     stopped_for_pain: bool = False
     language: str = "en"  # the member's language for this visit (the next member starts in the default)
     languages: tuple[str, ...] = ("en",)  # what this kiosk can show; a member's remembered one, if it is here
+    # Staff asked to record the next set, labelled with these faults (none: a clean set), into the corpus.
+    recording: tuple[Fault, ...] | None = None
+    set_started_wall: float | None = None  # the set under way's start on the station's wall clock
+    wall_clock: Callable[[], float] = time.time
     trainer_cue: str = ""
     trainer_cue_left_s: float = 0.0  # the cue's own ttl_s, counted down by `tick`
     services: dict[str, tuple[ServiceState, str]] = field(default_factory=dict)
@@ -330,6 +339,7 @@ class Flow:
         self.phase_tracker.reset()
         self.outbox("set.started", SetStarted(session_id=self.session_id, set_index=cur.index, leg=cur.leg,
                                               weight_kg=cur.weight_kg, target_reps=cur.target_reps))
+        self.set_started_wall = self.wall_clock()
 
     def end_set(self, reason: str = "completed") -> None:
         self.touch()
@@ -340,6 +350,7 @@ class Flow:
                                           weight_kg=cur.weight_kg, target_reps=cur.target_reps,
                                           end_reason=reason))
         self.last_set = list(self.station.verdicts)
+        self._save_recording(cur.index, cur.leg)
         self.set_pos += 1
         nxt = self.current
         if nxt is None:
@@ -441,7 +452,7 @@ class Flow:
         fresh = Flow(self.exercise, self.outbox)
         fresh.station.broker_online = self.station.broker_online
         for name in ("services", "trainer_cue", "trainer_cue_left_s", "_listeners", "operator_open", "replies",
-                     "commands", "languages"):
+                     "commands", "languages", "recording", "wall_clock"):
             setattr(fresh, name, getattr(self, name))
         self.__dict__.update(fresh.__dict__)
         self.changed()
@@ -627,6 +638,24 @@ class Flow:
             cmd = self.commands.get(r.correlation_id, ("", ""))[1] or None
             out.append(reply_words(r.service, r.status, r.data, r.error, cmd))
         return out
+
+    def record_next_set(self, faults: Sequence[Fault]) -> None:
+        """Staff: the next set done here is saved by the camera and the load cell into the station's corpus,
+        every rep labelled with `faults` (none: clean) — a set done on purpose, to teach the analysers."""
+        self.recording = tuple(dict.fromkeys(faults))
+        self.changed()
+
+    def _save_recording(self, set_index: int, leg: Leg) -> None:
+        if self.recording is None or self.set_started_wall is None:
+            return
+        now = self.wall_clock()
+        label = Label(station_id="station", review_id="k" + uuid.uuid4().hex[:12], leg=leg, set_index=set_index,
+                      rep_index=None, rep_start_t=self.set_started_wall, rep_end_t=now,
+                      from_t=self.set_started_wall - RECORD_MARGIN_S, to_t=now + RECORD_MARGIN_S,
+                      true_faults=list(self.recording))
+        self.recording = None
+        for service in ("camera", "loadcell"):
+            self.operator_command(service, SAVE_COMMAND, **save_args(label))
 
     def operator_command(self, service: str, command: str, **args: float | str) -> str:
         cid = "c" + uuid.uuid4().hex[:12]

@@ -86,7 +86,8 @@ class StaffLock:
 
 
 # What each command is called on the staff page (the service's own name for it is not a word).
-COMMAND_WORDS = {"tare": "Tare", "calibrate": "Calibration", "placement_check": "Placement check"}
+COMMAND_WORDS = {"tare": "Tare", "calibrate": "Calibration", "placement_check": "Placement check",
+                 "save_set": "Recorded set"}
 SERVICE_WORDS = {"loadcell": "Load cell", "camera": "Camera", "progression": "Progression", "kiosk": "Kiosk"}
 
 
@@ -106,6 +107,9 @@ def reply_words(service: str, status: str, data: Mapping[str, float | str | bool
         return f"{head}: {data['message']}"
     if command == "tare" and "tare_counts" in data:
         return f"{head} done: zero set at {float(data['tare_counts']):,.0f} counts."
+    if command == "save_set" and ("frames" in data or "samples" in data):
+        n = float(data.get("frames", data.get("samples", 0)))
+        return f"{head} saved to the station's corpus ({n:,.0f} {'frames' if 'frames' in data else 'samples'})."
     if command == "calibrate" and "n_per_count" in data:
         return f"{head} done: {float(data['n_per_count']):.4g} N per count, saved."
     if "tare_counts" in data:  # an answer to a command of an earlier kiosk run: still said in words

@@ -13,12 +13,20 @@ from kiosk.state.sound import SoundSettings
 from kiosk.state.staff import StaffLock
 from kiosk.ui.i18n import tr
 from kiosk.ui.widgets import button, kinetic, label, page_layout, plain
+from shared.contract import FAULT_WORDS, Fault
 
 # (button, service, command, arguments): what staff can ask the station's services to do.
 COMMANDS: tuple[tuple[str, str, str, dict[str, float | str]], ...] = (  # the words in English: shown via tr()
     ("Tare load cell", "loadcell", "tare", {}),
     ("Calibrate with 10 kg", "loadcell", "calibrate", {"known_mass_kg": 10.0}),
     ("Camera placement check", "camera", "placement_check", {}),
+)
+# Record the next set done here into the station's corpus, labelled (shared/corpus.py): a set done on purpose.
+RECORDINGS: tuple[tuple[str, tuple[Fault, ...]], ...] = (
+    ("Clean", ()),
+    ("Swing", (Fault.SWING,)),
+    ("Hips open", (Fault.HIP_ROTATION,)),
+    ("Dropped return", (Fault.FAST_ECCENTRIC,)),
 )
 
 
@@ -64,6 +72,16 @@ class OperatorPage(QWidget):
             b.clicked.connect(lambda _c, s=svc, c=cmd, a=args: self.flow.operator_command(s, c, **a))
             buttons.addWidget(b, 1)
         t.addLayout(buttons)
+        t.addWidget(label(tr("Record the next set as"), "h2"))  # its own line: the four buttons get the width
+        record = QHBoxLayout()
+        record.setSpacing(16)
+        for text, faults in RECORDINGS:
+            r = button(tr(text))
+            r.clicked.connect(lambda _c, fs=faults: self.flow.record_next_set(fs))
+            record.addWidget(r, 1)
+        t.addLayout(record)
+        self.recording = label("", "muted")
+        t.addWidget(self.recording)
         # Sound: the member hears counts, cues and the tempo; staff set how loud, or silence it.
         sound_row = QHBoxLayout()
         sound_row.setSpacing(16)
@@ -119,6 +137,10 @@ class OperatorPage(QWidget):
         self.lock_msg.setVisible(bool(lock.message))
         self.status.setText("\n".join(f.service_lines) or tr("No status yet"))
         self.replies.setText("\n\n".join(f.reply_lines) or tr("No command sent yet"))
+        rec = f.recording
+        self.recording.setText("" if rec is None else tr("The next set will be recorded as: {label}").format(
+            label=", ".join(tr(FAULT_WORDS[x]) for x in rec) if rec else tr("Clean")))
+        self.recording.setVisible(rec is not None)
         self.sound_text.setText(tr(self.sound.text))
         self.mute.setText(tr("Unmute") if self.sound.muted else tr("Mute"))
         self.softer.setEnabled(self.sound.volume > 0)
