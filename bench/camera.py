@@ -252,7 +252,7 @@ def main(argv: list[str]) -> int:
     if args.corpus is not None:
         from bench.corpus import report
 
-        report(args.corpus, "camera")
+        ok &= report(args.corpus, "camera")
 
     acc = score(args.sets, args.seed)
     print(f"accuracy on {acc['sets']} generated sets (seed {args.seed}): {acc['reps_true']} true reps, "

@@ -78,13 +78,18 @@ def score(corpus: Path, sensor: str) -> dict[str, Any]:
     return {"sets": n, "reps_found": found, "labels_matched": exact, "faults": faults}
 
 
-def report(corpus: Path, sensor: str) -> None:
+def report(corpus: Path, sensor: str) -> bool:
+    """Print the scores; False (with the reason) for a folder that is not there."""
+    if not corpus.is_dir():
+        print(f"error: no labelled corpus at {corpus}")
+        return False
     s = score(corpus, sensor)
     print(f"{sensor} on the labelled corpus {corpus}: {s['sets']} sets, {s['reps_found']} labelled reps found, "
           f"their faults exactly the label's in {s['labels_matched']}")
     for name, m in s["faults"].items():
         print(f"  {name:15s} precision {m['precision']:.3f}  recall {m['recall']:.3f}  "
               f"(tp {m['tp']}, fp {m['fp']}, fn {m['fn']})")
+    return True
 
 
 def main(argv: list[str]) -> int:
@@ -95,12 +100,8 @@ def main(argv: list[str]) -> int:
     if args.corpus is None:  # `make bench` runs every module: without a corpus there is nothing to score
         print("no labelled corpus given: python -m bench corpus --corpus DIR")
         return 0
-    if not args.corpus.is_dir():
-        print(f"error: no such folder: {args.corpus}")
-        return 2
-    for sensor in args.sensor or SENSORS:
-        report(args.corpus, sensor)
-    return 0
+    ok = all([report(args.corpus, sensor) for sensor in args.sensor or SENSORS])
+    return 0 if ok else 2
 
 
 __all__ = ["judged", "main", "report", "score"]

@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -255,8 +256,13 @@ def main(argv: list[str]) -> int:
     p.add_argument("--sets", type=int, default=50, help="tuning corpus sets (half from each model)")
     p.add_argument("--held-out-sets", type=int, default=100, help="held-out corpus sets (half from each model)")
     p.add_argument("--seconds", type=float, default=60.0, help="seconds of 1 kHz signal for the CPU figure")
+    p.add_argument("--corpus", type=Path, help="also score a folder of labelled real sets (bench/corpus.py)")
     args = p.parse_args(argv)
     ok = True
+    if args.corpus is not None:
+        from bench.corpus import report as report_corpus
+
+        ok &= report_corpus(args.corpus, "loadcell")
     # The tuning corpus is the one the thresholds were looked at with; the held-out one was never looked at while
     # choosing a threshold, and the targets are judged on it.
     for name, sets, seed, judged in (("tuning", args.sets, TUNING_SEED, False),

@@ -44,7 +44,7 @@ TRAVEL_M = "travel_m"
 QUIET_SHARE = 0.8
 
 
-class Phase(Enum):
+class StrokePhase(Enum):
     REST = "rest"
     CURL = "curl"  # a stroke up has started
     RETURN = "return"  # and the stroke down after it
@@ -135,10 +135,10 @@ class RepSegmenter:
     _next_probe: float = 0.0
 
     @property
-    def phase(self) -> Phase:
+    def phase(self) -> StrokePhase:
         if self.rep is None:
-            return Phase.REST
-        return Phase.CURL if self.rep.return_t is None else Phase.RETURN
+            return StrokePhase.REST
+        return StrokePhase.CURL if self.rep.return_t is None else StrokePhase.RETURN
 
     def update(self, s: StackSample) -> RepMeasure | None:
         r = self.rules

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from services.procs import Child
+from services.procs import Child, wait_online
 from services.simulator.force import ForceSimulator, Station
 from services.simulator.script import clean_set
 from shared import contract as c
@@ -60,8 +60,8 @@ def test_reps_over_serial_then_degraded_when_unplugged(mosquitto: PrivateMosquit
     child = Child("loadcell", ["services.loadcell", "run", "--source", f"serial:{os.ttyname(slave)}"], env, tmp_path)
     stop = threading.Event()
     try:
-        wait_for(lambda: "loadcell connected" in child.log(), timeout=20, what="loadcell up")
-        wait_for(lambda: "calibration loaded" in child.log(), timeout=5, what="saved calibration reloaded")
+        wait_online(mosquitto.port, "loadcell", "st-01", child=child)
+        assert "calibration loaded" in child.log()  # the saved calibration, not the factory one (logged at start)
         time.sleep(0.3)  # pyserial drops what arrives before the port is open
         force = [f for _, f in ForceSimulator(clean_set(n=3), Station(mass_kg=15.0), seed=7).samples()]
         player = threading.Thread(target=feed, args=(master, force, stop), daemon=True)
@@ -106,7 +106,7 @@ def test_simulated_set_confirms_the_weight_then_tare_saves_the_calibration(mosqu
            "GYM_STATION_ID": "st-01", "GYM_LOADCELL_CALIBRATION_DIR": str(tmp_path / "cal"), "PYTHONUNBUFFERED": "1"}
     child = Child("loadcell", ["services.loadcell", "run", "--source", "sim"], env, tmp_path)
     try:
-        wait_for(lambda: "loadcell connected" in child.log(), timeout=20, what="loadcell up")
+        wait_online(mosquitto.port, "loadcell", "st-01", child=child)
         wait_for(lambda: kiosk.of(c.LoadTraceEvent), timeout=10, what="a trace from the simulator")
         # The virtual member performs the camera's demo set on the weight selected at the kiosk.
         kiosk.bus.emit("set.started", c.SetStarted(session_id="s1", set_index=1, leg=c.Leg.RIGHT, weight_kg=17.5,
