@@ -27,7 +27,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from bench._site import site_with_worker
 from bench.baselines import mqtt_round_trip, percentile, redis_benchmark
 from shared import contract as c
-from shared.mqtt import unique_client_id
+from shared.mqtt import no_delay, unique_client_id
 from shared.topics import topic_filter, topic_for
 
 STATIONS = 100
@@ -45,6 +45,7 @@ TARGET_P99_MS = 20.0
 class Client:
     def __init__(self, port: int, name: str) -> None:
         self.c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id(name), protocol=mqtt.MQTTv5)
+        self.c.on_socket_open = no_delay  # stations and kiosks send as the product's bus does (shared/mqtt.py)
         self.c.max_inflight_messages_set(1000)
         self.c.max_queued_messages_set(0)
         self.c.connect("127.0.0.1", port)

@@ -47,7 +47,7 @@ from bench._site import site_with_worker
 from bench.baselines import mqtt_round_trip, percentile
 from bench.progression import CAMERA_METRICS
 from shared import contract as c
-from shared.mqtt import unique_client_id
+from shared.mqtt import no_delay, unique_client_id
 from shared.topics import spec, topic_filter, topic_for
 
 EX = "hamstring-curl-kickback"
@@ -121,6 +121,7 @@ class Network:
 
     def connect(self, port: int, name: str) -> mqtt.Client:
         cl = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id(name), protocol=mqtt.MQTTv5)
+        cl.on_socket_open = no_delay  # a station's services send as the product's bus does (shared/mqtt.py)
         cl.max_inflight_messages_set(200)
         _check(cl.connect("127.0.0.1", port), f"connect {name}")
         self.sel.register(cl.socket(), selectors.EVENT_READ, cl)  # type: ignore[arg-type]
@@ -306,6 +307,7 @@ class Watcher:
                              protocol=mqtt.MQTTv5)
         self.c.on_message = self._on
         self.c.on_subscribe = self._subscribed
+        self.c.on_socket_open = no_delay
         _connect(self.c, port)
         topics = ("rep.verdict", "set.summary", "recommendation")
         for t in topics:

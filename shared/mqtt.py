@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import logging
 import queue
+import socket
 import threading
 import time
 import uuid
@@ -149,6 +150,7 @@ class MqttBus:
                                                    version=version, detail="connection lost"))
         c.will_set(topic_for(offline), offline.to_json(), qos=1, retain=True)
         c.on_connect = self._on_connect
+        c.on_socket_open = no_delay
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
         self.client = c
@@ -436,6 +438,17 @@ class MqttBus:
                             ev.to_json(), qos=1)
 
 
+def no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+    """Send each MQTT packet at once (TCP_NODELAY). paho leaves Nagle on: a verdict published right after the
+    acknowledgement of the event it answers then waits for the broker's delayed ACK of that small packet —
+    up to 40 ms on Linux, the whole of the soak's latency tail (bench soak: p99 42 → 25 ms with the broker's
+    `set_tcp_nodelay` alone)."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):  # not a TCP socket (a test's stand-in): nothing to tune
+        pass
+
+
 def use_credentials(client: mqtt.Client, settings: Settings) -> None:
     """The unit's broker user and TLS CA from its settings, for every client a service opens."""
     if settings.mqtt_username:
@@ -457,4 +470,4 @@ def unique_client_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-__all__ = ["MAX_PAYLOAD_BYTES", "Handler", "MqttBus", "RetryLater", "unique_client_id"]
+__all__ = ["MAX_PAYLOAD_BYTES", "Handler", "MqttBus", "RetryLater", "no_delay", "unique_client_id"]

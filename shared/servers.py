@@ -159,6 +159,7 @@ class PrivateMosquitto(PrivateServer):
             f"persistence_location {self.data}/",
             # Keep queued QoS 1 messages of a station that is away for a long time.
             "max_queued_messages 100000",
+            "set_tcp_nodelay true",  # as the site's broker (broker/mosquitto.conf): no Nagle, no delayed-ACK waits
             "persistent_client_expiration 1d",
             "log_type error",
             "log_type warning",

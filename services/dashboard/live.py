@@ -50,7 +50,7 @@ from shared.contract import (
 )
 from shared.corpus import SAVE_COMMAND, Label, save_args
 from shared.inbox import Inbox, Rejected
-from shared.mqtt import RECONNECT_MAX_S, RECONNECT_MIN_S, MqttBus, unique_client_id, use_credentials
+from shared.mqtt import RECONNECT_MAX_S, RECONNECT_MIN_S, MqttBus, no_delay, unique_client_id, use_credentials
 from shared.settings import Settings
 from shared.topics import topic_filter
 
@@ -192,6 +192,7 @@ class LiveStream:
         c.on_message = self._on_message
         c.on_subscribe = self._on_subscribe
         c.on_socket_close = self._on_socket_close
+        c.on_socket_open = no_delay
         c.on_socket_register_write = self._register_write
         c.on_socket_unregister_write = self._unregister_write
         self.client = c
