@@ -21,7 +21,10 @@ SID = "s-metrics"
 
 def scrape(port: int) -> dict[str, float]:
     """Every sample of the page: `name{label="v",…}` → value."""
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    except httpx.HTTPError:  # not listening yet (a process still starting): nothing scraped, ask again
+        return {}
     out: dict[str, float] = {}
     for fam in text_string_to_metric_families(text):
         for s in fam.samples:
@@ -89,10 +92,15 @@ def test_kiosk_and_dashboard_metrics(service_env: dict[str, str], tmp_path: Path
     try:
         wait_online(mosquitto.port, "kiosk", "st-01", child=kiosk, timeout=60)
         k = wait_for(lambda: (m := scrape(kiosk_port)).get('gym_kiosk_up{station="st-01"}') == 1.0 and m,
-                     timeout=10, what="the kiosk up on /metrics")
+                     timeout=20, what=f"the kiosk up on /metrics:\n{kiosk.tail()}")
         assert k['gym_bus_connected{service="kiosk"}'] == 1.0
-        wait_for(lambda: httpx.get(f"http://127.0.0.1:{dash_port}/health", timeout=2).json()["status"] == "ok",
-                 timeout=30, what="the dashboard healthy")
+        def healthy() -> bool:
+            try:
+                return bool(httpx.get(f"http://127.0.0.1:{dash_port}/health", timeout=2).json()["status"] == "ok")
+            except httpx.HTTPError:  # still starting
+                return False
+
+        wait_for(healthy, timeout=30, what="the dashboard healthy")
         d = scrape(dash_metrics)
         assert d["gym_dashboard_websocket_clients"] == 0.0
         assert d['gym_bus_connected{service="dashboard"}'] == 1.0
