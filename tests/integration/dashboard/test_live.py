@@ -43,6 +43,11 @@ def test_the_floor_gets_tile_fields_and_a_station_page_every_force_batch_of_its_
         with client.websocket_connect("/ws/floor") as floor, client.websocket_connect("/ws/stations/st-01") as page:
             assert json.loads(floor.receive_text())["type"] == "snapshot"
             assert json.loads(page.receive_text())["type"] == "snapshot"
+            # A station the floor sees first is sent whole; only a known tile's later changes are deltas: one
+            # batch first, seen on both sockets, then the batches the test follows.
+            st1.emit("load.trace", trace(90))
+            receive_until(floor, lambda m: any(s["station_id"] == "st-01" for s in m["stations"]))
+            receive_until(page, lambda m: any(i["kind"] == "trace" for i in m["items"]))
             sent = [st1.emit("load.trace", trace(k)) for k in range(5)]
             st2.emit("load.trace", trace(50))
             got: list[dict[str, Any]] = []
