@@ -22,8 +22,8 @@ from typing import Any
 
 from services.camera.analysis import analyze, judge_alone
 from services.camera.sources import PoseSource, ReplayReader, ReplaySource
-from services.simulator.script import SCRIPTS
 from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
+from shared.cli import LazyChoices
 from shared.contract import Leg
 from shared.settings import Settings
 
@@ -47,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--exercise", default=DEFAULT_EXERCISE,
                    help="exercise whose limits the live cues use, until a session says otherwise")
     r.add_argument("--speed", type=float, default=1.0, help="replay pace (2 = twice real time)")
-    r.add_argument("--script", choices=sorted(SCRIPTS), default="demo",
-                   help="with --source sim: the session the virtual member trains (the simulator's and load cell's)")
+    r.add_argument("--script", choices=LazyChoices(simulator_scripts), metavar="NAME", default="demo",
+                   help="with --source sim: the session the virtual member trains, one of %(choices)s "
+                        "(the simulator's and load cell's)")
     r.add_argument("--snapshot-dir", type=Path, default=Path("var/camera"), help="where placement snapshots go")
     c = sub.add_parser("placement", help="installer's check: are the working leg, both hips and the torso seen?")
     c.add_argument("--source", required=True, help="a camera index, a video file, an RTSP URL or a pose replay")
@@ -62,6 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "placement":
         return placement_command(args.source, Leg(args.leg), args.seconds, args.snapshot)
     return run(args.source, Leg(args.leg), args.exercise, args.snapshot_dir, args.speed, args.script)
+
+
+def simulator_scripts() -> list[str]:
+    """The sessions `--source sim` can train: the simulator is loaded only when they are asked for."""
+    from services.simulator.script import SCRIPTS
+
+    return list(SCRIPTS)
 
 
 def analyze_command(path: Path, leg: Leg, goal_id: str | None, exercise_id: str = DEFAULT_EXERCISE) -> int:

@@ -20,12 +20,12 @@ from services.loadcell.analysis import analyze, judge_alone
 from services.loadcell.calibration import Calibration, CalibrationError, load_calibration, save_calibration
 from services.loadcell.drivers import AdcDriver, SensorError, read_force_csv
 from services.loadcell.settings import LoadcellSettings
-from services.simulator.script import SCRIPTS
 from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
-
-if TYPE_CHECKING:
-    from services.simulator.station import SimulatedAmplifier
+from shared.cli import LazyChoices
 from shared.contract import Leg
+
+if TYPE_CHECKING:  # `--source sim` only: a deployed unit never loads the simulator
+    from services.simulator.station import SimulatedAmplifier
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="2 when the stack hangs from a running pulley (load_kg is the stack's mass)")
     r = sub.add_parser("run", help="run the live service")
     r.add_argument("--source", default="sim", help="sim | serial:/dev/ttyUSB0 | hx711 | FILE.csv")
-    r.add_argument("--script", choices=sorted(SCRIPTS), default="demo",
-                   help="with --source sim: the session the virtual member trains (the simulator's and camera's)")
+    r.add_argument("--script", choices=LazyChoices(simulator_scripts), metavar="NAME", default="demo",
+                   help="with --source sim: the session the virtual member trains, one of %(choices)s "
+                        "(the simulator's and camera's)")
     c = sub.add_parser("calibrate", help="tare, or scale with a known mass, from 1 s of the sensor")
     c.add_argument("--source", default="sim", help="as for run")
     c.add_argument("--station", default=None, help="station id (default GYM_STATION_ID)")
@@ -60,6 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "calibrate":
         return calibrate(args.source, args.station, args.known_mass_kg)
     return run(args.source, args.script)
+
+
+def simulator_scripts() -> list[str]:
+    """The sessions `--source sim` can train: the simulator is loaded only when they are asked for."""
+    from services.simulator.script import SCRIPTS
+
+    return list(SCRIPTS)
 
 
 def analyze_command(path: Path, leg: Leg | None, goal_id: str | None, exercise_id: str = DEFAULT_EXERCISE,
