@@ -8,7 +8,7 @@ import time
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
-from kiosk.state.demo import DemoRep, side_view
+from kiosk.state.demo import DemoRep, with_foot
 from kiosk.state.flow import Flow
 from kiosk.state.phase import Phase
 from kiosk.ui.i18n import tr, tr_words
@@ -52,7 +52,8 @@ class SetupPage(QWidget):
         steps_col.addWidget(label(tr("Set up"), "h2"))  # level with the demonstration's caption
         steps_col.addWidget(scroll, 1)
         row.addLayout(steps_col, 5)
-        # The demonstrated rep: a clean rep at the goal's tempo, looping while the member sets up.
+        # The demonstrated rep: the virtual member's clean rep at the goal's tempo, looping while the member
+        # sets up.
         demo = QVBoxLayout()
         self.demo_caption = label("", "h2")
         demo.addWidget(self.demo_caption)
@@ -111,7 +112,7 @@ class SetupPage(QWidget):
     def show_demo_at(self, t: float) -> None:
         phase, knee, left = self.demo_rep.at(t)
         self.demo.show_pose(CameraPose(t=t, leg=Leg.LEFT, knee_flexion_deg=round(knee, 1),
-                                       keypoints=side_view(knee)))
+                                       keypoints=with_foot(self.demo_rep.figure_at(t))))
         timing = f" {left:.0f} s" if phase is not Phase.RESET else ""
         self.demo_caption.setText(tr("A clean rep: {phase}").format(phase=tr(DEMO_WORDS[phase])) + timing)
 
