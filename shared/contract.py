@@ -8,6 +8,7 @@ step with `parse_event` and never handled as a loose dict.
 from __future__ import annotations
 
 import itertools
+import string
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     field_validator,
+    model_validator,
 )
 
 SCHEMA = "gym.v1"
@@ -175,6 +177,293 @@ class IdMethod(Vocabulary):
     BADGE = "badge"
     QR = "qr"
     PIN = "pin"
+
+
+# ---------------------------------------------------------------- phrases
+#
+# The sentences the site composes for a member (why the weight changes, what to fix, the last session's line)
+# travel as phrases as well as English text: a key from a closed set and its parameters, so a kiosk says them
+# in its member's language from its own table of these templates. The English templates live here, beside the
+# keys, and `Phrase.say()` is the one place a phrase becomes English. A message from an older producer has no
+# phrases: its English text is shown as it is.
+
+
+class ArgKind(Vocabulary):
+    """What a phrase's parameter holds, and so how it is said (a language says each kind its own way)."""
+
+    COUNT = "count"  # a whole number, as it is: "7"
+    REPS = "reps"  # a number of reps with its noun: "1 rep", "3 reps"
+    KG = "kg"  # a weight: "12.5 kg" ("12,5 kg" in German)
+    SHARE = "share"  # a fraction, as a percentage: "33%"
+    FAULT = "fault"  # a fault, in its words (FAULT_WORDS): "swung the thigh"
+    FIX = "fix"  # a fault, as its fix (FAULT_FIXES): "Keep the thigh still and bend only the knee"
+    FAULTS = "faults"  # faults, their words joined by "or"
+    LEG = "leg"  # "left", "right"
+    CHECK = "check"  # a check, in its words (CHECK_WORDS): "hips square"
+    TEXT = "text"  # words as the exercise's catalogue or the judge wrote them (a kiosk's table may hold them)
+    NUMBERS = "numbers"  # set numbers: "1, 2"
+    PHRASE = "phrase"  # another phrase, said in its place
+
+
+class PhraseKey(Vocabulary):
+    """Every sentence the site composes for a member; `PHRASES` holds each one's English and parameters."""
+
+    REASON = "reason"
+    PLAN_INCREASE = "plan_increase"
+    PLAN_DECREASE = "plan_decrease"
+    PLAN_CHANGE = "plan_change"
+    PLAN_KEEP = "plan_keep"
+    NO_SET = "no_set"
+    TOO_HEAVY = "too_heavy"
+    FAILING = "failing"
+    FAULT_REPS = "fault_reps"
+    UNCHECKED = "unchecked"
+    UNCHECKED_WHY = "unchecked_why"
+    IN_SET = "in_set"
+    IN_SETS = "in_sets"
+    SET_SHORT = "set_short"
+    SETS_SHORT = "sets_short"
+    TOP_OF_STACK = "top_of_stack"
+    PASSED_TOP = "passed_top"
+    PASSED = "passed"
+    ALSO = "also"
+    FIX = "fix"
+    EXERCISE_TEXT = "exercise_text"
+    FIRST_TIME = "first_time"
+    MATCH_REPS = "match_reps"
+    WITHIN_STEP = "within_step"
+    LEG_GAP = "leg_gap"
+    LAST_LEG = "last_leg"
+    LAST_NONE = "last_none"
+
+
+@dataclass(frozen=True)
+class PhraseSpec:
+    template: str  # the English, with a {placeholder} for each parameter
+    args: Mapping[str, ArgKind]
+
+
+_K = ArgKind
+PHRASES: dict[PhraseKey, PhraseSpec] = {
+    # A reason: what happened, then the plan read off the final numbers.
+    PhraseKey.REASON: PhraseSpec("{cause}: {plan}", {"cause": _K.PHRASE, "plan": _K.PHRASE}),
+    PhraseKey.PLAN_INCREASE: PhraseSpec("go up to {kg} for {reps} reps", {"kg": _K.KG, "reps": _K.COUNT}),
+    PhraseKey.PLAN_DECREASE: PhraseSpec("go down to {kg} for {reps} reps", {"kg": _K.KG, "reps": _K.COUNT}),
+    PhraseKey.PLAN_CHANGE: PhraseSpec("{kg} for {reps} reps", {"kg": _K.KG, "reps": _K.COUNT}),
+    PhraseKey.PLAN_KEEP: PhraseSpec("keep {kg} for {reps} reps", {"kg": _K.KG, "reps": _K.COUNT}),
+    PhraseKey.NO_SET: PhraseSpec("No set on this leg today", {}),
+    PhraseKey.TOO_HEAVY: PhraseSpec("{heavy} of {total} reps {faults}: the weight is too heavy",
+                                    {"heavy": _K.COUNT, "total": _K.COUNT, "faults": _K.FAULTS}),
+    PhraseKey.FAILING: PhraseSpec("{failed} of {total} reps failed {sessions} sessions running",
+                                  {"failed": _K.COUNT, "total": _K.COUNT, "sessions": _K.COUNT}),
+    PhraseKey.FAULT_REPS: PhraseSpec("{reps} {fault}", {"reps": _K.REPS, "fault": _K.FAULT}),
+    PhraseKey.UNCHECKED: PhraseSpec(
+        "{reps} in {where} could not be checked ({check}: {why}): same weight next time",
+        {"reps": _K.REPS, "where": _K.PHRASE, "check": _K.CHECK, "why": _K.TEXT}),
+    PhraseKey.UNCHECKED_WHY: PhraseSpec("{reps} in {where} could not be checked ({why}): same weight next time",
+                                        {"reps": _K.REPS, "where": _K.PHRASE, "why": _K.TEXT}),
+    PhraseKey.IN_SET: PhraseSpec("set {set}", {"set": _K.COUNT}),
+    PhraseKey.IN_SETS: PhraseSpec("sets {sets}", {"sets": _K.NUMBERS}),
+    PhraseKey.SET_SHORT: PhraseSpec("Set {set} ended after {done} of {target} reps: same weight next time",
+                                    {"set": _K.COUNT, "done": _K.COUNT, "target": _K.COUNT}),
+    PhraseKey.SETS_SHORT: PhraseSpec("{done} of {planned} planned sets done: same weight next time",
+                                     {"done": _K.COUNT, "planned": _K.COUNT}),
+    PhraseKey.TOP_OF_STACK: PhraseSpec("Every rep passed at the top of the stack ({kg})", {"kg": _K.KG}),
+    PhraseKey.PASSED_TOP: PhraseSpec("Every rep of every set passed with {reps} reps", {"reps": _K.COUNT}),
+    PhraseKey.PASSED: PhraseSpec("Every rep passed", {}),
+    PhraseKey.ALSO: PhraseSpec("Also: {reps} {fault} — {fix}", {"reps": _K.REPS, "fault": _K.FAULT, "fix": _K.FIX}),
+    PhraseKey.FIX: PhraseSpec("{fix}", {"fix": _K.FIX}),
+    PhraseKey.EXERCISE_TEXT: PhraseSpec("{text}", {"text": _K.TEXT}),
+    PhraseKey.FIRST_TIME: PhraseSpec("First time: start light", {}),
+    PhraseKey.MATCH_REPS: PhraseSpec("{reps} reps to match your {leg} leg", {"reps": _K.COUNT, "leg": _K.LEG}),
+    PhraseKey.WITHIN_STEP: PhraseSpec("Kept within one step of your {leg} leg ({kg})", {"leg": _K.LEG, "kg": _K.KG}),
+    PhraseKey.LEG_GAP: PhraseSpec("Leg gap {gap}: {heavy} {heavy_kg}, {light} {light_kg}",
+                                  {"gap": _K.SHARE, "heavy": _K.LEG, "heavy_kg": _K.KG, "light": _K.LEG,
+                                   "light_kg": _K.KG}),
+    # One leg of the last session's line; the legs are joined by "; ".
+    PhraseKey.LAST_LEG: PhraseSpec("{leg} {sets}x{reps} @ {kg}, {passed}/{total} passed",
+                                   {"leg": _K.LEG, "sets": _K.COUNT, "reps": _K.COUNT, "kg": _K.KG,
+                                    "passed": _K.COUNT, "total": _K.COUNT}),
+    PhraseKey.LAST_NONE: PhraseSpec("no reps", {}),
+}
+"""Each phrase's English template and parameters. Parameters are said by kind (`ArgKind`) with these words too:"""
+
+PHRASE_WORDS: tuple[str, ...] = ("1 rep", "{n} reps", "{a} or {b}")
+"""The templates the kinds are said with (reps with their noun, faults joined), looked up like a phrase's."""
+
+# A phrase nests (a reason holds its cause and its plan, which holds a place): never deeper than this.
+PHRASE_DEPTH = 3
+
+
+def _same(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Speech:
+    """How phrases are said: by default the English of `PHRASES`. A kiosk passes its language's table
+    (`lookup`: an English template or word → the language's, the English itself when the table has none) and
+    how the language writes a decimal point and a percentage."""
+
+    lookup: Callable[[str], str] = _same
+    decimal: str = "."
+    percent: str = "{n}%"
+
+    def number(self, x: float) -> str:
+        return f"{x:g}".replace(".", self.decimal)
+
+
+ENGLISH = Speech()
+
+ArgName = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,31}$")]
+
+
+class Phrase(Model):
+    """A sentence as its key and parameters (`PHRASES[key]` says which, and of what kind)."""
+
+    key: PhraseKey = Field(description="Which sentence, from the closed set PhraseKey")
+    args: dict[ArgName, PhraseArg] = Field(
+        default_factory=dict, max_length=8, description="The sentence's parameters by name: numbers, weights, "
+        "fault, leg and check names, set numbers, nested phrases")
+
+    @field_validator("args", mode="before")
+    @classmethod
+    def _plain(cls, v: Any) -> Any:
+        # Enum members (Fault.SWING, Leg.LEFT) travel as their values; a bool is no number (pydantic would take
+        # true for 1).
+        if isinstance(v, Mapping):
+            if any(isinstance(a, bool) for a in v.values()):
+                raise ValueError("a phrase's parameter is never true or false")
+            return {k: [x.value if isinstance(x, StrEnum) else x for x in a] if isinstance(a, list | tuple)
+                    else a.value if isinstance(a, StrEnum) else a for k, a in v.items()}
+        return v
+
+    @field_validator("args")
+    @classmethod
+    def _match_key(cls, v: dict[str, Any], info: Any) -> dict[str, Any]:
+        key = info.data.get("key")
+        if key is None:
+            return v  # the key itself was refused
+        spec = PHRASES[key]
+        if set(v) != set(spec.args):
+            raise ValueError(f"phrase {key.value} takes {sorted(spec.args)}, got {sorted(v)}")
+        return {name: _checked_arg(name, kind, v[name]) for name, kind in spec.args.items()}
+
+    def depth(self) -> int:
+        return 1 + max((a.depth() for a in self.args.values() if isinstance(a, Phrase)), default=0)
+
+    def say(self, speech: Speech = ENGLISH) -> str:
+        """The sentence in `speech`'s language (English by default). A translated template that does not fit
+        the parameters (a table's typo) gives way to the English template: a sentence is never lost."""
+        spec = PHRASES[self.key]
+        for template in (speech.lookup(spec.template), spec.template):
+            try:
+                return template.format(**{name: self._say_arg(name, speech) for name in _fields(template)})
+            except (KeyError, IndexError, ValueError):
+                continue
+        return spec.template
+
+    def _say_arg(self, field: str, speech: Speech) -> str:
+        # "{Leg}" in a translation is the parameter "leg" at the head of a sentence.
+        name = field if field in self.args else field[:1].lower() + field[1:]
+        if name not in self.args:
+            raise KeyError(field)
+        kind, value = PHRASES[self.key].args[name], self.args[name]
+        if field == name:
+            return _say(kind, value, speech)
+        if kind is ArgKind.LEG:
+            return speech.lookup(str(value).capitalize())
+        said = _say(kind, value, speech)
+        return said[:1].upper() + said[1:]
+
+
+# A parameter's value on the wire; what it may hold is its kind's (`_checked_arg`).
+PhraseArg = int | float | Annotated[str, Field(max_length=500)] | list[int] | list[str] | Phrase
+Phrase.model_rebuild()
+
+
+def _fields(template: str) -> list[str]:
+    return [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+
+
+def _say(kind: ArgKind, v: Any, speech: Speech) -> str:
+    lookup = speech.lookup
+    if kind is ArgKind.COUNT:
+        return str(v)
+    if kind is ArgKind.REPS:
+        return lookup("1 rep") if v == 1 else lookup("{n} reps").format(n=v)
+    if kind is ArgKind.KG:
+        return f"{speech.number(v)} kg"
+    if kind is ArgKind.SHARE:
+        return speech.percent.format(n=f"{v * 100:.0f}")
+    if kind is ArgKind.FAULT:
+        return lookup(FAULT_WORDS[Fault(v)])
+    if kind is ArgKind.FIX:
+        return lookup(FAULT_FIXES[Fault(v)])
+    if kind is ArgKind.FAULTS:
+        said = [lookup(FAULT_WORDS[Fault(f)]) for f in v]
+        out = said[0]
+        for more in said[1:]:
+            out = lookup("{a} or {b}").format(a=out, b=more)
+        return out
+    if kind is ArgKind.LEG:
+        return lookup(str(v))
+    if kind is ArgKind.CHECK:
+        return lookup(CHECK_WORDS[Check(v)])
+    if kind is ArgKind.TEXT:
+        return lookup(str(v))
+    if kind is ArgKind.NUMBERS:
+        return ", ".join(map(str, v))
+    assert isinstance(v, Phrase)
+    return v.say(speech)
+
+
+def _checked_arg(name: str, kind: ArgKind, v: Any) -> Any:
+    """A parameter's value, checked against its kind (a closed vocabulary where it names something)."""
+    def fail(what: str) -> ValueError:
+        return ValueError(f"{name} must be {what}, got {repr(v)[:80]}")
+
+    number = isinstance(v, int | float) and not isinstance(v, bool)
+    if kind in (ArgKind.COUNT, ArgKind.REPS):
+        if not (number and isinstance(v, int) and 0 <= v <= 100_000):
+            raise fail("a whole number 0–100000")
+        return v
+    if kind is ArgKind.KG:
+        if not (number and 0 <= v <= 200):
+            raise fail("a weight 0–200 kg")
+        return float(v)
+    if kind is ArgKind.SHARE:
+        if not (number and 0 <= v <= 1):
+            raise fail("a fraction 0–1")
+        return float(v)
+    vocab: dict[ArgKind, type[Vocabulary]] = {ArgKind.FAULT: Fault, ArgKind.FIX: Fault, ArgKind.LEG: Leg,
+                                              ArgKind.CHECK: Check}
+    if kind in vocab:
+        if not (isinstance(v, str) and v in vocab[kind]._value2member_map_):
+            raise fail(f"one of {sorted(vocab[kind]._value2member_map_)}")
+        return v
+    if kind is ArgKind.FAULTS:
+        if not (isinstance(v, list) and 1 <= len(v) <= len(Fault) and all(f in Fault._value2member_map_ for f in v)):
+            raise fail("a list of faults")
+        return v
+    if kind is ArgKind.TEXT:
+        if not isinstance(v, str):
+            raise fail("text")
+        return v
+    if kind is ArgKind.NUMBERS:
+        if not (isinstance(v, list) and 1 <= len(v) <= 20 and all(isinstance(i, int) and 1 <= i <= 1000 for i in v)):
+            raise fail("a list of 1–20 set numbers")
+        return v
+    if not isinstance(v, Phrase):
+        raise fail("a phrase")
+    if v.depth() >= PHRASE_DEPTH:
+        raise fail(f"a phrase nested at most {PHRASE_DEPTH} deep")
+    return v
+
+
+def phrase(key: PhraseKey, **args: Any) -> Phrase:
+    """`phrase(PhraseKey.PLAN_KEEP, kg=12.5, reps=10)`: a phrase, checked against its key's parameters."""
+    return Phrase(key=key, args=args)
 
 
 # ---------------------------------------------------------------- data models
@@ -378,6 +667,22 @@ class Recommendation(Model):
     action: Action = Field(description="increase, hold or decrease")
     reasons: list[Text] = Field(default_factory=list, description="Why, in plain words")
     flags: list[Text] = Field(default_factory=list, description="Notes for the trainer, e.g. leg gap")
+    phrases: list[Phrase] = Field(
+        default_factory=list, max_length=10, description="The reasons as phrases, one per reason in order, for a "
+        "kiosk to say in its member's language; empty from an older producer (the reasons are shown as they are)")
+    flag_phrases: list[Phrase] = Field(
+        default_factory=list, max_length=10, description="The flags as phrases, one per flag in order")
+
+    @model_validator(mode="after")
+    def _phrases_match(self) -> Self:
+        _one_per_line(self.phrases, self.reasons, "reasons")
+        _one_per_line(self.flag_phrases, self.flags, "flags")
+        return self
+
+
+def _one_per_line(phrases: list[Phrase], lines: list[str], what: str) -> None:
+    if phrases and len(phrases) != len(lines):
+        raise ValueError(f"{len(phrases)} phrases for {len(lines)} {what}: one phrase per line, or none")
 
 
 class KioskCue(Model):
@@ -398,6 +703,14 @@ class PlannedLeg(Model):
     sets: int = Field(ge=1, le=10, description="Sets to do")
     action: Action = Field(default=Action.HOLD, description="How it changed since last time")
     reasons: list[Text] = Field(default_factory=list, description="Why, in plain words")
+    phrases: list[Phrase] = Field(
+        default_factory=list, max_length=10, description="The reasons as phrases, one per reason in order; empty "
+        "from an older producer")
+
+    @model_validator(mode="after")
+    def _phrases_match(self) -> Self:
+        _one_per_line(self.phrases, self.reasons, "reasons")
+        return self
 
 
 class MemberInfo(Model):
@@ -414,6 +727,9 @@ class LastSession(Model):
     ended: datetime = Field(description="When it ended")
     goal: Ident = Field(description="Goal trained")
     summary: Text = Field(description="One line, e.g. 'left 3x10 @ 12.5 kg, 28/30 passed'")
+    phrases: list[Phrase] = Field(
+        default_factory=list, max_length=4, description="The line as phrases, one per leg (joined by '; '); empty "
+        "from an older producer")
 
 
 class MemberLookup(Model):

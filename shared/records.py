@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contract import CameraRep, Fault, IdMethod, Leg, LoadRep, MemberInfo, RepVerdict
+from shared.contract import CameraRep, Fault, IdMethod, Leg, LoadRep, MemberInfo, Phrase, RepVerdict
 
 
 class Record(BaseModel):
@@ -98,4 +98,5 @@ class ProgressRecord(Record):
     last_action: str = "hold"
     planned_sets: int | None = None  # the sets per leg the member chose last time
     reasons: list[str] = Field(default_factory=list)
+    phrases: list[Phrase] = Field(default_factory=list)  # the reasons as phrases (none in an older record)
     updated: datetime | None = None

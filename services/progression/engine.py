@@ -35,6 +35,8 @@ from shared.contract import (
     MemberLookupEvent,
     MemberProfile,
     Model,
+    Phrase,
+    PhraseKey,
     PlannedLeg,
     Recommendation,
     RepVerdict,
@@ -44,6 +46,7 @@ from shared.contract import (
     SetStartedEvent,
     SetSummary,
     make_event,
+    phrase,
 )
 from shared.handlers import HandlerTable
 from shared.identity import new_member_id, pin_problem, tap_scopes
@@ -321,12 +324,12 @@ class Engine:
                     session_id=sess.session_id, member_id=sess.member_id, exercise=sess.exercise, leg=leg,
                     goal=sess.goal, current_weight_kg=dec.current_weight_kg, next_weight_kg=dec.next_weight_kg,
                     next_target_reps=dec.next_target_reps, action=dec.action, reasons=dec.reasons[:10],
-                    flags=dec.flags[:10]))
+                    flags=dec.flags[:10], phrases=dec.phrases[:10], flag_phrases=dec.flag_phrases[:10]))
                 if member is not None and not member.info.guest:
                     repo.save_progress(sess.member_id, sess.exercise, leg, ProgressRecord(
                         weight_kg=dec.next_weight_kg, target_reps=dec.next_target_reps, goal=sess.goal,
                         fail_shares=list(dec.fail_shares), last_action=dec.action.value, reasons=dec.reasons,
-                        planned_sets=sess.planned_sets, updated=ev.ts))
+                        phrases=dec.phrases, planned_sets=sess.planned_sets, updated=ev.ts))
         if member is not None and not member.info.guest:
             repo.add_session(sess)
         # Kept for a sensor event that comes late: only the sets such an event may still join.
@@ -461,25 +464,30 @@ class Engine:
         for leg in legs:
             p = repo.progress(rec.info.member_id, ex.id, leg)
             if p is None:
+                # The exercise's own words for a first time (its seed), else ours.
+                first = (phrase(PhraseKey.EXERCISE_TEXT, text=ex.beginner_start_reason) if ex.beginner_start_reason
+                         else phrase(PhraseKey.FIRST_TIME))
                 plan.append(PlannedLeg(leg=leg, weight_kg=self.stack_for(ex).snap(ex.beginner_start_kg),
-                                       target_reps=goal.reps.min, sets=goal.sets.min,
-                                       reasons=[ex.beginner_start_reason or "First time: start light"]))
+                                       target_reps=goal.reps.min, sets=goal.sets.min, reasons=[first.say()],
+                                       phrases=[first]))
             else:
                 g = ex.goal(p.goal) if p.goal in {x.id for x in ex.goals} else goal
                 sets = p.planned_sets if p.planned_sets and g.sets.min <= p.planned_sets <= g.sets.max else g.sets.min
+                # A record saved before phrases has its reasons only: the kiosk shows them as they are.
+                said = p.phrases[:5] if len(p.phrases) == len(p.reasons) else []
                 plan.append(PlannedLeg(leg=leg, weight_kg=p.weight_kg, target_reps=p.target_reps, sets=sets,
-                                       action=Action(p.last_action), reasons=p.reasons[:5]))
+                                       action=Action(p.last_action), reasons=p.reasons[:5], phrases=said))
         last = repo.last_session(rec.info.member_id)
         last_info = None
         if last is not None and last.ended is not None:
             last_info = LastSession(session_id=last.session_id, ended=last.ended, goal=last.goal,
-                                    summary=session_line(last))
+                                    summary=session_line(last), phrases=session_phrases(last))
         return MemberProfile(correlation_id=correlation_id, status="ok", member=rec.info, exercise=ex.id,
                              plan=plan, last_session=last_info)
 
 
-def session_line(sess: SessionRecord) -> str:
-    """'left 3x10 @ 12.5 kg, 28/30 passed; right …' — one line a member reads."""
+def session_phrases(sess: SessionRecord) -> list[Phrase]:
+    """The session per leg ('left 3x10 @ 12.5 kg, 28/30 passed'), or 'no reps', as phrases."""
     parts = []
     for leg in sess.leg_order:
         sets = [s for s in sess.sets if s.leg == leg and s.reps]
@@ -487,9 +495,14 @@ def session_line(sess: SessionRecord) -> str:
             continue
         reps = sum(len(s.reps) for s in sets)
         passed = sum(1 for s in sets for r in s.reps if r.verdict is not None and r.verdict.passed)
-        parts.append(f"{leg.value} {len(sets)}x{round(reps / len(sets))} @ {sets[-1].weight_kg:g} kg, "
-                     f"{passed}/{reps} passed")
-    return "; ".join(parts)[:480] or "no reps"
+        parts.append(phrase(PhraseKey.LAST_LEG, leg=leg, sets=len(sets), reps=round(reps / len(sets)),
+                            kg=sets[-1].weight_kg, passed=passed, total=reps))
+    return parts or [phrase(PhraseKey.LAST_NONE)]
+
+
+def session_line(sess: SessionRecord) -> str:
+    """'left 3x10 @ 12.5 kg, 28/30 passed; right …' — one line a member reads (its phrases' English)."""
+    return "; ".join(p.say() for p in session_phrases(sess))[:480]
 
 
 class _Out:

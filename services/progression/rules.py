@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from shared.catalogue import Exercise, Goal, StackSpec
-from shared.contract import FAULT_FIXES, FAULT_WORDS, Action, Fault, Leg
+from shared.contract import CHECK_WORDS, Action, Fault, Leg, Phrase, phrase
+from shared.contract import PhraseKey as P
 
 
 @dataclass(frozen=True)
@@ -108,40 +109,52 @@ class LegProgress:
 @dataclass(frozen=True)
 class LegDecision:
     """The next weight and reps for one leg, and why: one cause, the plan read off the final numbers,
-    then notes (the fix, other faults, what balancing the legs changed) — so the reasons never disagree."""
+    then notes (the fix, other faults, what balancing the legs changed) — so the reasons never disagree.
+
+    Every sentence is a phrase (`shared.contract.Phrase`): a kiosk says it in its member's language, and
+    `reasons` and `flags` are their English."""
 
     leg: Leg
     current_weight_kg: float
     next_weight_kg: float
     next_target_reps: int
     action: Action
-    cause: str = ""
-    notes: list[str] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
+    cause: Phrase | None = None
+    notes: list[Phrase] = field(default_factory=list)
+    flag_phrases: list[Phrase] = field(default_factory=list)
     fail_shares: tuple[float, ...] = ()
 
     @property
-    def plan(self) -> str:
-        w, n = _kg(self.next_weight_kg), self.next_target_reps
+    def plan(self) -> Phrase:
+        kg, reps = self.next_weight_kg, self.next_target_reps
         if self.action is Action.INCREASE:
-            return f"go up to {w} for {n} reps"
+            return phrase(P.PLAN_INCREASE, kg=kg, reps=reps)
         if self.action is Action.DECREASE:
-            return f"go down to {w} for {n} reps"
+            return phrase(P.PLAN_DECREASE, kg=kg, reps=reps)
         if self.next_weight_kg != self.current_weight_kg:
-            return f"{w} for {n} reps"
-        return f"keep {w} for {n} reps"
+            return phrase(P.PLAN_CHANGE, kg=kg, reps=reps)
+        return phrase(P.PLAN_KEEP, kg=kg, reps=reps)
+
+    @property
+    def phrases(self) -> list[Phrase]:
+        return [phrase(P.REASON, cause=self.cause, plan=self.plan) if self.cause else self.plan, *self.notes]
 
     @property
     def reasons(self) -> list[str]:
-        return [f"{self.cause}: {self.plan}" if self.cause else self.plan, *self.notes]
+        return [p.say() for p in self.phrases]
+
+    @property
+    def flags(self) -> list[str]:
+        return [p.say() for p in self.flag_phrases]
 
 
-def _kg(x: float) -> str:
-    return f"{x:g} kg"
-
-
-def _reps(n: int) -> str:
-    return f"{n} rep" if n == 1 else f"{n} reps"
+def _unchecked(reps: int, where: Phrase, why: str) -> Phrase:
+    """Reps not checked, where, and the first check not made and why, in the judge's words ("hips square: the
+    camera did not see this rep"): the check named by the contract's words, why as the judge wrote it."""
+    for check, said in CHECK_WORDS.items():
+        if why.startswith(said + ": "):
+            return phrase(P.UNCHECKED, reps=reps, where=where, check=check, why=why[len(said) + 2:])
+    return phrase(P.UNCHECKED_WHY, reps=reps, where=where, why=why)
 
 
 def _fault_counts(faults: Sequence[tuple[Fault, ...]], keep: frozenset[Fault] | None = None,
@@ -160,7 +173,7 @@ def decide_leg(leg: Leg, goal: Goal, stack: Stack, sets: Sequence[SetResult], pr
     if not sets:
         prev_w = previous.weight_kg if previous else stack.min_kg
         return LegDecision(leg, prev_w, prev_w, previous.target_reps if previous else goal.reps.min,
-                           Action.HOLD, "No set on this leg today",
+                           Action.HOLD, phrase(P.NO_SET),
                            fail_shares=previous.fail_shares if previous else ())
     weight = sets[-1].weight_kg
     faults = [f for s in sets for f in s.rep_faults]
@@ -171,52 +184,53 @@ def decide_leg(leg: Leg, goal: Goal, stack: Stack, sets: Sequence[SetResult], pr
     shares = ((previous.fail_shares if previous else ()) + (share,))[-policy.sessions_for_decrease:]
     # Faults outside the rule coach: shown and counted, never holding the weight.
     coach = _fault_counts(faults, drop=policy.blocking)
-    notes = [f"Also: {_reps(k)} {FAULT_WORDS[f]} — {FAULT_FIXES[f]}" for f, k in coach.most_common()]
+    notes = [phrase(P.ALSO, reps=k, fault=f, fix=f) for f, k in coach.most_common()]
     target = min(goal.reps.max, max(goal.reps.min, min(s.target_reps for s in sets)))
 
-    def hold(cause: str, *first: str, reps: int = target) -> LegDecision:
+    def hold(cause: Phrase, *first: Phrase, reps: int = target) -> LegDecision:
         return LegDecision(leg, weight, weight, reps, Action.HOLD, cause, [*first, *notes], fail_shares=shares)
 
-    def down(cause: str, *first: str) -> LegDecision:
+    def down(cause: Phrase, *first: Phrase) -> LegDecision:
         nxt = stack.down(weight)
         return LegDecision(leg, weight, nxt, target, Action.DECREASE if nxt < weight else Action.HOLD, cause,
                            [*first, *notes], fail_shares=shares)
 
     if heavy and len(heavy) / reps_total >= policy.too_heavy_share:
         worst, _ = _fault_counts(heavy, keep=policy.too_heavy).most_common(1)[0]
-        named = " or ".join(FAULT_WORDS[f] for f in _fault_counts(heavy, keep=policy.too_heavy))
-        return down(f"{len(heavy)} of {reps_total} reps {named}: the weight is too heavy",
-                    *([policy.too_heavy_reason] if policy.too_heavy_reason else []), FAULT_FIXES[worst])
+        named = list(_fault_counts(heavy, keep=policy.too_heavy))
+        seed = [phrase(P.EXERCISE_TEXT, text=policy.too_heavy_reason)] if policy.too_heavy_reason else []
+        return down(phrase(P.TOO_HEAVY, heavy=len(heavy), total=reps_total, faults=named), *seed,
+                    phrase(P.FIX, fix=worst))
     if blocked:
         counts = _fault_counts(blocked, keep=policy.blocking)
         worst, n = counts.most_common(1)[0]
         recent = shares[-policy.sessions_for_decrease:]
         if (len(recent) == policy.sessions_for_decrease
                 and all(x >= policy.fail_share_for_decrease for x in recent)):
-            return down(f"{len(blocked)} of {reps_total} reps failed {len(recent)} sessions running",
-                        FAULT_FIXES[worst])
-        others = [f"{_reps(k)} {FAULT_WORDS[f]}" for f, k in counts.most_common()[1:]]
-        return hold(f"{_reps(n)} {FAULT_WORDS[worst]}", FAULT_FIXES[worst], *others)
+            return down(phrase(P.FAILING, failed=len(blocked), total=reps_total, sessions=len(recent)),
+                        phrase(P.FIX, fix=worst))
+        others = [phrase(P.FAULT_REPS, reps=k, fault=f) for f, k in counts.most_common()[1:]]
+        return hold(phrase(P.FAULT_REPS, reps=n, fault=worst), phrase(P.FIX, fix=worst), *others)
     unseen = [(s.set_index, why) for s in sets for why in s.unchecked if why]
     if unseen:
         why = unseen[0][1]
         in_sets = sorted({i for i, _ in unseen})
-        where = f"set {in_sets[0]}" if len(in_sets) == 1 else "sets " + ", ".join(map(str, in_sets))
-        return hold(f"{_reps(len(unseen))} in {where} could not be checked ({why}): same weight next time")
+        where = phrase(P.IN_SET, set=in_sets[0]) if len(in_sets) == 1 else phrase(P.IN_SETS, sets=in_sets)
+        return hold(_unchecked(len(unseen), where, why))
     short = [s for s in sets if not s.completed or s.reps < s.target_reps]
     if short:
         s = short[0]
-        return hold(f"Set {s.set_index} ended after {s.reps} of {s.target_reps} reps: same weight next time")
+        return hold(phrase(P.SET_SHORT, set=s.set_index, done=s.reps, target=s.target_reps))
     if planned_sets is not None and len(sets) < planned_sets:
-        return hold(f"{len(sets)} of {planned_sets} planned sets done: same weight next time")
+        return hold(phrase(P.SETS_SHORT, done=len(sets), planned=planned_sets))
     if all(s.reps >= goal.reps.max for s in sets):
         nxt = stack.up(weight)
         if nxt == weight:
-            return hold(f"Every rep passed at the top of the stack ({_kg(weight)})", reps=goal.reps.max)
+            return hold(phrase(P.TOP_OF_STACK, kg=weight), reps=goal.reps.max)
         return LegDecision(leg, weight, nxt, goal.reps.min, Action.INCREASE,
-                           f"Every rep of every set passed with {goal.reps.max} reps", notes, fail_shares=shares)
+                           phrase(P.PASSED_TOP, reps=goal.reps.max), notes, fail_shares=shares)
     best = min(s.reps for s in sets)
-    return hold("Every rep passed", reps=min(goal.reps.max, max(goal.reps.min, best + 1)))
+    return hold(phrase(P.PASSED), reps=min(goal.reps.max, max(goal.reps.min, best + 1)))
 
 
 def balance_legs(decisions: dict[Leg, LegDecision], weaker: Leg | None, stack: Stack,
@@ -234,7 +248,7 @@ def balance_legs(decisions: dict[Leg, LegDecision], weaker: Leg | None, stack: S
     w, s = out[weaker], out[strong]
     if s.next_target_reps != w.next_target_reps:
         s = replace(s, next_target_reps=w.next_target_reps,
-                    notes=[*s.notes, f"{w.next_target_reps} reps to match your {weaker.value} leg"])
+                    notes=[*s.notes, phrase(P.MATCH_REPS, reps=w.next_target_reps, leg=weaker)])
     out[strong] = s
     heavy, light = sorted((weaker, strong), key=lambda lg: out[lg].next_weight_kg, reverse=True)
     h, lt = out[heavy], out[light]
@@ -243,11 +257,11 @@ def balance_legs(decisions: dict[Leg, LegDecision], weaker: Leg | None, stack: S
         action = (Action.INCREASE if capped > h.current_weight_kg else
                   Action.DECREASE if capped < h.current_weight_kg else Action.HOLD)
         out[heavy] = h = replace(h, next_weight_kg=capped, action=action, notes=[
-            *h.notes, f"Kept within one step of your {light.value} leg ({_kg(lt.next_weight_kg)})"])
+            *h.notes, phrase(P.WITHIN_STEP, leg=light, kg=lt.next_weight_kg)])
     gap = h.next_weight_kg - lt.next_weight_kg
     if h.next_weight_kg > 0 and gap / h.next_weight_kg > gap_flag:
-        flag = (f"Leg gap {gap / h.next_weight_kg:.0%}: {heavy.value} {_kg(h.next_weight_kg)}, "
-                f"{light.value} {_kg(lt.next_weight_kg)}")
+        flag = phrase(P.LEG_GAP, gap=gap / h.next_weight_kg, heavy=heavy, heavy_kg=h.next_weight_kg, light=light,
+                      light_kg=lt.next_weight_kg)
         for lg in legs:
-            out[lg] = replace(out[lg], flags=[*out[lg].flags, flag])
+            out[lg] = replace(out[lg], flag_phrases=[*out[lg].flag_phrases, flag])
     return out
