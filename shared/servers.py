@@ -124,11 +124,24 @@ class PrivateServer:
         self.stop()
 
 
+BROKER_USER = "mosquitto"  # Debian's mosquitto package makes it; the broker, started by root, drops to it
+
+
+def broker_user() -> pwd.struct_passwd | None:
+    """Whom a broker started by root becomes: Debian's `mosquitto` user (mosquitto's default `user`, as on
+    every station and site), or None on a machine without that user (mosquitto built from source, a bare
+    container)."""
+    try:
+        return pwd.getpwnam(BROKER_USER)
+    except KeyError:
+        return None
+
+
 class PrivateMosquitto(PrivateServer):
-    """A development broker (anonymous, on loopback). Started as root it runs as production runs a broker:
-    no `user root` — mosquitto drops to its `mosquitto` user, so its config (root:mosquitto 0640) and its
-    persistence (that user's) live in a folder of their own the user can pass through (the owner's
-    temporary folders are 0700); the log stays in `workdir`."""
+    """A development broker (anonymous, on loopback), started as production starts one. Started as root it
+    has no `user` line: mosquitto drops to its `mosquitto` user, so its config (root:mosquitto 0640) and its
+    persistence (that user's) live in a folder of their own the user can pass through (the owner's temporary
+    folders are 0700); the log stays in `workdir`."""
 
     name = "mosquitto"
 
@@ -137,22 +150,19 @@ class PrivateMosquitto(PrivateServer):
         self.extra_conf = extra_conf
         self.binary = _find("mosquitto", "mosquitto")
         self.conf_dir = self.data = self.dir
-        self._drops_root = os.geteuid() == 0 and _user("mosquitto") is not None
-        if self._drops_root:
-            self.conf_dir = Path(tempfile.mkdtemp(prefix="gym-mosquitto-"))
-            self.conf_dir.chmod(0o711)  # the broker's user passes through, cannot list
+        # Who the broker runs as: the packaged user when we are root; else ourselves (nobody to drop to).
+        self.user = broker_user() if os.geteuid() == 0 else None
+        if self.user is not None:
+            self.conf_dir = reachable_dir("gym-mosquitto-")
             weakref.finalize(self, shutil.rmtree, self.conf_dir, True)
-            self.data = self.conf_dir / "data"
-            self.data.mkdir()
-            pw = _user("mosquitto")
-            assert pw is not None
-            os.chown(self.data, pw.pw_uid, pw.pw_gid)
+            self.data = owned_dir(self.conf_dir / "data", self.user)
 
     def config(self) -> str:
         return "\n".join([
             "per_listener_settings false",
-            # Without a user of its own to drop to, a broker started as root stays root.
-            *(["user root"] if os.geteuid() == 0 and not self._drops_root else []),
+            # Only as root on a machine without the packaged user, never in production: mosquitto 2 would
+            # drop to `nobody`, who can reach none of our 0700 temporary folders, so the broker stays root.
+            *(["user root"] if os.geteuid() == 0 and self.user is None else []),
             f"listener {self.port} 127.0.0.1",
             "allow_anonymous true",
             "persistence true",
@@ -169,24 +179,36 @@ class PrivateMosquitto(PrivateServer):
         ])
 
     def command(self) -> list[str]:
-        conf = self.conf_dir / "mosquitto.conf"
-        conf.unlink(missing_ok=True)
-        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            if self._drops_root:
-                pw = _user("mosquitto")
-                assert pw is not None
-                os.fchown(fh.fileno(), 0, pw.pw_gid)
-                os.fchmod(fh.fileno(), 0o640)
-            fh.write(self.config())
-        return [self.binary, "-c", str(conf)]
+        return [self.binary, "-c", str(write_config(self.conf_dir / "mosquitto.conf", self.config(), self.user))]
 
 
-def _user(name: str) -> pwd.struct_passwd | None:
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        return None
+def reachable_dir(prefix: str) -> Path:
+    """A new temporary folder a server's user may pass through (0711: not list), as it passes through
+    /var/lib/gym in production; the owner's own temporary folders are 0700 and would stop it."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o711)
+    return path
+
+
+def owned_dir(path: Path, user: pwd.struct_passwd | None) -> Path:
+    """A folder the server writes (its persistence), its user's as /var/lib/mosquitto is; ours without a user."""
+    path.mkdir(parents=True, exist_ok=True)
+    if user is not None:
+        os.chown(path, user.pw_uid, user.pw_gid)
+    return path
+
+
+def write_config(path: Path, text: str, user: pwd.struct_passwd | None) -> Path:
+    """A server's config as the packages install it: root:<the user's group> 0640 from its creation, so the
+    user reads it and no one else; 0600 and ours without a user (the server then runs as us)."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        if user is not None:
+            os.fchown(fh.fileno(), 0, user.pw_gid)
+            os.fchmod(fh.fileno(), 0o640)
+        fh.write(text)
+    return path
 
 
 class PrivateRedis(PrivateServer):

@@ -7,7 +7,6 @@ import os
 import pwd
 import shutil
 import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from services.gymctl.site import SiteState, render_broker_conf
 from shared import contract as c
 from shared.mqtt import MqttBus, unique_client_id
-from shared.servers import PrivateServer, _find, free_port
+from shared.servers import BROKER_USER, PrivateServer, _find, free_port, owned_dir, reachable_dir, write_config
 from shared.settings import Settings
 
 
@@ -72,15 +71,16 @@ class StationClient:
             return [e.data for e in self.got if isinstance(e, cls)]  # type: ignore[attr-defined]
 
 
-BROKER_USER = "mosquitto"  # the Debian package's user: who mosquitto becomes when started as root
+def broker_user_if_root() -> pwd.struct_passwd | None:
+    """Who a broker started as production starts it runs as: Debian's `mosquitto` user when we are root (these
+    tests need the package; no fallback to root here), else us (None)."""
+    return pwd.getpwnam(BROKER_USER) if os.geteuid() == 0 else None
 
 
 @contextmanager
 def broker_reachable_dir(prefix: str = "gym-broker-") -> Iterator[Path]:
-    """A throwaway folder the broker's user may pass through (0711: not list), as it passes through
-    /var/lib/gym in production; pytest's own tmp folders are 0700 root's and would stop it."""
-    root = Path(tempfile.mkdtemp(prefix=prefix))
-    root.chmod(0o711)
+    """A throwaway folder the broker's user may pass through (`shared.servers.reachable_dir`), removed after."""
+    root = reachable_dir(prefix)
     try:
         yield root
     finally:
@@ -89,24 +89,13 @@ def broker_reachable_dir(prefix: str = "gym-broker-") -> Iterator[Path]:
 
 def broker_owned(path: Path) -> Path:
     """A folder the broker may write (its persistence and pid file), as /var/lib/mosquitto is."""
-    path.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() == 0:
-        pw = pwd.getpwnam(BROKER_USER)
-        os.chown(path, pw.pw_uid, pw.pw_gid)
-    return path
+    return owned_dir(path, broker_user_if_root())
 
 
 def write_broker_readable(path: Path, text: str) -> Path:
     """A broker's config as the READMEs install it: root:mosquitto 0640 from its creation (0600 when not root:
     the broker then runs as us)."""
-    path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        if os.geteuid() == 0:
-            os.fchown(fh.fileno(), 0, pwd.getpwnam(BROKER_USER).pw_gid)
-            os.fchmod(fh.fileno(), 0o640)
-        fh.write(text)
-    return path
+    return write_config(path, text, broker_user_if_root())
 
 
 class ConfBroker(PrivateServer):

@@ -29,7 +29,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from services.gymctl.__main__ import main as gymctl
 from services.gymctl.site import SiteState, read_env
 from shared.mqtt import unique_client_id
-from shared.servers import PrivateServer, _find, free_port
+from shared.servers import PrivateServer, _find, free_port, owned_dir, write_config
 from tests.wire import ConfBroker, broker_owned, make_certs
 
 
@@ -171,24 +171,15 @@ class DebianRedis(PrivateServer):
     def __init__(self, workdir: Path, port: int, aclfile: Path | None, extra: str = "") -> None:
         super().__init__(workdir, port)
         self.data = workdir / "data"
-        self.data.mkdir(exist_ok=True)
         self.conf_text = "\n".join([f"port {port}", "bind 127.0.0.1", f"dir {self.data}", "appendonly yes",
                                     "daemonize no", *([f"aclfile {aclfile}"] if aclfile else []), extra, ""])
         self.binary = _find("redis-server", "redis-server")
-        if os.geteuid() == 0:
-            pw = pwd.getpwnam(REDIS_USER)
-            os.chown(self.data, pw.pw_uid, pw.pw_gid)
+        self.user = pwd.getpwnam(REDIS_USER) if os.geteuid() == 0 else None
+        owned_dir(self.data, self.user)
 
     def command(self) -> list[str]:
-        conf = self.dir / "redis.conf"
-        conf.unlink(missing_ok=True)
-        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            if os.geteuid() == 0:
-                os.fchown(fh.fileno(), 0, pwd.getpwnam(REDIS_USER).pw_gid)
-                os.fchmod(fh.fileno(), 0o640)
-            fh.write(self.conf_text)
-        if os.geteuid() != 0:
+        conf = write_config(self.dir / "redis.conf", self.conf_text, self.user)
+        if self.user is None:
             return [self.binary, str(conf)]
         setpriv = _find("setpriv", "util-linux")
         return [setpriv, f"--reuid={REDIS_USER}", f"--regid={REDIS_USER}", "--init-groups", self.binary, str(conf)]

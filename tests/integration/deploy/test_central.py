@@ -19,7 +19,6 @@ gymctl wrote for it.
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import time
 from collections import Counter
@@ -50,7 +49,7 @@ from tests.integration.deploy.production import DebianRedis, Peer, ProductionBro
 from tests.measured import camera_metrics
 from tests.security.dashboard_prod import csrf_of
 from tests.unit.progression.test_engine import EX
-from tests.wire import BROKER_USER, ConfBroker, broker_reachable_dir, make_certs, write_broker_readable
+from tests.wire import ConfBroker, broker_reachable_dir, broker_user_if_root, make_certs, write_broker_readable
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow,
               pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is needed")]
@@ -213,8 +212,8 @@ def site_running(site_id: str, root: Path, centre: Centre) -> Iterator[Site]:
     assert gymctl(["--state-dir", str(state.root), "station", "add", STATION]) == 0
     conf_d = root / "conf.d"  # /etc/mosquitto/conf.d: root:mosquitto 0750, the bridge root:mosquitto 0640
     conf_d.mkdir(mode=0o750)
-    if os.geteuid() == 0:
-        os.chown(conf_d, 0, pwd.getpwnam(BROKER_USER).pw_gid)
+    if (user := broker_user_if_root()) is not None:
+        os.chown(conf_d, 0, user.pw_gid)
     write_broker_readable(conf_d / "central-bridge.conf", central_bridge(site_id, centre))
     with ExitStack() as stack:
         broker = BridgedSiteBroker(state, root / "data", port, certs, conf_d)
