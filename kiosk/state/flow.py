@@ -15,6 +15,7 @@ from enum import Enum
 from functools import cached_property
 
 from kiosk.state.phase import Phase, PhaseTracker, step_for_phase
+from kiosk.state.phrases import Line, lines
 from kiosk.state.staff import reply_words, service_words
 from kiosk.state.station import StationState, Tally
 from kiosk.state.words import Words, joined, words
@@ -106,7 +107,7 @@ class LegSummary:
     tally: Tally
     faults: Words  # '2× swung the thigh' or 'no faults'
     next_time: Words  # 'Next time: 12.5 kg × 10 (hold)' or 'Working out your next weight…'
-    reasons: tuple[str, ...]
+    reasons: tuple[Line, ...]  # the site's phrases, said in the member's language (an older site's English)
 
 
 # The summary's first line when the member stopped for pain: kind, and pointing to a person.
@@ -482,12 +483,27 @@ class Flow:
             if not any(s.leg == leg for s in self.summaries):
                 continue
             rec = next((r for r in self.recommendations if r.leg == leg), None)
-            nxt = (words("Next time: {kg} kg × {reps} ({action})", kg=f"{rec.next_weight_kg:g}",
+            nxt = (words("Next time: {kg} kg × {reps} ({action})", kg=rec.next_weight_kg,
                          reps=rec.next_target_reps, action=words(rec.action.value)) if rec
                    else words("Working out your next weight…"))
             out.append(LegSummary(leg, self.tally(leg), self.fault_words(leg), nxt,
-                                  tuple(rec.reasons) if rec else ()))
+                                  lines(rec.phrases, rec.reasons) if rec else ()))
         return out
+
+    @property
+    def last_session(self) -> tuple[Line, ...]:
+        """The welcome page's line on the member's previous session, a phrase per leg (an older site's English
+        line as it is); empty on a first visit."""
+        last = self.profile.last_session if self.profile else None
+        if last is None:
+            return ()
+        return tuple(last.phrases) or (last.summary,)
+
+    @staticmethod
+    def plan_reason(p: PlannedLeg) -> Line | None:
+        """Why a leg's planned weight is what it is: the first of the site's reasons, shown under the weight."""
+        said = lines(p.phrases, p.reasons)
+        return said[0] if said else None
 
     def fault_text(self, leg: Leg) -> str:
         return str(self.fault_words(leg))

@@ -15,6 +15,8 @@ from pathlib import Path
 import yaml
 from PyQt6.QtCore import QCoreApplication, QTranslator
 
+from kiosk.state import phrases
+from kiosk.state.phrases import Line, say, say_all
 from kiosk.state.words import Words
 
 TABLES = Path(__file__).resolve().parents[1] / "i18n"
@@ -82,5 +84,25 @@ def tr_words(w: Words | str) -> str:
         return tr(w) if w else ""
     if not w.values:
         return tr(w.template) if w.template else ""
-    values = {k: tr_words(v) if isinstance(v, Words | str) else str(v) for k, v in w.values}
+    values = {k: tr_words(v) if isinstance(v, Words | str) else number(v) if isinstance(v, float) else str(v)
+              for k, v in w.values}
     return tr(w.template).format(**values)
+
+
+def number(x: float) -> str:
+    """A measure as the kiosk's language writes it: '12.5' in English, '12,5' in German."""
+    return phrases.number(x, current())
+
+
+def kg(x: float) -> str:
+    """A weight as the kiosk's language writes it: '12.5 kg', '12,5 kg'."""
+    return phrases.kilograms(x, current())
+
+
+def tr_line(line: Line) -> str:
+    """One of the site's sentences (a phrase, or an older site's English) in the kiosk's language."""
+    return say(line, current(), tr)
+
+
+def tr_lines(lines: tuple[Line, ...], sep: str = "; ") -> str:
+    return say_all(lines, current(), tr, sep)

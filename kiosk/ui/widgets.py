@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import (
 )
 
 from kiosk.state.station import SYMBOLS, Status, Tally
+from kiosk.ui import i18n
 from kiosk.ui.i18n import tr, tr_words
 
 STYLESHEET = (Path(__file__).with_name("style.qss")).read_text()
@@ -102,7 +103,7 @@ def kinetic(area: QAbstractScrollArea) -> QAbstractScrollArea:
 
 
 def kg(x: float) -> str:
-    return f"{x:g} kg"
+    return i18n.kg(x)  # '12.5 kg', '12,5 kg' in German
 
 
 def tally_html(t: Tally) -> str:

@@ -8,7 +8,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
 
 from kiosk.state.flow import PAIN_NOTE, Flow
-from kiosk.ui.i18n import tr, tr_words
+from kiosk.ui.i18n import tr, tr_line, tr_words
 from kiosk.ui.widgets import button, clear, kinetic, label, page_layout, tally_html, unverified_html
 
 
@@ -40,7 +40,7 @@ class SummaryPage(QWidget):
         self.pain.setVisible(f.stopped_for_pain)
         clear(self.box)
         for s in f.leg_summaries():
-            reasons = "<br>".join(escape(r) for r in s.reasons)  # the site's words, inside markup of ours
+            reasons = "<br>".join(escape(tr_line(r)) for r in s.reasons)  # the site's words, inside markup of ours
             leg = tr("{Leg} leg").format(Leg=tr(s.leg.value.capitalize()))
             self.box.addWidget(label(f"<b>{leg}</b>: {tally_html(s.tally)} — {tr_words(s.faults)}"
                                      f"{unverified_html(s.tally)}<br><b>{tr_words(s.next_time)}</b>"

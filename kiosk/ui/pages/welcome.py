@@ -7,7 +7,7 @@ from html import escape
 from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QWidget
 
 from kiosk.state.flow import Flow
-from kiosk.ui.i18n import tr
+from kiosk.ui.i18n import tr, tr_line, tr_lines
 from kiosk.ui.widgets import clear, kg, label, page_layout, plain, wrapped_button
 
 
@@ -47,12 +47,13 @@ class WelcomePage(QWidget):
         back = bool(f.profile and f.profile.last_session)
         self.hello.setText((tr("Welcome back, {name}") if back else tr("Welcome, {name}")).format(
             name=m.name if m else ""))
-        last = f.profile.last_session if f.profile else None
-        self.last.setText(tr("Last time: {summary}").format(summary=last.summary) if last
+        last = f.last_session
+        self.last.setText(tr("Last time: {summary}").format(summary=tr_lines(last)) if last
                           else tr("First session here — we start light."))
         clear(self.plan_box)
         for i, p in enumerate(f.profile.plan if f.profile else []):
             head = tr("{Leg} leg (weaker — first)" if i == 0 else "{Leg} leg").format(Leg=tr(p.leg.value.capitalize()))
-            reason = escape(p.reasons[0]) if p.reasons else ""  # the site's words, inside markup of ours
+            why = f.plan_reason(p)
+            reason = escape(tr_line(why)) if why else ""  # the site's words, inside markup of ours
             self.plan_box.addWidget(label(f"<b>{head}</b><br><span style='font-size:56px'>{kg(p.weight_kg)}</span>"
                                           f" × {tr('{n} reps').format(n=p.target_reps)}<br>{reason}", "card"))

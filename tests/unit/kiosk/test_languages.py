@@ -16,9 +16,12 @@ from pytestqt.qtbot import QtBot
 from kiosk.state.flow import Flow, Page
 from kiosk.ui import i18n
 from kiosk.ui.window import KioskWindow
+from services.progression.engine import Engine
+from services.progression.rules import Stack
 from shared import contract as c
 from shared.catalogue import default_catalogue
 from shared.contract import Model
+from shared.repo import MemoryRepo
 
 EX = default_catalogue()["hamstring-curl-kickback"]
 # Words that are English and never German: one on screen means a string went past the translator.
@@ -52,6 +55,10 @@ def german(qtbot: QtBot) -> Iterator[tuple[KioskWindow, Flow]]:
     assert flow.language == "de" and i18n.current() == "de"
     yield win, flow
     i18n.use("en")
+
+
+def page_of(f: Flow) -> Page:
+    return f.page
 
 
 def row_texts(rows: QListWidget) -> list[str]:
@@ -180,3 +187,133 @@ def test_no_button_cuts_its_words_on_any_page(qtbot: QtBot, code: str) -> None:
     check("summary")
     i18n.use("en")
     assert cut == []
+
+
+class Site:
+    """The real progression service's engine behind the kiosk: what the kiosk sends is handled as the site
+    handles it, and what the site answers comes back to the kiosk — so the sentences on screen are the ones
+    the progression rules composed, not text written for the test."""
+
+    def __init__(self) -> None:
+        self.engine = Engine(default_catalogue(), Stack())
+        self.repo = MemoryRepo()
+        self.queue: list[tuple[str, Model]] = []
+        self.answers: list[c.Envelope] = []
+        self.flow = Flow(EX, lambda t, d: self.queue.append((t, d)), languages=tuple(i18n.LANGUAGES))
+        self.t = 100.0
+
+    def pump(self) -> None:
+        while self.queue:
+            event_type, data = self.queue.pop(0)
+            for ev in self.engine.handle(c.make_event(event_type, "main", "st-01", data), self.repo):
+                self.answers.append(ev)
+                self.flow.apply(ev)
+
+    def rep(self, leg: c.Leg, faults: tuple[c.Fault, ...] = (), hips_seen: bool = True) -> None:
+        """A camera rep measured as `faults` look (the thigh swung 25°, the torso arched 15°)."""
+        m = {"peak_knee_flexion_deg": 100.0, "thigh_excursion_deg": 25.0 if c.Fault.SWING in faults else 3.0,
+             "torso_change_deg": 15.0 if c.Fault.BACK_ARCH in faults else 1.0}
+        if hips_seen:
+            m["pelvis_rotation_deg"] = 2.0
+        self.queue.append(("camera.rep", c.CameraRep(leg=leg, rep_index=1, start_t=self.t, end_t=self.t + 3.5,
+                                                     concentric_s=1.0, top_hold_s=0.5, eccentric_s=2.0, metrics=m)))
+        self.t += 5.0
+        self.pump()
+
+    def train(self, goal: str, reps: int, faults: dict[tuple[c.Leg, int, int], tuple[c.Fault, ...]],
+              unseen: frozenset[tuple[c.Leg, int, int]] = frozenset()) -> None:
+        """A whole session: every set of `reps` reps, the faults and the reps the camera did not see the hips of
+        at (leg, set, rep)."""
+        f = self.flow
+        f.choose_goal(goal)
+        f.start_training()
+        self.pump()
+        while f.page != Page.SUMMARY:
+            cur = f.current
+            assert cur is not None and f.page == Page.EXECUTION
+            for i in range(1, reps + 1):
+                self.rep(cur.leg, faults.get((cur.leg, cur.index, i), ()), (cur.leg, cur.index, i) not in unseen)
+            f.end_set()
+            self.pump()
+            after = page_of(f)  # read again: mypy would keep the assert's narrowing
+            if after == Page.STRAP:
+                f.confirm_strap()
+            elif after == Page.REST:
+                f.start_training()
+                self.pump()
+
+    def tap_in(self) -> None:
+        self.flow.identify(c.IdMethod.BADGE, "0004521337")
+        self.pump()
+
+    def site_english(self) -> list[str]:
+        """Every sentence the site composed for the member, in the English it sends beside the phrases."""
+        out: list[str] = []
+        for ev in self.answers:
+            if isinstance(ev, c.RecommendationEvent):
+                out += ev.data.reasons
+            elif isinstance(ev, c.MemberProfileEvent):
+                out += [r for p in ev.data.plan for r in p.reasons]
+                if ev.data.last_session is not None:
+                    out.append(ev.data.last_session.summary)
+        return out
+
+
+def test_the_sites_own_sentences_are_german_too(qtbot: QtBot) -> None:
+    """The recommendation's reasons and notes and the last-session line, as the real progression rules composed
+    them, are said in German on a German kiosk: no English sentence from the site reaches the screen."""
+    site = Site()
+    f = site.flow
+    win = KioskWindow(f, "2468")
+    qtbot.addWidget(win)
+    win.resize(1920, 1080)
+    win.show()
+    f.set_broker_online(True)
+
+    def english() -> list[str]:
+        qtbot.wait(1)  # a card built in refresh() is shown once the event loop runs: look after it has
+        return english_on(win)
+
+    try:
+        qtbot.mouseClick(win.lang_btn, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+        assert i18n.current() == "de"
+        site.tap_in()
+        assert f.enrol_needed
+        f.enrol("Ana", c.Leg.LEFT)
+        site.pump()
+        assert f.page == Page.WELCOME and english() == [], "a first visit's welcome"
+        # A clean first session at the top of the range: one step up, 5 → 6.25 kg.
+        site.train("warm_up", 15, {})
+        site.pump()
+        recs = [ev.data for ev in site.answers if isinstance(ev, c.RecommendationEvent)]
+        assert recs and recs[0].reasons[0] == "Every rep of every set passed with 15 reps: go up to 6.25 kg for 12 reps"
+        assert english() == [], "summary of a clean session"
+        assert "Jede Wiederholung jedes Satzes bestanden, mit 15 Wiederholungen — auf 6,25 kg für 12 Wiederholungen " \
+               "steigern" in win.summary.cards()[0]
+        f.sign_out()
+        assert i18n.current() == "en"  # the next member starts in English
+        # The member comes back: the kiosk opens in German, with the last session and why 6.25 kg.
+        site.tap_in()
+        assert f.page == Page.WELCOME and i18n.current() == "de"
+        assert win.welcome.last.text() == ("Letztes Mal: Linkes Bein 2×15 mit 5 kg, 30/30 bestanden; "
+                                           "Rechtes Bein 2×15 mit 5 kg, 30/30 bestanden")
+        assert english() == [], "welcome back: the last session and the plan's reason"
+        # Swings and an arched back on the left; the right's hips once out of the camera's view.
+        site.train("warm_up", 12, {(c.Leg.LEFT, 1, 2): (c.Fault.SWING,), (c.Leg.LEFT, 1, 5): (c.Fault.SWING,),
+                                   (c.Leg.LEFT, 2, 3): (c.Fault.SWING, c.Fault.BACK_ARCH),
+                                   (c.Leg.LEFT, 2, 7): (c.Fault.BACK_ARCH,)},
+                   unseen=frozenset({(c.Leg.RIGHT, 2, 4)}))
+        left, right = win.summary.cards()
+        assert english() == [], "summary with reasons and notes"
+        assert "Oberschenkel geschwungen (3 Wiederholungen) — 6,25 kg für 12 Wiederholungen beibehalten" in left
+        assert "Außerdem: ins Hohlkreuz gegangen (2 Wiederholungen) — Rumpf anspannen, Rippen unten halten" in left
+        assert ("1 Wiederholung in Satz 2 nicht geprüft (Hüfte gerade: Hüfte nicht im Bild): nächstes Mal gleiches "
+                "Gewicht — 6,25 kg für 12 Wiederholungen beibehalten") in right
+        qtbot.wait(1)
+        shown = shown_texts(win)
+        said = site.site_english()
+        assert "3 reps swung the thigh: keep 6.25 kg for 12 reps" in said  # the rules' own English, sent beside
+        assert [s for s in said if any(s in t for t in shown)] == [], "an English sentence from the site"
+        assert not any(re.search(r"\d\.\d", t) for t in shown), "a number written the English way"
+    finally:
+        i18n.use("en")
