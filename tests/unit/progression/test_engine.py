@@ -381,3 +381,41 @@ def test_a_members_kiosk_language_is_remembered_from_enrol_and_from_their_last_s
     s.send("session.ended", c.SessionEnded(session_id="s10", member_id=member.member_id))  # none said
     kept = looked_up()
     assert kept is not None and kept.language == "en"
+
+
+def test_the_recommendation_the_plan_and_the_last_session_travel_as_phrases_saying_their_english() -> None:
+    s = Station(goal="strength_control")
+    prof = s.enrol()
+    assert prof.member is not None
+    first = default_catalogue()[EX].beginner_start_reason  # the seed's words, said by the kiosk's table
+    assert prof.plan[0].phrases == [c.phrase(c.PhraseKey.EXERCISE_TEXT, text=first)]
+    recs = run_session(s, prof.member.member_id, [{0: (c.Fault.SWING,)}, {3: (c.Fault.SWING,)}, {}], reps=10,
+                       weight=12.5)
+    for r in recs:
+        assert r.phrases and [p.say() for p in r.phrases] == r.reasons
+    left = recs[0]
+    assert [p.key for p in left.phrases] == [c.PhraseKey.REASON, c.PhraseKey.FIX]
+    ev = s.send("member.lookup", c.MemberLookup(correlation_id="q3", method=c.IdMethod.BADGE, token="0001",
+                                                exercise=EX))[0]
+    assert isinstance(ev, c.MemberProfileEvent) and ev.data.last_session is not None
+    nxt, last = ev.data, ev.data.last_session
+    assert [p.phrases for p in nxt.plan] == [r.phrases[:5] for r in recs]
+    assert [p.key for p in last.phrases] == [c.PhraseKey.LAST_LEG, c.PhraseKey.LAST_LEG]
+    assert "; ".join(p.say() for p in last.phrases) == last.summary
+    assert last.summary == "left 3x10 @ 12.5 kg, 28/30 passed; right 3x10 @ 12.5 kg, 28/30 passed"
+
+
+def test_a_plan_saved_before_phrases_is_sent_with_its_reasons_only() -> None:
+    """A member's progress kept by an older worker has reasons and no phrases: the plan carries the reasons (the
+    kiosk shows them as they are), never phrases that would not say them."""
+    s = Station(goal="strength_control")
+    prof = s.enrol()
+    assert prof.member is not None
+    run_session(s, prof.member.member_id, [{}, {}, {}], reps=10)
+    for key, rec in list(s.repo.progresses.items()):
+        s.repo.progresses[key] = rec.model_copy(update={"phrases": []})
+    ev = s.send("member.lookup", c.MemberLookup(correlation_id="q3", method=c.IdMethod.BADGE, token="0001",
+                                                exercise=EX))[0]
+    assert isinstance(ev, c.MemberProfileEvent)
+    nxt = ev.data
+    assert [(p.reasons[0][:24], p.phrases) for p in nxt.plan] == [("Every rep of every set p", [])] * 2

@@ -15,7 +15,8 @@ from services.progression.rules import (
     decide_leg,
 )
 from shared.catalogue import Goal, default_catalogue
-from shared.contract import Action, Fault, Leg
+from shared.contract import Action, Check, Fault, Leg, Phrase, phrase
+from shared.contract import PhraseKey as P
 
 EX = default_catalogue()["hamstring-curl-kickback"]
 HYP = EX.goal("hypertrophy")  # 3–4 sets of 8–12
@@ -199,3 +200,35 @@ def test_property_legs_never_more_than_one_step_apart(w: float, gap: float, left
         failed = any(set(f) & POLICY.blocking for r in (left if leg == Leg.LEFT else right) for f in r)
         if failed:
             assert out[leg].next_weight_kg <= cur
+
+
+def test_a_reason_is_a_phrase_of_its_cause_and_the_plan_with_the_decisions_numbers() -> None:
+    faults = {1: (Fault.SWING,), 5: (Fault.SWING,), 7: (Fault.SWING, Fault.HIP_ROTATION)}
+    d = decide(sets_of(12, faults=faults))
+    assert d.phrases[0] == phrase(P.REASON, cause=phrase(P.FAULT_REPS, reps=3, fault=Fault.SWING),
+                                  plan=phrase(P.PLAN_KEEP, kg=12.5, reps=12))
+    assert d.phrases[1] == phrase(P.FIX, fix=Fault.SWING)
+    assert d.phrases[2] == phrase(P.FAULT_REPS, reps=1, fault=Fault.HIP_ROTATION)
+    unseen = decide(sets_of(12, unseen=frozenset({13})))
+    assert unseen.phrases[0].args["cause"] == phrase(
+        P.UNCHECKED, reps=1, where=phrase(P.IN_SET, set=2), check=Check.HIP_ROTATION,
+        why="the camera did not see this rep")
+
+
+@settings(max_examples=200, deadline=None)
+@given(weights, st.sampled_from([0.0, 1.25, 5.0]), st.lists(st.lists(rep_st, min_size=1, max_size=15), min_size=1,
+       max_size=4), st.lists(st.lists(rep_st, min_size=1, max_size=15), min_size=1, max_size=4),
+       st.sampled_from([Leg.LEFT, Leg.RIGHT]), st.booleans())
+def test_property_every_reason_and_flag_is_a_phrase_that_travels_and_says_it(
+        w: float, gap: float, left: list[list[Rep]], right: list[list[Rep]], weaker: Leg, allow_gap: bool) -> None:
+    """Each reason and flag is said by its phrase, also after the phrase went through JSON; the plan's phrase
+    carries the decision's own weight and reps (so a kiosk's sentence says what the numbers say)."""
+    dl = decide_leg(Leg.LEFT, HYP, STACK, _sets(left, w), None, POLICY)
+    dr = decide_leg(Leg.RIGHT, HYP, STACK, _sets(right, w + gap), None, POLICY)
+    for d in balance_legs({Leg.LEFT: dl, Leg.RIGHT: dr}, weaker, STACK, allow_gap, POLICY.leg_gap_flag).values():
+        sent = [Phrase.model_validate_json(p.model_dump_json()) for p in [*d.phrases, *d.flag_phrases]]
+        assert [p.say() for p in sent] == [*d.reasons, *d.flags]
+        first = d.phrases[0]
+        plan = first.args["plan"] if first.key is P.REASON else first
+        assert isinstance(plan, Phrase)
+        assert (plan.args["kg"], plan.args["reps"]) == (d.next_weight_kg, d.next_target_reps)
