@@ -4,18 +4,24 @@ phrase with the language's words and numbers, and an older site's English line a
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from kiosk.state.phrases import kilograms, lines, say, say_all
+from kiosk.state.flow import Flow, Page
+from kiosk.state.phrases import Line, kilograms, lines, say, say_all
 from shared import contract as c
-from shared.contract import CHECK_WORDS, FAULT_FIXES, FAULT_WORDS, Fault, Leg, PhraseKey, phrase
+from shared.catalogue import default_catalogue
+from shared.contract import CHECK_WORDS, FAULT_FIXES, FAULT_WORDS, ArgKind, Fault, Leg, PhraseKey, phrase
 
+EX = default_catalogue()["hamstring-curl-kickback"]
 TABLES = Path(__file__).resolve().parents[3] / "kiosk" / "i18n"
 LANGUAGES = ("de",)  # every table the kiosk has besides English
 
@@ -112,3 +118,74 @@ def test_weights_are_written_the_languages_way() -> None:
     assert [kilograms(x, "de") for x in (12.5, 5.0, 6.25)] == ["12,5 kg", "5 kg", "6,25 kg"]
     assert kilograms(12.5, "en") == "12.5 kg"
     assert kilograms(12.5, "xx") == "12.5 kg"  # a language with no style of its own: the English way
+
+
+# English words that are never German: one in a German sentence means a word went past the table.
+ENGLISH = re.compile(r"\b(the|your|and|with|of|or|to|at|for|leg|legs|reps?|sets?|keep|go|up|down|every|passed|"
+                     r"also|time|weight|heavy|failed|could|not|checked|same|next|left|right|gap|kept|step|top|stack|"
+                     r"no|today|first|start|light|planned|done|ended|after|match|running|sessions)\b", re.I)
+
+
+def examples(key: PhraseKey) -> list[c.Phrase]:
+    """The phrase with each value its parameters can name in turn (every fault, check and leg), numbers as a
+    member meets them, one rep and several."""
+    spec = c.PHRASES[key]
+    values: dict[ArgKind, list[Any]] = {
+        ArgKind.COUNT: [3], ArgKind.REPS: [1, 3], ArgKind.KG: [12.5], ArgKind.SHARE: [0.2],
+        ArgKind.FAULT: list(Fault), ArgKind.FIX: list(Fault), ArgKind.FAULTS: [list(Fault)[:2]],
+        ArgKind.LEG: list(Leg), ArgKind.CHECK: list(c.Check), ArgKind.TEXT: ["the camera did not see this rep"],
+        ArgKind.NUMBERS: [[1, 2]], ArgKind.PHRASE: [phrase(PhraseKey.IN_SET, set=2)]}
+    out = []
+    for i in range(max(len(values[k]) for k in spec.args.values()) if spec.args else 1):
+        out.append(phrase(key, **{n: values[k][i % len(values[k])] for n, k in spec.args.items()}))
+    return out
+
+
+@pytest.mark.parametrize("key", list(PhraseKey))
+def test_every_phrase_is_said_in_german_with_no_english_word(key: PhraseKey) -> None:
+    for p in examples(key):
+        german = say(p, "de", DE)
+        assert not ENGLISH.search(german), f"{p.say()!r} → {german!r}"
+        assert "." not in german.replace("...", ""), german  # 12,5 kg
+
+
+def test_the_flow_decides_which_of_the_sites_lines_to_show() -> None:
+    """The summary's reasons, the plan's reason and the last session: the site's phrases when it sent them, else
+    its English lines (an older site) — decided in the state, without Qt."""
+    f = Flow(EX, lambda _t, _d: None)
+    f.identify(c.IdMethod.BADGE, "0004521337")
+    why = phrase(PhraseKey.REASON, cause=phrase(PhraseKey.PASSED), plan=phrase(PhraseKey.PLAN_KEEP, kg=5, reps=11))
+    last = [phrase(PhraseKey.LAST_LEG, leg=Leg.LEFT, sets=3, reps=10, kg=5, passed=30, total=30)]
+    f.apply(c.make_event("member.profile", "main", "st-01", c.MemberProfile(
+        correlation_id=f.pending or "", status="ok", exercise=EX.id,
+        member=c.MemberInfo(member_id="m-1", name="Ana", weaker_leg=Leg.LEFT),
+        plan=[c.PlannedLeg(leg=Leg.LEFT, weight_kg=5, target_reps=11, sets=3, reasons=[why.say()], phrases=[why]),
+              c.PlannedLeg(leg=Leg.RIGHT, weight_kg=5, target_reps=11, sets=3, reasons=["an older site's words"])],
+        last_session=c.LastSession(session_id="s-0", ended=datetime(2026, 11, 20, tzinfo=UTC), goal="warm_up",
+                                   summary=last[0].say(), phrases=last))))
+    assert f.page == Page.WELCOME
+    assert f.last_session == (last[0],)
+    assert say_all(f.last_session, "de", DE) == "Linkes Bein 3×10 mit 5 kg, 30/30 bestanden"
+    left, right = profile_plan(f)
+    assert f.plan_reason(left) == why and f.plan_reason(right) == "an older site's words"
+    older = c.LastSession(session_id="s-0", ended=datetime(2026, 11, 20, tzinfo=UTC), goal="warm_up",
+                          summary="left 3x10 @ 5 kg, 30/30 passed")
+    f.profile = f.profile.model_copy(update={"last_session": older}) if f.profile else None
+    older_line: tuple[Line, ...] = f.last_session  # read again (mypy keeps the first read's narrowing)
+    assert older_line == ("left 3x10 @ 5 kg, 30/30 passed",)
+    f.choose_goal("warm_up")
+    f.start_training()
+    sid = f.session_id or ""
+    f.apply(c.make_event("set.summary", "main", "st-01", c.SetSummary(
+        session_id=sid, set_index=1, leg=Leg.LEFT, weight_kg=5, target_reps=12, reps=12, passed_reps=12)))
+    f.apply(c.make_event("recommendation", "main", "st-01", c.Recommendation(
+        session_id=sid, member_id="m-1", exercise=EX.id, leg=Leg.LEFT, goal="warm_up", current_weight_kg=5,
+        next_weight_kg=5, next_target_reps=13, action=c.Action.HOLD, reasons=[why.say()], phrases=[why])))
+    (card,) = f.leg_summaries()
+    assert card.reasons == (why,)
+    assert [say(r, "de", DE) for r in card.reasons] == [
+        "Jede Wiederholung bestanden — 5 kg für 11 Wiederholungen beibehalten"]
+
+
+def profile_plan(f: Flow) -> list[c.PlannedLeg]:
+    return list(f.profile.plan) if f.profile else []
