@@ -44,6 +44,11 @@ class RawListener:
         if not subscribed.wait(10):
             raise AssertionError(f"no SUBACK for {topic} within 10 s")
 
+    @property
+    def payloads(self) -> list[bytes]:
+        """What arrived so far, in order."""
+        return [payload for _, payload, _ in self.messages]
+
     def close(self) -> None:
         self.c.disconnect()
         self.c.loop_stop()

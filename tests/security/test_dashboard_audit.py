@@ -7,12 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.security import dashboard_prod as dp
 from tests.security.dashboard_prod import ProdDashboard
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-# the fixtures, shared by the test_dashboard_* modules
-prod, start_dashboard, site_certs = dp.prod, dp.start_dashboard, dp.site_certs
 
 
 def test_member_edits_badge_moves_cues_and_operator_commands_are_audited(prod: ProdDashboard) -> None:

@@ -18,12 +18,10 @@ from shared import contract as c
 from shared.records import RepRecord, SessionRecord, SetRecord, StationRecord
 from shared.store import Keys, RedisRepo, connect
 from tests.conftest import wait_for
-from tests.security import dashboard_prod as dp
-from tests.security.dashboard_prod import ProdDashboard, csrf_of
+from tests.dashboard import csrf_of
+from tests.security.dashboard_prod import ProdDashboard
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-# the fixtures, shared by the test_dashboard_* modules
-prod, start_dashboard, site_certs = dp.prod, dp.start_dashboard, dp.site_certs
 
 EXERCISE = "hamstring-curl-kickback"
 NOW = datetime.now(UTC)

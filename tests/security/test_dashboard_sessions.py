@@ -19,12 +19,10 @@ from websockets.typing import Origin
 
 from shared.store import connect
 from tests.conftest import wait_for
-from tests.security import dashboard_prod as dp
-from tests.security.dashboard_prod import PASSWORD, ProdDashboard, cookie_payload
+from tests.dashboard import PASSWORD
+from tests.security.dashboard_prod import ProdDashboard, cookie_payload
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-# the fixtures, shared by the test_dashboard_* modules
-prod, start_dashboard, site_certs = dp.prod, dp.start_dashboard, dp.site_certs
 
 
 def me(prod: ProdDashboard, cookie: str) -> int:

@@ -11,12 +11,10 @@ import time
 
 import pytest
 
-from tests.security import dashboard_prod as dp
-from tests.security.dashboard_prod import PASSWORD, ProdDashboard, csrf_of
+from tests.dashboard import PASSWORD, csrf_of
+from tests.security.dashboard_prod import ProdDashboard
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-# the fixtures, shared by the test_dashboard_* modules
-prod, start_dashboard, site_certs = dp.prod, dp.start_dashboard, dp.site_certs
 
 FREE_TRIES = 5  # GYM_DASHBOARD_SIGNIN_MAX_FAILURES, the production default
 SHORT_WAIT_S = 60  # what "a short delay" means for the account's owner: a minute at most

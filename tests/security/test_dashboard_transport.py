@@ -10,12 +10,9 @@ import json
 import pytest
 import websockets
 
-from tests.security import dashboard_prod as dp
 from tests.security.dashboard_prod import ProdDashboard
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-# the fixtures, shared by the test_dashboard_* modules
-prod, start_dashboard, site_certs = dp.prod, dp.start_dashboard, dp.site_certs
 
 
 def test_production_cookies_are_secure_and_hsts_is_sent(prod: ProdDashboard) -> None:

@@ -34,6 +34,7 @@ from shared.settings import Settings
 from shared.store import RedisStore, connect
 from shared.topics import status_topic
 from tests.conftest import wait_for
+from tests.dashboard import add_staff, app_settings, sign_in
 from tests.wire import RawListener, StationClient
 
 pytestmark = pytest.mark.integration
@@ -442,28 +443,11 @@ def test_the_kiosk_does_not_send_a_trivial_pin_and_the_service_refuses_one_sent_
 def dashboard(mosquitto: PrivateMosquitto, redis_server: PrivateRedis) -> Iterator[
         tuple[TestClient, Callable[[str], str]]]:
     from services.dashboard.app import bootstrap
-    from services.dashboard.config import DashboardSettings
-    from services.dashboard.users import Role, UserStore
 
-    password = "correct horse battery"
-    users = UserStore(connect(redis_server.url), "main")
-    users.add("tina", Role.TRAINER, password, replace=True)
-    users.add("olga", Role.OPERATOR, password, replace=True)
-    settings = DashboardSettings(_env_file=None, environment="test", mqtt_port=mosquitto.port,
-                                 redis_url=redis_server.url, token_key=TOKEN_KEY, mqtt_keepalive_s=5)
-
-    def csrf_of(html: str) -> str:
-        m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-        assert m, "page has no CSRF field"
-        return m.group(1)
-
-    with TestClient(bootstrap(settings)) as client:
-        def sign_in(name: str) -> str:
+    add_staff(redis_server.url, replace=True)
+    with TestClient(bootstrap(app_settings(mosquitto, redis_server, token_key=TOKEN_KEY))) as client:
+        def sign_in_afresh(name: str) -> str:
             client.cookies.clear()
-            tok = csrf_of(client.get("/login").text)
-            r = client.post("/login", data={"username": name, "password": password, "csrf_token": tok, "next": "/"},
-                            follow_redirects=False)
-            assert r.status_code == 303, r.text
-            return csrf_of(client.get("/", headers={"accept": "text/html"}).text)
+            return sign_in(client, name)
 
-        yield client, sign_in
+        yield client, sign_in_afresh

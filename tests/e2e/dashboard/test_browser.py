@@ -9,30 +9,22 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from services.dashboard.screenshots import CHROMIUM, FakeStation, force_samples, seed_members
-from services.dashboard.users import Role, UserStore
 from services.procs import Child
 from shared import contract as c
-from shared.mqtt import unique_client_id
 from shared.servers import PrivateMosquitto, PrivateRedis, free_port, wait_port
-from shared.store import connect
-from shared.topics import topic_filter
 from tests.conftest import wait_for
+from tests.dashboard import PASSWORD, add_staff, kiosk_cues
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-PASSWORD = "trainer-password-1"
 VERDICT_ON_FLOOR_S = 1.0  # the promise: a rep event shows on the floor within a second
 
 
 @pytest.fixture
 def dashboard(service_env: dict[str, str], tmp_path: Path, redis_server: PrivateRedis) -> Iterator[str]:
-    users = UserStore(connect(redis_server.url), "main")
-    users.add("tina", Role.TRAINER, PASSWORD)
-    users.add("olga", Role.OPERATOR, PASSWORD)
+    add_staff(redis_server.url)
     port = free_port()
     child = Child("dashboard", ["services.dashboard", "run", "--port", str(port)],
                   {**service_env, "GYM_STATION_ID": "site"}, tmp_path)
@@ -74,14 +66,7 @@ def sign_in(page: Any, base: str, name: str) -> None:
 def test_trainer_signs_in_sees_a_verdict_within_a_second_plots_and_cues(
         dashboard: str, page: Any, mosquitto: PrivateMosquitto) -> None:
     st = FakeStation(mosquitto.port, "st-01", services=("kiosk", "camera", "loadcell"))
-    cues: list[bytes] = []
-    subscribed = threading.Event()
-    kiosk = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id("kiosk"), protocol=mqtt.MQTTv5)
-    kiosk.on_connect = lambda cl, *_: cl.subscribe(topic_filter("kiosk.cue", "main", "st-01"), qos=1)
-    kiosk.on_subscribe = lambda *_: subscribed.set()
-    kiosk.on_message = lambda _c, _u, m: cues.append(bytes(m.payload))
-    kiosk.connect("127.0.0.1", mosquitto.port)
-    kiosk.loop_start()
+    kiosk = kiosk_cues(mosquitto.port, "st-01")  # subscribed (its SUBACK seen) before it returns
     try:
         sign_in(page, dashboard, "tina")
         page.wait_for_selector(".tile[data-station=st-01] .badge.online")
@@ -116,17 +101,15 @@ def test_trainer_signs_in_sees_a_verdict_within_a_second_plots_and_cues(
         assert page.evaluate("() => document.getElementById('trace').toDataURL()") != blank
         assert page.locator("#reps tr").count() == 1 and "swung the thigh" in page.inner_text("#reps")
 
-        assert subscribed.wait(5)
         page.fill("#cue-form input[name=message]", "Keep the thigh still")
         page.click("#cue-form button[type=submit]")
         page.wait_for_selector("#cue-sent")
-        wait_for(lambda: cues, what="the cue on the kiosk's topic")
-        ev = c.parse_event(cues[0])
+        wait_for(lambda: kiosk.payloads, what="the cue on the kiosk's topic")
+        ev = c.parse_event(kiosk.payloads[0])
         assert isinstance(ev, c.KioskCueEvent) and ev.data.message == "Keep the thigh still"
         assert ev.data.trainer == "tina" and ev.station_id == "st-01"
     finally:
-        kiosk.loop_stop()
-        kiosk.disconnect()
+        kiosk.close()
         st.stop()
 
 
@@ -186,7 +169,7 @@ def test_a_trainer_cannot_open_fleet_pages_an_operator_can_and_it_updates_live(
 
 def test_the_floor_reconnects_by_itself_after_the_dashboard_restarts(
         service_env: dict[str, str], tmp_path: Path, page: Any, redis_server: PrivateRedis) -> None:
-    UserStore(connect(redis_server.url), "main").add("tina", Role.TRAINER, PASSWORD)
+    add_staff(redis_server.url)
     port = free_port()
     env = {**service_env, "GYM_STATION_ID": "site", "GYM_DASHBOARD_SECRET_KEY": "same-key-across-restarts"}
     first = Child("dashboard-1", ["services.dashboard", "run", "--port", str(port)], env, tmp_path)
@@ -284,14 +267,7 @@ def test_a_session_end_shows_the_recommendation_and_its_flag_on_the_station_and_
 def test_a_one_tap_cue_reaches_the_kiosk_topic_with_its_lifetime(
         dashboard: str, page: Any, mosquitto: PrivateMosquitto) -> None:
     st = FakeStation(mosquitto.port, "st-06", services=("kiosk", "camera", "loadcell"))
-    cues: list[bytes] = []
-    subscribed = threading.Event()
-    kiosk = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id("kiosk"), protocol=mqtt.MQTTv5)
-    kiosk.on_connect = lambda cl, *_: cl.subscribe(topic_filter("kiosk.cue", "main", "st-06"), qos=1)
-    kiosk.on_subscribe = lambda *_: subscribed.set()
-    kiosk.on_message = lambda _c, _u, m: cues.append(bytes(m.payload))
-    kiosk.connect("127.0.0.1", mosquitto.port)
-    kiosk.loop_start()
+    kiosk = kiosk_cues(mosquitto.port, "st-06")
     try:
         sign_in(page, dashboard, "tina")
         st.session("m1", "Ann Lee", "hypertrophy", 1, 15.0)
@@ -301,17 +277,15 @@ def test_a_one_tap_cue_reaches_the_kiosk_topic_with_its_lifetime(
         # the tip for the fault just seen moves first and is marked
         page.wait_for_selector("#quick-cues .quick-cue.seen >> text=Control the eccentric")
         assert page.locator("#quick-cues .quick-cue").first.inner_text() == "Control the eccentric"
-        assert subscribed.wait(5)
         page.select_option("#cue-form select[name=ttl_s]", "15")
         page.click("#quick-cues .quick-cue >> text=Do not swing")
         page.wait_for_selector("#cue-sent")
-        wait_for(lambda: cues, what="the one-tap cue on the kiosk's topic")
-        ev = c.parse_event(cues[0])
+        wait_for(lambda: kiosk.payloads, what="the one-tap cue on the kiosk's topic")
+        ev = c.parse_event(kiosk.payloads[0])
         assert isinstance(ev, c.KioskCueEvent) and ev.station_id == "st-06" and ev.data.trainer == "tina"
         assert ev.data.message.startswith("Do not swing. Momentum turns") and ev.data.ttl_s == 15.0
     finally:
-        kiosk.loop_stop()
-        kiosk.disconnect()
+        kiosk.close()
         st.stop()
 
 

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
 from fastapi.testclient import TestClient
-from paho.mqtt.enums import CallbackAPIVersion
 
 from services.dashboard.__main__ import main as dashboard_main
 from shared import contract as c
 from shared.catalogue import DEFAULT_EXERCISE, default_catalogue
-from shared.mqtt import unique_client_id
 from shared.records import MemberRecord, RepRecord, SessionRecord, SetRecord
 from shared.servers import PrivateMosquitto, PrivateRedis
 from shared.store import Keys, RedisRepo, RedisStore, connect
-from shared.topics import topic_filter
 from tests.conftest import wait_for
-from tests.integration.dashboard.conftest import PASSWORD, csrf_of
+from tests.dashboard import PASSWORD, csrf_of, kiosk_cues
 from tests.wire import station_bus
 
 pytestmark = pytest.mark.integration
@@ -122,22 +117,14 @@ def test_a_websocket_without_a_session_is_closed(client: TestClient) -> None:
 
 def test_a_cue_from_the_station_page_reaches_the_kiosk_topic(client: TestClient, sign_in: Callable[[str], str],
                                                               mosquitto: PrivateMosquitto) -> None:
-    got: list[bytes] = []
-    ready = threading.Event()
-    sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id("kiosk"), protocol=mqtt.MQTTv5)
-    sub.on_connect = lambda cl, *_: cl.subscribe(topic_filter("kiosk.cue", "main", "st-01"), qos=1)
-    sub.on_subscribe = lambda *_: ready.set()
-    sub.on_message = lambda _c, _u, m: got.append(bytes(m.payload))
-    sub.connect("127.0.0.1", mosquitto.port)
-    sub.loop_start()
+    kiosk = kiosk_cues(mosquitto.port)  # subscribed (its SUBACK seen) before it returns
     try:
-        assert ready.wait(5)
         tok = sign_in("tina")
         r = client.post("/stations/st-01/cue", data={"message": "Hips square!", "csrf_token": tok},
                         follow_redirects=False)
         assert r.status_code == 303
-        wait_for(lambda: got, what="cue on the kiosk topic")
-        ev = c.parse_event(got[0])
+        wait_for(lambda: kiosk.payloads, what="cue on the kiosk topic")
+        ev = c.parse_event(kiosk.payloads[0])
         assert isinstance(ev, c.KioskCueEvent) and ev.data.message == "Hips square!" and ev.data.trainer == "tina"
         r = client.post("/stations/st-01/cue", data={"message": "  ", "csrf_token": tok})
         assert r.status_code == 422 and "1 to 200 characters" in r.text
@@ -146,8 +133,7 @@ def test_a_cue_from_the_station_page_reaches_the_kiosk_topic(client: TestClient,
         r = client.post("/api/v1/stations/bad%2Fid/cues", json={"message": "hi"}, headers={"x-csrf-token": tok})
         assert r.status_code in (404, 422)
     finally:
-        sub.loop_stop()
-        sub.disconnect()
+        kiosk.close()
 
 
 def test_members_enrol_edit_validation_and_history(

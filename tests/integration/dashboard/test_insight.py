@@ -5,42 +5,32 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
 from fastapi.testclient import TestClient
-from paho.mqtt.enums import CallbackAPIVersion
 
 from services.dashboard.reports import week_name
 from shared import contract as c
 from shared.catalogue import DEFAULT_EXERCISE
-from shared.mqtt import MqttBus, unique_client_id
 from shared.records import MemberRecord, RepRecord, SessionRecord, SetRecord
 from shared.servers import PrivateMosquitto, PrivateRedis
-from shared.settings import Settings
 from shared.store import Keys, RedisRepo, RedisStore, connect
-from shared.topics import topic_filter
 from tests.conftest import wait_for
-from tests.integration.dashboard.conftest import csrf_of
+from tests.dashboard import csrf_of, kiosk_cues
+from tests.wire import station_bus
 
 pytestmark = pytest.mark.integration
 GAP = "Leg gap 20%: right 15 kg, left 12.5 kg"
 
 
-def bus(port: int, service: str) -> MqttBus:
-    b = MqttBus(Settings(_env_file=None, mqtt_port=port, station_id="st-01"), service)
-    assert b.start()
-    return b
-
-
 def test_a_session_end_shows_its_recommendations_and_flag_and_the_usage_log_counts_it(
         client: TestClient, sign_in: Callable[[str], str], mosquitto: PrivateMosquitto) -> None:
     sign_in("olga")
-    kiosk, progression = bus(mosquitto.port, "kiosk"), bus(mosquitto.port, "progression")
+    kiosk = station_bus(mosquitto.port, service="kiosk")
+    progression = station_bus(mosquitto.port, service="progression")
     try:
         kiosk.emit("session.started", c.SessionStarted(session_id="s1", member_id="m1", member_name="Ann",
                                                        exercise=DEFAULT_EXERCISE, goal="tempo_focus",
@@ -79,16 +69,8 @@ def test_a_session_end_shows_its_recommendations_and_flag_and_the_usage_log_coun
 def test_a_one_tap_cue_reaches_the_kiosk_with_the_seeds_words_and_its_lifetime(
         client: TestClient, sign_in: Callable[[str], str], mosquitto: PrivateMosquitto) -> None:
     sign_in("tina")
-    got: list[bytes] = []
-    ready = threading.Event()
-    k = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=unique_client_id("kiosk"), protocol=mqtt.MQTTv5)
-    k.on_connect = lambda cl, *_: cl.subscribe(topic_filter("kiosk.cue", "main", "st-01"), qos=1)
-    k.on_subscribe = lambda *_: ready.set()
-    k.on_message = lambda _c, _u, m: got.append(bytes(m.payload))
-    k.connect("127.0.0.1", mosquitto.port)
-    k.loop_start()
+    kiosk = kiosk_cues(mosquitto.port)  # subscribed (its SUBACK seen) before it returns
     try:
-        assert ready.wait(5)
         cues = client.get("/api/v1/stations/st-01/cues").json()
         swing = next(q for q in cues if q["label"] == "Do not swing")
         page = client.get("/stations/st-01", headers={"accept": "text/html"}).text
@@ -96,15 +78,14 @@ def test_a_one_tap_cue_reaches_the_kiosk_with_the_seeds_words_and_its_lifetime(
         r = client.post("/stations/st-01/cue", data={"cue": swing["id"], "message": "", "ttl_s": "30",
                                                      "csrf_token": csrf_of(page)}, follow_redirects=False)
         assert r.status_code == 303
-        wait_for(lambda: got, what="the one-tap cue on the kiosk topic")
-        ev = c.parse_event(got[0])
+        wait_for(lambda: kiosk.payloads, what="the one-tap cue on the kiosk topic")
+        ev = c.parse_event(kiosk.payloads[0])
         assert isinstance(ev, c.KioskCueEvent) and ev.data.message == swing["message"] and ev.data.ttl_s == 30.0
         assert ev.data.trainer == "tina"
         bad = client.post("/stations/st-01/cue", data={"cue": "tip-99", "csrf_token": csrf_of(page)})
-        assert bad.status_code == 422 and len(got) == 1
+        assert bad.status_code == 422 and len(kiosk.payloads) == 1
     finally:
-        k.loop_stop()
-        k.disconnect()
+        kiosk.close()
 
 
 def test_a_members_csv_and_weekly_report(
@@ -139,7 +120,7 @@ def test_a_members_csv_and_weekly_report(
 def test_a_trainer_marks_a_verdict_wrong_and_the_label_is_kept_for_the_corpus(
         client: TestClient, sign_in: Callable[[str], str], mosquitto: PrivateMosquitto) -> None:
     csrf = sign_in("tina")
-    progression = bus(mosquitto.port, "progression")
+    progression = station_bus(mosquitto.port, service="progression")
     try:
         progression.emit("rep.verdict", c.RepVerdict(
             session_id="s7", set_index=2, leg=c.Leg.LEFT, rep_index=3, start_t=40.0, end_t=44.5, passed=False,

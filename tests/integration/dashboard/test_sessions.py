@@ -15,7 +15,9 @@ from services.dashboard.config import DashboardSettings
 from services.dashboard.users import Role, UserStore
 from shared.servers import PrivateRedis
 from shared.store import DashboardAccess, connect, session_digest
-from tests.integration.dashboard.conftest import PASSWORD, csrf_of
+from tests.conftest import wait_for
+from tests.dashboard import PASSWORD, csrf_of, try_sign_in
+from tests.integration.dashboard.conftest import open_app
 
 pytestmark = pytest.mark.integration
 
@@ -74,15 +76,9 @@ def test_the_live_floor_reads_through_a_redis_outage_but_nothing_changes(
 
 def test_without_the_grace_a_redis_outage_answers_503_not_a_sign_in(
         dash_settings: DashboardSettings, accounts: UserStore, redis_server: PrivateRedis) -> None:
-    from services.dashboard.app import bootstrap
-    from tests.conftest import wait_for
-
     settings = dash_settings.model_copy(update={"dashboard_session_offline_grace_s": 0})
-    with TestClient(bootstrap(settings)) as c:
-        wait_for(lambda: c.app.state.live.mqtt_connected, what="dashboard on the broker")  # type: ignore[attr-defined]
-        tok = csrf_of(c.get("/login").text)
-        assert c.post("/login", data={"username": "tina", "password": PASSWORD, "csrf_token": tok},
-                      follow_redirects=False).status_code == 303
+    with open_app(settings) as c:
+        assert try_sign_in(c, "tina").status_code == 303
         redis_server.kill()
         assert c.get("/api/v1/stations").status_code == 503
         page = c.get("/", headers={"accept": "text/html"})
@@ -105,13 +101,11 @@ def test_a_websocket_from_a_foreign_origin_is_refused_before_it_is_accepted(
 
 
 def test_an_extra_origin_can_be_allowed(dash_settings: DashboardSettings, accounts: UserStore) -> None:
-    from services.dashboard.app import bootstrap
     from services.dashboard.sessions import SessionUser
 
     settings = dash_settings.model_copy(update={"dashboard_allowed_origins": ["https://gym.example"]})
-    with TestClient(bootstrap(settings)) as c:
-        tok = csrf_of(c.get("/login").text)
-        c.post("/login", data={"username": "tina", "password": PASSWORD, "csrf_token": tok})
+    with open_app(settings) as c:
+        try_sign_in(c, "tina")
         with c.websocket_connect("/ws/floor", headers={"origin": "https://gym.example"}) as ws:
             assert json.loads(ws.receive_text())["type"] == "snapshot"
         assert SessionUser(name="x", role=Role.TRAINER).is_operator is False

@@ -10,14 +10,14 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from services.dashboard.app import bootstrap
 from services.dashboard.config import DashboardSettings
 from services.dashboard.signin_limit import SignInLimiter
 from services.dashboard.users import UserStore
 from shared.servers import PrivateRedis
 from shared.store import connect
 from tests.conftest import wait_for
-from tests.integration.dashboard.conftest import PASSWORD, csrf_of
+from tests.dashboard import PASSWORD, csrf_of, try_sign_in
+from tests.integration.dashboard.conftest import open_app
 
 pytestmark = pytest.mark.integration
 
@@ -33,17 +33,12 @@ def strict(dash_settings: DashboardSettings, accounts: UserStore) -> Iterator[Te
                                                 "dashboard_signin_delay_s": 2.0,
                                                 "dashboard_signin_max_delay_account_s": ACCOUNT_CAP_S,
                                                 "dashboard_signin_max_delay_client_s": 60})
-    with TestClient(bootstrap(settings)) as c:
-        wait_for(lambda: c.app.state.live.mqtt_connected, what="dashboard on the broker")  # type: ignore[attr-defined]
+    with open_app(settings) as c:
         yield c
 
 
 def attempt(client: TestClient, name: str, password: str) -> int:
-    tok = csrf_of(client.get("/login").text)
-    r = client.post("/login", data={"username": name, "password": password, "csrf_token": tok},
-                    follow_redirects=False)
-    status: int = r.status_code  # the TestClient's responses are typed Any
-    return status
+    return try_sign_in(client, name, password).status_code
 
 
 def test_wrong_passwords_for_one_account_make_it_wait_even_with_the_right_one_but_not_for_long(

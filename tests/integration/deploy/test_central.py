@@ -45,9 +45,9 @@ from shared.settings import Settings
 from shared.store import connect
 from shared.topics import status_topic, topic_filter
 from tests.conftest import wait_for
+from tests.dashboard import csrf_of
 from tests.integration.deploy.production import DebianRedis, Peer, ProductionBroker
 from tests.measured import camera_metrics
-from tests.security.dashboard_prod import csrf_of
 from tests.unit.progression.test_engine import EX
 from tests.wire import ConfBroker, broker_reachable_dir, broker_user_if_root, make_certs, write_broker_readable
 

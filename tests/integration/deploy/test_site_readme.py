@@ -25,9 +25,9 @@ from services.gymctl.site import SiteState, read_env
 from shared import contract as c
 from shared.servers import free_port
 from tests.conftest import wait_for
+from tests.dashboard import csrf_of
 from tests.integration.deploy.machine import REPO, SERVICE_USER, Machine, doc_commands, systemd_analyze
 from tests.measured import camera_metrics
-from tests.security.dashboard_prod import csrf_of
 from tests.unit.progression.test_engine import EX
 from tests.wire import ConfBroker, StationClient, broker_reachable_dir
 
