@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QListWidget, QWidget
+from PyQt6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QListWidget, QWidget
 
 # pytest-qt leaves QtBot.mouseClick and keyClicks untyped (*args, **kwargs): hence type: ignore[no-untyped-call]
 from pytestqt.qtbot import QtBot
@@ -72,6 +72,8 @@ def row_texts(rows: QListWidget) -> list[str]:
 
 
 def english_on(win: KioskWindow) -> list[str]:
+    # A label a page builds in refresh() (a summary card) is shown once the event loop runs: look after it has.
+    QApplication.processEvents()
     return [t for t in shown_texts(win) if ENGLISH.search(t)]
 
 
@@ -270,10 +272,6 @@ def test_the_sites_own_sentences_are_german_too(qtbot: QtBot) -> None:
     win.show()
     f.set_broker_online(True)
 
-    def english() -> list[str]:
-        qtbot.wait(1)  # a card built in refresh() is shown once the event loop runs: look after it has
-        return english_on(win)
-
     try:
         qtbot.mouseClick(win.lang_btn, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
         assert i18n.current() == "de"
@@ -281,13 +279,13 @@ def test_the_sites_own_sentences_are_german_too(qtbot: QtBot) -> None:
         assert f.enrol_needed
         f.enrol("Ana", c.Leg.LEFT)
         site.pump()
-        assert f.page == Page.WELCOME and english() == [], "a first visit's welcome"
+        assert f.page == Page.WELCOME and english_on(win) == [], "a first visit's welcome"
         # A clean first session at the top of the range: one step up, 5 → 6.25 kg.
         site.train("warm_up", 15, {})
         site.pump()
         recs = [ev.data for ev in site.answers if isinstance(ev, c.RecommendationEvent)]
         assert recs and recs[0].reasons[0] == "Every rep of every set passed with 15 reps: go up to 6.25 kg for 12 reps"
-        assert english() == [], "summary of a clean session"
+        assert english_on(win) == [], "summary of a clean session"
         assert "Jede Wiederholung jedes Satzes bestanden, mit 15 Wiederholungen — auf 6,25 kg für 12 Wiederholungen " \
                "steigern" in win.summary.cards()[0]
         f.sign_out()
@@ -297,19 +295,19 @@ def test_the_sites_own_sentences_are_german_too(qtbot: QtBot) -> None:
         assert f.page == Page.WELCOME and i18n.current() == "de"
         assert win.welcome.last.text() == ("Letztes Mal: Linkes Bein 2×15 mit 5 kg, 30/30 bestanden; "
                                            "Rechtes Bein 2×15 mit 5 kg, 30/30 bestanden")
-        assert english() == [], "welcome back: the last session and the plan's reason"
+        assert english_on(win) == [], "welcome back: the last session and the plan's reason"
         # Swings and an arched back on the left; the right's hips once out of the camera's view.
         site.train("warm_up", 12, {(c.Leg.LEFT, 1, 2): (c.Fault.SWING,), (c.Leg.LEFT, 1, 5): (c.Fault.SWING,),
                                    (c.Leg.LEFT, 2, 3): (c.Fault.SWING, c.Fault.BACK_ARCH),
                                    (c.Leg.LEFT, 2, 7): (c.Fault.BACK_ARCH,)},
                    unseen=frozenset({(c.Leg.RIGHT, 2, 4)}))
         left, right = win.summary.cards()
-        assert english() == [], "summary with reasons and notes"
+        assert english_on(win) == [], "summary with reasons and notes"
         assert "Oberschenkel geschwungen (3 Wiederholungen) — 6,25 kg für 12 Wiederholungen beibehalten" in left
         assert "Außerdem: ins Hohlkreuz gegangen (2 Wiederholungen) — Rumpf anspannen, Rippen unten halten" in left
         assert ("1 Wiederholung in Satz 2 nicht geprüft (Hüfte gerade: Hüfte nicht im Bild): nächstes Mal gleiches "
                 "Gewicht — 6,25 kg für 12 Wiederholungen beibehalten") in right
-        qtbot.wait(1)
+        QApplication.processEvents()
         shown = shown_texts(win)
         said = site.site_english()
         assert "3 reps swung the thigh: keep 6.25 kg for 12 reps" in said  # the rules' own English, sent beside
