@@ -185,7 +185,8 @@ class IdMethod(Vocabulary):
 # travel as phrases as well as English text: a key from a closed set and its parameters, so a kiosk says them
 # in its member's language from its own table of these templates. The English templates live here, beside the
 # keys, and `Phrase.say()` is the one place a phrase becomes English. A message from an older producer has no
-# phrases: its English text is shown as it is.
+# phrases: its English text is shown as it is. The keys are a closed set, like the faults: a new key (or a new
+# parameter) is a contract change whose consumers are upgraded before the producer that sends it.
 
 
 class ArgKind(Vocabulary):
