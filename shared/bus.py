@@ -21,14 +21,22 @@ BatchHandler = Callable[[list[Envelope]], None]
 
 
 class Bus(Protocol):
-    """What a service needs of its bus: its identity, publishing, subscribing, its retained status."""
+    """What a service needs of its bus: its identity, publishing, subscribing, its retained status.
+
+    `MqttBus` and `MemoryBus` subclass it and so share how an event is built and emitted."""
 
     service: str
     settings: Settings
 
-    def event(self, event_type: str, data: Model, *, station_id: str | None = None) -> Envelope: ...
+    def event(self, event_type: str, data: Model, *, station_id: str | None = None) -> Envelope:
+        """Build an envelope from this service's site and station (or another station's)."""
+        return make_event(event_type, self.settings.site_id, station_id or self.settings.station_id, data)
 
-    def emit(self, event_type: str, data: Model, *, station_id: str | None = None) -> Envelope: ...
+    def emit(self, event_type: str, data: Model, *, station_id: str | None = None) -> Envelope:
+        """Build and publish an event; returns it."""
+        ev = self.event(event_type, data, station_id=station_id)
+        self.publish(ev)
+        return ev
 
     def publish(self, event: Envelope) -> Any: ...
 
@@ -49,7 +57,7 @@ class _MemorySub:
     batch_handler: BatchHandler | None = None
 
 
-class MemoryBus:
+class MemoryBus(Bus):
     """The bus in memory: a published event reaches every matching subscriber at once, on the caller's thread,
     through the same inbox rules as the broker's messages (so a handler's test sees what production would).
 
@@ -76,14 +84,6 @@ class MemoryBus:
         return MemoryBus(settings or self.settings, service, _shared=self._root)
 
     # publishing
-    def event(self, event_type: str, data: Model, *, station_id: str | None = None) -> Envelope:
-        return make_event(event_type, self.settings.site_id, station_id or self.settings.station_id, data)
-
-    def emit(self, event_type: str, data: Model, *, station_id: str | None = None) -> Envelope:
-        ev = self.event(event_type, data, station_id=station_id)
-        self.publish(ev)
-        return ev
-
     def publish(self, event: Envelope) -> None:
         self.published.append(event)
         self.deliver(topic_for(event), event.to_json())

@@ -48,15 +48,14 @@ from paho.mqtt.reasoncodes import ReasonCode
 from prometheus_client import Counter
 
 from shared import telemetry
+from shared.bus import Bus
 from shared.contract import (
     MAX_PAYLOAD_BYTES,
     DeadLetterEvent,
     Envelope,
-    Model,
     ServiceState,
     StationStatus,
     StationStatusEvent,
-    make_event,
 )
 from shared.inbox import Inbox, Rejected, dead_letter
 from shared.settings import Settings
@@ -108,7 +107,7 @@ class _Inbound:
     qos: int
 
 
-class MqttBus:
+class MqttBus(Bus):
     """Publish and subscribe contract events for one service."""
 
     def __init__(
@@ -208,16 +207,6 @@ class MqttBus:
     def _status_event(self, status: StationStatus) -> StationStatusEvent:
         return StationStatusEvent(site_id=self.settings.site_id, station_id=self.settings.station_id,
                                   data=status)
-
-    def event(self, event_type: str, data: Model, *, station_id: str | None = None) -> Envelope:
-        """Build an envelope from this service's site and station (or another station's)."""
-        return make_event(event_type, self.settings.site_id, station_id or self.settings.station_id, data)
-
-    def emit(self, event_type: str, data: Model, *, station_id: str | None = None) -> Envelope:
-        """Build and publish an event; returns it."""
-        ev = self.event(event_type, data, station_id=station_id)
-        self.publish(ev)
-        return ev
 
     def publish(self, event: Envelope) -> mqtt.MQTTMessageInfo:
         s = spec(event_type_of(event))

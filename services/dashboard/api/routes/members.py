@@ -176,17 +176,7 @@ async def _form_values(request: Request) -> dict[str, str]:
 
 @router.post("/members", include_in_schema=False, dependencies=[Csrf])
 async def create_member_form(request: Request, user: CurrentTrainer, store: StoreDep, audit: AuditDep) -> Response:
-    values = await _form_values(request)
-    try:
-        rec = save(store, MemberIn.model_validate(values), None, audit)
-    except ValidationError as exc:
-        errors = _form_errors(exc)
-    except BadgeTaken as exc:
-        errors = {"badge": str(exc)}
-    else:
-        return RedirectResponse(f"/members/{rec.info.member_id}", status_code=status.HTTP_303_SEE_OTHER)
-    return render(request, "member_form.html", {"member": None, "values": values, "errors": errors,
-                                                "goals": goal_names()}, status_code=422)
+    return await _member_form_sent(request, store, None, audit)
 
 
 def member_decision(live: LiveFeed, store: RedisStore, rec: MemberRecord, points: list[SessionPoint]
@@ -256,18 +246,23 @@ def edit_member_page(request: Request, member_id: MemberId, user: CurrentTrainer
 @router.post("/members/{member_id}", include_in_schema=False, dependencies=[Csrf])
 async def edit_member_form(request: Request, member_id: MemberId, user: CurrentTrainer, store: StoreDep,
                            audit: AuditDep) -> Response:
-    old = _member_or_404(store, member_id)
+    return await _member_form_sent(request, store, _member_or_404(store, member_id), audit)
+
+
+async def _member_form_sent(request: Request, store: RedisStore, old: MemberRecord | None, audit: Audit) -> Response:
+    """The member form sent (a new member when `old` is None): saved and on to the member's page, or the form
+    again with what to fix."""
     values = await _form_values(request)
     try:
-        save(store, MemberIn.model_validate(values), old, audit)
+        rec = save(store, MemberIn.model_validate(values), old, audit)
     except ValidationError as exc:
         errors = _form_errors(exc)
     except BadgeTaken as exc:
         errors = {"badge": str(exc)}
     else:
-        return RedirectResponse(f"/members/{member_id}", status_code=status.HTTP_303_SEE_OTHER)
-    return render(request, "member_form.html", {"member": member_out(old), "values": values, "errors": errors,
-                                                "goals": goal_names()}, status_code=422)
+        return RedirectResponse(f"/members/{rec.info.member_id}", status_code=status.HTTP_303_SEE_OTHER)
+    return render(request, "member_form.html", {"member": member_out(old) if old else None, "values": values,
+                                                "errors": errors, "goals": goal_names()}, status_code=422)
 
 
 # ------------------------------------------------------------------ API
