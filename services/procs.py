@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
+from shared.servers import terminate
+
 PR_SET_PDEATHSIG = 1
 
 
@@ -46,16 +48,10 @@ class Child:
         return self.proc.poll() is None
 
     def stop(self, timeout: float = 10.0) -> int:
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        code = terminate(self.proc, timeout)
         if not self._log.closed and self._log is not sys.stdout:
             self._log.close()
-        return self.proc.returncode
+        return code
 
     def kill(self) -> None:
         if self.alive():

@@ -18,14 +18,13 @@ import pwd
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from shared.servers import _find, free_port, wait_port
+from shared.servers import _find, free_port, terminate, wait_port
 
 REPO = Path(__file__).resolve().parents[3]
 DEBIAN_UNITS = Path("/lib/systemd/system")
@@ -252,13 +251,7 @@ class Machine:
     def stop(self, name: str) -> None:
         if name in self.procs:
             proc, log = self.procs.pop(name)
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            terminate(proc, 15)
             log.close()
 
     def stop_all(self) -> None:
