@@ -1,5 +1,6 @@
-"""The security tests' fixtures: a production dashboard (tests/security/dashboard_prod.py) on the private
-broker and Redis, with the site's certificates."""
+"""The security tests' fixtures: a site provisioned by gymctl with its broker running as in production
+(tests/integration/deploy/production.py), and a production dashboard (tests/security/dashboard_prod.py) on the
+private broker and Redis, with the site's certificates."""
 
 from __future__ import annotations
 
@@ -14,8 +15,16 @@ from services.procs import Child
 from shared.servers import PrivateMosquitto, PrivateRedis, free_port, wait_port
 from tests.conftest import wait_for
 from tests.dashboard import add_staff
+from tests.integration.deploy.production import Site, provisioned_site
 from tests.security.dashboard_prod import ProdDashboard
 from tests.wire import make_certs
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """Stations st-01 and st-02 and the site's services, on plain MQTT (test_broker_transport's has TLS)."""
+    with provisioned_site() as made:
+        yield made
 
 
 @pytest.fixture(scope="session")

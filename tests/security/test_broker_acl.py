@@ -6,23 +6,16 @@ as production starts it."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from shared import contract as c
 from shared.topics import ACCOUNT_KINDS, STATION, WRITERS, topic_for
 from tests.conftest import wait_for
-from tests.integration.deploy.production import Peer, Site, provisioned_site
+from tests.integration.deploy.production import Peer, Site
 from tests.samples import SAMPLES
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with provisioned_site() as made:
-        yield made
 
 
 def event(event_type: str, station: str, data: c.Model | None = None) -> tuple[str, bytes]:

@@ -6,24 +6,17 @@ account's name (`use_username_as_clientid`), and the site services' listener ref
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from shared.mqtt import unique_client_id
 from tests.conftest import wait_for
-from tests.integration.deploy.production import Peer, Site, provisioned_site
+from tests.integration.deploy.production import Peer, Site
 
 pytestmark = pytest.mark.integration
 
 KIOSK_A = "kiosk-main-st-01"  # shared/mqtt.py's MqttBus default for st-01's kiosk
 WORKER = "progression-main-0"  # services/progression/service.py's id of worker 0
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with provisioned_site() as made:
-        yield made
 
 
 def test_station_b_cannot_take_over_station_as_kiosk_or_its_persistent_session(site: Site) -> None:

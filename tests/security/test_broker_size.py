@@ -19,18 +19,12 @@ from shared.contract import MAX_PAYLOAD_BYTES
 from shared.mqtt import unique_client_id
 from shared.servers import free_port
 from tests.conftest import wait_for
-from tests.integration.deploy.production import Peer, Site, UnitBroker, provisioned_site
+from tests.integration.deploy.production import Peer, Site, UnitBroker
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 HUGE = 40 * 1024 * 1024
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with provisioned_site() as made:
-        yield made
 
 
 @contextmanager

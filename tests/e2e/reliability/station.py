@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -288,12 +287,3 @@ class WholeStation:
         for k in reversed(self.kids):
             k.stop()
         self.wire.close()
-
-
-def whole_station(env: dict[str, str], logs: Path, broker: PrivateMosquitto,
-                  redis: PrivateRedis) -> Iterator[WholeStation]:
-    st = WholeStation(env, logs, broker, redis)
-    try:
-        yield st
-    finally:
-        st.close()

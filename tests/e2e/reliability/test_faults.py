@@ -12,8 +12,6 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -28,7 +26,6 @@ from tests.e2e.reliability.station import (
     expected_keys,
     reference,
     truth_faults,
-    whole_station,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -48,12 +45,6 @@ REPLUG_BEFORE_END_S = 0.1
 @pytest.fixture(scope="module")
 def expected() -> Outcome:
     return reference()
-
-
-@pytest.fixture
-def station(service_env: dict[str, str], tmp_path: Path, mosquitto: PrivateMosquitto,
-            redis_server: PrivateRedis) -> Iterator[WholeStation]:
-    yield from whole_station(service_env, tmp_path, mosquitto, redis_server)
 
 
 def fault_point(st: WholeStation) -> None:

@@ -15,23 +15,13 @@ service is up at the end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from services.procs import Child, wait_online
-from shared.servers import PrivateMosquitto, PrivateRedis
 from tests.conftest import wait_for
-from tests.e2e.reliability.station import Outcome, WholeStation, expected_keys, reference, truth_faults, whole_station
+from tests.e2e.reliability.station import Outcome, WholeStation, expected_keys, reference, truth_faults
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-@pytest.fixture
-def station(service_env: dict[str, str], tmp_path: Path, mosquitto: PrivateMosquitto,
-            redis_server: PrivateRedis) -> Iterator[WholeStation]:
-    yield from whole_station(service_env, tmp_path, mosquitto, redis_server)
 
 
 def each_rep_once(st: WholeStation) -> Outcome:
