@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -17,16 +16,15 @@ from PyQt6.QtWidgets import QWidget
 # their ignore[no-untyped-call]; called on QTest instead, PyQt6's stubs take them for instance methods.
 from pytestqt.qtbot import QtBot
 
-from kiosk.app import bootstrap
-from kiosk.settings import KioskSettings
 from kiosk.state.flow import DONE_GRACE_S, Flow, Page
 from kiosk.ui.window import KioskWindow
-from services.procs import Child, wait_online
+from services.procs import Child
 from shared import contract as c
 from shared.mqtt import MqttBus
 from shared.servers import PrivateMosquitto
 from shared.settings import Settings
 from tests.conftest import wait_for
+from tests.e2e.kiosk.conftest import open_kiosk, page_of
 
 pytestmark = [pytest.mark.e2e]
 
@@ -35,12 +33,6 @@ CONTROLLED = {"peak_knee_flexion_deg": 100.0, "pelvis_rotation_deg": 2.0, "torso
               "thigh_excursion_deg": 3.0}
 
 M = TypeVar("M", bound=c.Model)
-
-
-def page_of(flow: Flow) -> Page:
-    """The flow's page as it is now. Read through a call where an earlier assert on `flow.page` came before
-    a tap that changes it: mypy keeps the attribute narrowed to the earlier page across method calls."""
-    return flow.page
 
 
 @dataclass
@@ -55,29 +47,18 @@ class Station:
 
 
 @pytest.fixture
-def station(qtbot: QtBot, service_env: dict[str, str], mosquitto: PrivateMosquitto,
-            tmp_path: Path) -> Iterator[Station]:
-    prog = Child("progression", ["services.progression", "run"], {**service_env, "GYM_STATION_ID": "site"}, tmp_path)
-    wait_online(mosquitto.port, "progression", "site", child=prog)
+def station(qtbot: QtBot, progression: Child, mosquitto: PrivateMosquitto) -> Iterator[Station]:
     camera = MqttBus(Settings(_env_file=None, mqtt_port=mosquitto.port, station_id="st-01"), "camera")
     heard: list[c.Envelope] = []
     for t in ("set.started", "set.ended", "session.ended"):
         camera.subscribe(t, heard.append, site_id="main", station_id="st-01")
     assert camera.start()
-    settings = KioskSettings(_env_file=None, environment="test", mqtt_port=mosquitto.port, station_id="st-01",
-                             fullscreen=False)
-    bus, flow, win, _bridge = bootstrap(settings)
-    qtbot.addWidget(win)
-    win.resize(1920, 1080)
-    win.show()
-    qtbot.waitExposed(win)
+    bus, flow, win, _bridge = open_kiosk(qtbot, mosquitto.port)
     assert bus.start()
     qtbot.waitUntil(lambda: flow.station.broker_online, timeout=5000)
     yield Station(flow, win, camera, heard)
     bus.stop()
     camera.stop()
-    assert prog.alive(), prog.tail()
-    prog.stop()
 
 
 def tap(qtbot: QtBot, w: QWidget) -> None:

@@ -4,40 +4,28 @@ service judging the reps that a camera publishes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QListWidget
 
 # pytest-qt leaves QtBot's mouseClick, keyClick and keyClicks untyped (*args, **kwargs), hence their
 # ignore[no-untyped-call]; called on QTest instead, PyQt6's stubs take them for instance methods.
 from pytestqt.qtbot import QtBot
 
-from kiosk.app import bootstrap
-from kiosk.settings import KioskSettings
-from kiosk.state.flow import Flow, Page
-from services.procs import Child, wait_online
+from kiosk.state.flow import Page
+from services.procs import Child
 from shared import contract as c
 from shared.mqtt import MqttBus
 from shared.servers import PrivateMosquitto, PrivateRedis
 from shared.settings import Settings
 from shared.store import RedisStore, connect
 from tests.conftest import wait_for
+from tests.e2e.kiosk.conftest import open_kiosk, page_of, row_texts
 
 pytestmark = [pytest.mark.e2e]
 
 # A controlled curl as the camera measures it: knee to 100°, pelvis and torso still (shared/judge.py's keys).
 CONTROLLED = {"peak_knee_flexion_deg": 100.0, "pelvis_rotation_deg": 2.0, "torso_change_deg": 2.0}
-
-
-@pytest.fixture
-def progression(service_env: dict[str, str], mosquitto: PrivateMosquitto, tmp_path: Path) -> Iterator[Child]:
-    k = Child("progression", ["services.progression", "run"], {**service_env, "GYM_STATION_ID": "site"}, tmp_path)
-    wait_online(mosquitto.port, "progression", "site", child=k)
-    yield k
-    assert k.alive(), k.tail()
-    k.stop()
 
 
 class Camera(MqttBus):
@@ -47,22 +35,6 @@ class Camera(MqttBus):
         super().__init__(Settings(_env_file=None, mqtt_port=port, station_id="st-01"), "camera")
         self.sets_seen: list[c.Envelope] = []
         self.subscribe("set.started", lambda ev: self.sets_seen.append(ev), site_id="main", station_id="st-01")
-
-
-def page_of(flow: Flow) -> Page:
-    """The flow's page as it is now. Read through a call where an earlier assert on `flow.page` came before
-    a tap that changes it: mypy keeps the attribute narrowed to the earlier page across method calls."""
-    return flow.page
-
-
-def row_texts(rows: QListWidget) -> list[str]:
-    """A list widget's rows, top first."""
-    out = []
-    for i in range(rows.count()):
-        item = rows.item(i)
-        assert item is not None  # every row below count() is there
-        out.append(item.text())
-    return out
 
 
 @pytest.fixture
@@ -76,13 +48,7 @@ def camera(mosquitto: PrivateMosquitto) -> Iterator[Camera]:
 def test_tap_in_enrol_train_two_legs_and_read_the_summary(
     qtbot: QtBot, progression: Child, camera: Camera, mosquitto: PrivateMosquitto, redis_server: PrivateRedis
 ) -> None:
-    settings = KioskSettings(_env_file=None, environment="test", mqtt_port=mosquitto.port, station_id="st-01",
-                             fullscreen=False)
-    bus, flow, win, _bridge = bootstrap(settings)
-    qtbot.addWidget(win)
-    win.resize(1920, 1080)
-    win.show()
-    qtbot.waitExposed(win)
+    bus, flow, win, _bridge = open_kiosk(qtbot, mosquitto.port)
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance()

@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QListWidget
 
 # pytest-qt leaves QtBot.mouseClick and keyClicks untyped (*args, **kwargs): hence type: ignore[no-untyped-call]
 from pytestqt.qtbot import QtBot
 
-from kiosk.app import bootstrap
-from kiosk.settings import KioskSettings
 from kiosk.state.flow import Page
 from services.procs import Child, wait_online
 from services.simulator.script import demo_set
@@ -22,6 +19,7 @@ from shared.contract import Fault, IdMethod, Leg
 from shared.servers import PrivateMosquitto, PrivateRedis
 from shared.store import RedisStore, connect
 from tests.conftest import wait_for
+from tests.e2e.kiosk.conftest import open_kiosk, row_texts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -41,25 +39,10 @@ def site(service_env: dict[str, str], mosquitto: PrivateMosquitto, tmp_path: Pat
         k.stop()
 
 
-def row_texts(rows: QListWidget) -> list[str]:
-    """A list widget's rows, top first."""
-    out = []
-    for i in range(rows.count()):
-        item = rows.item(i)
-        assert item is not None  # every row below count() is there
-        out.append(item.text())
-    return out
-
-
 def test_a_set_is_judged_and_every_verdict_reaches_the_kiosk_and_redis(
     qtbot: QtBot, site: dict[str, str], mosquitto: PrivateMosquitto, redis_server: PrivateRedis, tmp_path: Path
 ) -> None:
-    settings = KioskSettings(_env_file=None, environment="test", mqtt_port=mosquitto.port, station_id="st-01",
-                             fullscreen=False)
-    bus, flow, win, _bridge = bootstrap(settings)
-    qtbot.addWidget(win)
-    win.resize(1920, 1080)
-    win.show()
+    bus, flow, win, _bridge = open_kiosk(qtbot, mosquitto.port)
     assert bus.start()
     qtbot.waitUntil(lambda: flow.station.broker_online, timeout=5000)
     assert not win.banner.isVisible()
