@@ -117,6 +117,14 @@ class RepInProgress:
     maybe_return_t: float | None = None  # a start down during the curl, until its fit tells a return from a slowing
     held: bool = False  # the stack rested (a steady tension) since the curl started: at its top
     after_lift: bool = False  # restarted at the curl after a lift off the pins: that lift is spent
+    # The stack rested high (stuck after moving up: a dropped return caught with a bounce) from this time to the
+    # curl's event: the curl may have started anywhere after it, its friction never flipping to mark it.
+    high_from: float | None = None
+
+    def fit_from(self, lead_s: float) -> float:
+        """Where its curl's fit may start: `lead_s` before its event, or where the stack came to rest high."""
+        first = self.curl_t - lead_s
+        return first if self.high_from is None else min(first, self.high_from)
 
 
 @dataclass
@@ -166,11 +174,11 @@ class RepSegmenter:
             rep = self.rep = self._decide_return(rep, s.t)
         if s.event > 0:
             if rep is None:
-                self.rep = RepInProgress(s.t, set_down_before=self._set_down_before(s.t))
+                self.rep = self._curl_at(s.t)
             elif rep.return_t is not None:  # the next curl: this rep is over
                 out = self._finish(rep, s.t - r.event_lag_s)
                 self._junk_until = None if out is not None else s.t - r.event_lag_s
-                self.rep = RepInProgress(s.t, set_down_before=self._set_down_before(s.t))
+                self.rep = self._curl_at(s.t)
             else:
                 # A second start up with no return seen. After a lift off the pins with nothing like a curl since,
                 # that was the lift, and the curl starts now. Else this is the next curl after a return that
@@ -183,9 +191,15 @@ class RepSegmenter:
                     self._junk_until = until
                     self.rep = RepInProgress(s.t, set_down_before=rep.set_down_before, after_lift=True)
                 elif s.t - rep.curl_t > r.min_rep_s:
-                    out = self._finish(rep, until, whole=True)
+                    # Resting low since a thrown curl's end: the stack came back down, though its return (a light
+                    # stack's, from a kick that left it hanging low at the top) moved no level.
+                    lowered = self._rested(-1, rep.curl_t + r.weigh_stroke_s, s.t - r.lead_s)
+                    out = self._finish(rep, until, whole=not lowered, thrown_down=lowered)
+                    if out is not None and lowered and self._prev_end is not None:
+                        # its return's fit may run into the next curl, which its friction's flip marks late
+                        self._prev_end = min(self._prev_end, s.t - r.lead_s - r.settle_s)
                     if out is not None:
-                        self.rep = RepInProgress(s.t, set_down_before=self._set_down_before(s.t))
+                        self.rep = self._curl_at(s.t)
         elif s.event < 0:
             if rep is None:  # a return with no curl seen (it started from a stack resting high)
                 since = s.t - r.max_stroke_s - r.min_rep_s
@@ -198,6 +212,10 @@ class RepSegmenter:
                 out = self._finish(rep, s.t - r.event_lag_s, whole=True)
                 if out is not None and self._prev_end is not None:
                     self.rep = RepInProgress(self._prev_end, s.t, self._set_down_before(self._prev_end))
+                elif out is None and self._thrown(rep):
+                    # After a thrown curl the first start down was its coast ending, which brought nothing back:
+                    # this one is the return.
+                    self.rep = dataclasses.replace(rep, return_t=s.t)
         elif (rep is not None and rep.return_t is not None and s.t - rep.return_t >= r.rest_ends_s
               and s.t >= self._next_probe and self._quiet(s.t)):
             # Resting a while after the return (the set's last rep, or a long rest): over once its return's fit
@@ -230,6 +248,13 @@ class RepSegmenter:
             return dataclasses.replace(rep, maybe_return_t=None)
         return dataclasses.replace(rep, return_t=down, maybe_return_t=None)
 
+    def _thrown(self, rep: RepInProgress) -> bool:
+        """Its curl, fitted up to its return's start, was thrown (shorter than any controlled stroke)."""
+        r = self.rules
+        last = (rep.return_t if rep.return_t is not None else rep.curl_t + r.max_stroke_s) - r.event_lag_s
+        curl = self._fit_curl(rep, last, last - r.min_stroke_s)
+        return curl is not None and curl.duration_s < r.weigh_stroke_s
+
     def _came_back(self, curl: StrokeFit, ret: StrokeFit) -> bool:
         """The return brought the stack back down: `end_travel_share` of the curl's travel, or after a thrown curl
         (shorter than `weigh_stroke_s`, whose travel a smooth shape's fit over- or underestimates, a stack
@@ -244,6 +269,27 @@ class RepSegmenter:
         recent = [x.steady for x in reversed(self._samples) if x.t >= t - self.rules.rest_confirm_s]
         return bool(recent) and sum(recent) >= QUIET_SHARE * len(recent)
 
+    def _curl_at(self, t: float) -> RepInProgress:
+        """A rep whose curl's event is now."""
+        return RepInProgress(t, set_down_before=self._set_down_before(t), high_from=self._rested_high(t))
+
+    def _rested_high(self, t: float) -> float | None:
+        """When the stack came to rest high since the last rep, if it rested there right up to a stroke's lead
+        before `t`: a dropped return caught with a bounce leaves it stuck as after a curl, and the next curl of
+        a light stack (its inertia a newton or two) moves no level."""
+        r = self.rules
+        if self._prev_end is None:
+            return None
+        since = self._prev_end + r.settle_s
+        return since if self._rested(1, since, t - r.lead_s) else None
+
+    def _rested(self, way: int, since: float, until: float) -> bool:
+        """Most samples in [since, until] past L ± ½f `way`'s side: the stack last moved that way."""
+        r = self.rules
+        side = [way * (x.force_n - x.load_n) > r.level_share * x.friction_n
+                for x in self._samples if since <= x.t <= until]
+        return len(side) >= 8 and sum(side) >= QUIET_SHARE * len(side)
+
     def _set_down_before(self, t: float) -> bool:
         at, prev = self._set_down_at, self._prev_end
         return at is not None and prev is not None and at >= prev - 0.5 and t - prev <= self.rules.set_break_s
@@ -254,7 +300,7 @@ class RepSegmenter:
         It may start anywhere up to there; a stroke too small for a rep found first (a lift off the pins, a stack
         caught after a drop, a twitch) is skipped and the curl looked for after it."""
         r = self.rules
-        first = rep.curl_t - r.lead_s
+        first = rep.fit_from(r.lead_s)
         if self._prev_end is not None:  # not into the last rep, nor a dropped stack's catch just after it
             first = max(first, self._prev_end + r.settle_s)
         if self._junk_until is not None:  # nor into a stroke found too small for a rep (a lift off the pins)
@@ -270,12 +316,14 @@ class RepSegmenter:
         return fit_rising(ts[:b], fs[:b], first, latest, mass, r.stroke_limits, self._lift_t)
 
     def _finish(self, rep: RepInProgress, until: float, whole: bool = False,
-                settled_s: float = 0.0) -> RepMeasure | None:
+                settled_s: float = 0.0, thrown_down: bool = False) -> RepMeasure | None:
         """Fit the rep's curl (from a little before its event to its return's) and its return (to `until`); a
         return no event marked is looked for anywhere after the curl. `whole`: only a rep that came back down;
-        `settled_s`: only one whose return ended that long before `until`."""
+        `settled_s`: only one whose return ended that long before `until`; `thrown_down`: the stack rested low after
+        the curl, so a thrown curl's rep is whole whatever its return's fit measured."""
         r = self.rules
-        samples = [x for x in self._samples if rep.curl_t - r.lead_s - r.start_window_s <= x.t <= until]
+        first = rep.fit_from(r.lead_s)
+        samples = [x for x in self._samples if first - r.start_window_s <= x.t <= until]
         if len(samples) < 8:
             return None
         load = samples[-1].load_n
@@ -303,7 +351,9 @@ class RepSegmenter:
                 ret = silent
         if ret is None:
             ret = fit_stroke(ts[c:], fs[c:], back_from, back_to, False, mass, r.min_stroke_s, r.max_stroke_s)
-        if (whole or rep.return_t is None) and ret is not None and curl is not None and not self._came_back(curl, ret):
+        down = thrown_down and curl is not None and curl.duration_s < r.weigh_stroke_s
+        if (whole or rep.return_t is None) and ret is not None and curl is not None and not down and \
+                not self._came_back(curl, ret):
             return None  # it has not come back down: no rep yet
         if settled_s and ret is not None and curl is not None and (
                 ret.end_t > until - settled_s or not self._came_back(curl, ret)):

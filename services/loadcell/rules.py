@@ -45,9 +45,11 @@ class LoadRules:
     # a dropped return (under 0.8 s) slackens the cable and lands on the pins, which the cable does not weigh,
     # and a kick (under 0.8 s) throws the stack in a shape a fit only approximates.
     weigh_stroke_s: float = 1.0
-    # Until the first rep has weighed the stack, its samples wait (the last 20 s: a lead-in, a rep and a
-    # rest take under 10 s); after that the first steady tension over `min_tension_n` is taken as the weight.
-    weigh_wait_s: float = 20.0
+    # Until the first controlled rep has weighed the stack, its samples wait, up to 30 s: a set may open with
+    # three kicks or dropped returns (which weigh nothing) before it, each under 7 s with its rest (a 2.3 s curl,
+    # a 1.2 s hold, a 3.4 s return), after a lead-in of a second or two. After that the balances of the kicks,
+    # else the first steady tension over `min_tension_n`, are taken as the weight (a kick's is up to 7 % off).
+    weigh_wait_s: float = 30.0
     # Pulley friction before a rep has measured it: a typical station's 5 % of the load (4–7 % on a
     # well-kept station).
     friction_prior_share: float = 0.05

@@ -316,10 +316,11 @@ class StackTracker:
         if t - self._waiting[0][0] > r.weigh_wait_s:
             # No controlled rep weighed it in time: the kicks' balances, else the middle of the last top and
             # bottom seen, else the first steady tension.
+            # (the kicks' frictions are not taken: a throw and a coast fitted by shapes they only resemble put
+            # it anywhere in its range; a typical station's share serves until a clean rep measures it)
             fitted = [b for b in self._fallbacks if b[1] is not None]
             if fitted:
-                return self._weighed(statistics.median(b[0] for b in fitted),
-                                     statistics.median(b[1] for b in fitted if b[1] is not None))
+                return self._weighed(statistics.median(b[0] for b in fitted))
             if self._fallbacks:
                 return self._weighed(*self._fallbacks[-1])
             if w.provisional is not None:
@@ -491,7 +492,10 @@ class StackTracker:
         if not self._balances:
             self._balances.append((self.load_n, self.friction))
         lo, hi = (s * self.load_n for s in r.friction_range_share)
-        self._balances.append(((up_level + down_level) / 2, min(max((up_level - down_level) / 2, lo), hi)))
+        friction = (up_level - down_level) / 2
+        if not lo <= friction <= hi:
+            return  # no station's friction: one of the two strokes was measured wrong
+        self._balances.append(((up_level + down_level) / 2, friction))
         del self._balances[:-r.learn_reps]
         self.load_n = statistics.median(b[0] for b in self._balances)
         self.friction_n = statistics.median(b[1] for b in self._balances)
