@@ -212,16 +212,13 @@ class RepSegmenter:
                 out = self._finish(rep, s.t - r.event_lag_s, whole=True)
                 if out is not None and self._prev_end is not None:
                     self.rep = RepInProgress(self._prev_end, s.t, self._set_down_before(self._prev_end))
-                elif out is None and self._thrown(rep):
-                    # After a thrown curl the first start down was its coast ending, which brought nothing back:
-                    # this one is the return.
-                    self.rep = dataclasses.replace(rep, return_t=s.t)
         elif (rep is not None and rep.return_t is not None and s.t - rep.return_t >= r.rest_ends_s
               and s.t >= self._next_probe and self._quiet(s.t)):
             # Resting a while after the return (the set's last rep, or a long rest): over once its return's fit
             # ends well before now.
             self._next_probe = s.t + r.probe_every_s
-            out = self._finish(rep, s.t, settled_s=r.rest_confirm_s)
+            out = (self._finish(rep, s.t, settled_s=r.rest_confirm_s)
+                   or self._finish_unmarked(rep, s.t, r.rest_confirm_s))
             if out is not None:
                 self.rep = None
         return out
@@ -234,7 +231,16 @@ class RepSegmenter:
             return None
         if rep.maybe_return_t is not None:
             rep = self._decide_return(rep, self._samples[-1].t)
-        return self._finish(rep, self._samples[-1].t, whole=True)
+        end = self._samples[-1].t
+        return self._finish(rep, end, whole=True) or self._finish_unmarked(rep, end)
+
+    def _finish_unmarked(self, rep: RepInProgress, until: float, settled_s: float = 0.0) -> RepMeasure | None:
+        """The rep as if no event had marked its return: looked for anywhere after the curl. The stack resting since
+        (the set's last rep), a start down that moved nothing (a stuck stack's jolt at the top, a kick's coast
+        ending) is no longer taken for it."""
+        if rep.return_t is None:
+            return None
+        return self._finish(rep, until, whole=True, settled_s=settled_s, unmarked=True)
 
     def _decide_return(self, rep: RepInProgress, now: float) -> RepInProgress:
         """A start down during the curl is its return if the curl, fitted up to now, ended `turn_s` before it (the
@@ -247,13 +253,6 @@ class RepSegmenter:
         if curl is not None and curl.end_t > down - r.turn_s:
             return dataclasses.replace(rep, maybe_return_t=None)
         return dataclasses.replace(rep, return_t=down, maybe_return_t=None)
-
-    def _thrown(self, rep: RepInProgress) -> bool:
-        """Its curl, fitted up to its return's start, was thrown (shorter than any controlled stroke)."""
-        r = self.rules
-        last = (rep.return_t if rep.return_t is not None else rep.curl_t + r.max_stroke_s) - r.event_lag_s
-        curl = self._fit_curl(rep, last, last - r.min_stroke_s)
-        return curl is not None and curl.duration_s < r.weigh_stroke_s
 
     def _came_back(self, curl: StrokeFit, ret: StrokeFit) -> bool:
         """The return brought the stack back down: `end_travel_share` of the curl's travel, or after a thrown curl
@@ -316,11 +315,12 @@ class RepSegmenter:
         return fit_rising(ts[:b], fs[:b], first, latest, mass, r.stroke_limits, self._lift_t)
 
     def _finish(self, rep: RepInProgress, until: float, whole: bool = False,
-                settled_s: float = 0.0, thrown_down: bool = False) -> RepMeasure | None:
+                settled_s: float = 0.0, thrown_down: bool = False, unmarked: bool = False) -> RepMeasure | None:
         """Fit the rep's curl (from a little before its event to its return's) and its return (to `until`); a
         return no event marked is looked for anywhere after the curl. `whole`: only a rep that came back down;
         `settled_s`: only one whose return ended that long before `until`; `thrown_down`: the stack rested low after
-        the curl, so a thrown curl's rep is whole whatever its return's fit measured."""
+        the curl, so a thrown curl's rep is whole whatever its return's fit measured; `unmarked`: the return is looked
+        for anywhere after the curl even though an event marked one (that start down moved nothing)."""
         r = self.rules
         first = rep.fit_from(r.lead_s)
         samples = [x for x in self._samples if first - r.start_window_s <= x.t <= until]
@@ -333,7 +333,7 @@ class RepSegmenter:
         filt = np.fromiter((x.force_n for x in samples), float, len(samples))
         last = (rep.return_t - r.event_lag_s) if rep.return_t is not None else until - r.min_stroke_s
         curl = self._fit_curl(rep, last, last - r.min_stroke_s, samples)
-        if rep.return_t is not None:
+        if rep.return_t is not None and not unmarked:
             back_from, back_to = rep.return_t - r.lead_s, rep.return_t + r.event_lag_s
         elif curl is not None:
             back_from, back_to = curl.end_t, until - r.min_stroke_s
@@ -341,7 +341,7 @@ class RepSegmenter:
             return None
         c = int(np.searchsorted(ts, back_from))
         ret = None
-        if rep.return_t is not None and curl is not None and rep.return_t - curl.end_t > r.long_hold_s:
+        if rep.return_t is not None and curl is not None and rep.return_t - curl.end_t > r.long_hold_s and not unmarked:
             # Longer at the top than anyone holds: the return went unmarked (from a stack resting low) and this
             # start down is something after it (a set-down); looked for between the two first.
             e, d = np.searchsorted(ts, [curl.end_t, rep.return_t - r.event_lag_s])
@@ -352,7 +352,7 @@ class RepSegmenter:
         if ret is None:
             ret = fit_stroke(ts[c:], fs[c:], back_from, back_to, False, mass, r.min_stroke_s, r.max_stroke_s)
         down = thrown_down and curl is not None and curl.duration_s < r.weigh_stroke_s
-        if (whole or rep.return_t is None) and ret is not None and curl is not None and not down and \
+        if (whole or rep.return_t is None or unmarked) and ret is not None and curl is not None and not down and \
                 not self._came_back(curl, ret):
             return None  # it has not come back down: no rep yet
         if settled_s and ret is not None and curl is not None and (

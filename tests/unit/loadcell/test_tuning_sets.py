@@ -1,6 +1,7 @@
-"""Sets of the tuning corpus (`python -m bench loadcell`, seed 2026) the analyser once miscounted, each replayed
-from its station, plan and noise seed: the failure modes they stand for, each with its ground truth from the
-simulator that made it. No held-out set is here (those are never looked at). No server."""
+"""Sets of the tuning seeds the analyser once miscounted (`python -m bench loadcell`'s tuning corpus, seed 2026, and
+a second tuning pool drawn the same way from seed 2027), each replayed from its station, plan and noise seed: the
+failure modes they stand for, each with its ground truth from the simulator that made it. No held-out set is here
+(those are never looked at). No server."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ LIMITS = default_catalogue()[DEFAULT_EXERCISE].rules
 FAULTS = {"J": Fault.JERK, "D": Fault.FAST_ECCENTRIC, "L": Fault.LOST_TENSION, "S": Fault.SLACK_START}
 Rep = tuple[float, float, float, float, float, str]  # curl, top hold, return, rest (s), peak knee (°), faults
 # set: (station, noise seed, lead-in before the first rep (s), reps)
-SETS: dict[int, tuple[CableStation | Station, int, float, list[Rep]]] = {
-    71: (CableStation(mass_kg=15.6, ratio=2, friction_share=0.0477, pulley_share=0.3189, stiction=1.2786,
+SETS: dict[str, tuple[CableStation | Station, int, float, list[Rep]]] = {
+    "2026:71": (CableStation(mass_kg=15.6, ratio=2, friction_share=0.0477, pulley_share=0.3189, stiction=1.2786,
             stiffness_n_m=18924.9322, damping_ratio=0.4437, strap_n=1.5138, rest_height_m=0.073,
             stance_share=0.6534, travel_m=0.3433, hz=100.0, noise_n=0.5161),
         1066091362, 1.46, [
@@ -32,7 +33,7 @@ SETS: dict[int, tuple[CableStation | Station, int, float, list[Rep]]] = {
             (2.293, 0.658, 2.503, 1.013, 106.9, ""),
             (1.725, 1.041, 2.642, 0.75, 106.5, ""),
         ]),
-    77: (CableStation(mass_kg=11.8, ratio=2, friction_share=0.0574, pulley_share=0.5254, stiction=1.1976,
+    "2026:77": (CableStation(mass_kg=11.8, ratio=2, friction_share=0.0574, pulley_share=0.5254, stiction=1.1976,
             stiffness_n_m=9534.3475, damping_ratio=0.3013, strap_n=1.3635, rest_height_m=0.0217,
             stance_share=-0.8729, travel_m=0.2684, hz=80.0, noise_n=0.6532),
         426122780, 1.54, [
@@ -48,7 +49,7 @@ SETS: dict[int, tuple[CableStation | Station, int, float, list[Rep]]] = {
             (1.74, 0.386, 2.848, 0.85, 103.0, ""),
             (1.866, 0.955, 3.363, 0.822, 97.0, ""),
         ]),
-    107: (CableStation(mass_kg=23.2, ratio=2, friction_share=0.0601, pulley_share=0.5233, stiction=1.1858,
+    "2026:107": (CableStation(mass_kg=23.2, ratio=2, friction_share=0.0601, pulley_share=0.5233, stiction=1.1858,
             stiffness_n_m=16390.2922, damping_ratio=0.2962, strap_n=2.2008, rest_height_m=0.0286,
             stance_share=-0.8431, travel_m=0.2927, hz=100.0, noise_n=0.6967),
         135520351, 1.82, [
@@ -62,7 +63,7 @@ SETS: dict[int, tuple[CableStation | Station, int, float, list[Rep]]] = {
             (1.823, 0.367, 3.133, 2.364, 92.3, "L"),
             (0.65, 0.954, 2.521, 0.878, 103.3, "JL"),
         ]),
-    156: (Station(mass_kg=29.6, friction_share=0.0706, friction_n=3.1562, noise_n=0.8172, stiction_share=0.1),
+    "2026:156": (Station(mass_kg=29.6, friction_share=0.0706, friction_n=3.1562, noise_n=0.8172, stiction_share=0.1),
         54401846, 1.01, [
             (1.776, 1.053, 0.481, 0.752, 105.2, "D"),
             (0.613, 0.624, 3.197, 1.117, 106.1, "J"),
@@ -75,7 +76,7 @@ SETS: dict[int, tuple[CableStation | Station, int, float, list[Rep]]] = {
             (1.988, 0.949, 3.405, 0.865, 96.5, ""),
             (1.243, 0.899, 2.334, 0.796, 94.6, ""),
         ]),
-    179: (CableStation(mass_kg=23.7, ratio=2, friction_share=0.064, pulley_share=0.6339, stiction=1.1985,
+    "2026:179": (CableStation(mass_kg=23.7, ratio=2, friction_share=0.064, pulley_share=0.6339, stiction=1.1985,
             stiffness_n_m=12873.9593, damping_ratio=0.2043, strap_n=1.3798, rest_height_m=0.0315,
             stance_share=0.5702, travel_m=0.3449, hz=100.0, noise_n=0.6367),
         370779774, 1.33, [
@@ -92,10 +93,23 @@ SETS: dict[int, tuple[CableStation | Station, int, float, list[Rep]]] = {
             (0.706, 0.794, 2.747, 0.783, 92.1, "J"),
             (1.775, 1.044, 3.188, 0.959, 100.7, ""),
         ]),
+    "2027:72": (Station(mass_kg=15.1, friction_share=0.0444, friction_n=4.2414, noise_n=1.1224, stiction_share=0.1),
+        791561146, 1.75, [
+            (0.559, 0.471, 3.266, 1.306, 102.8, "J"),
+            (1.865, 0.68, 2.114, 1.303, 97.6, ""),
+            (1.945, 0.764, 2.035, 0.951, 104.7, ""),
+            (1.636, 0.975, 2.367, 1.196, 105.3, ""),
+            (0.609, 0.69, 2.783, 1.181, 90.4, "J"),
+            (1.576, 0.514, 2.908, 1.263, 98.3, ""),
+            (1.185, 0.907, 2.224, 0.603, 88.3, ""),
+            (1.346, 0.712, 1.961, 0.864, 98.0, ""),
+            (1.808, 1.052, 2.06, 1.478, 107.9, ""),
+            (1.496, 0.664, 3.113, 1.483, 98.5, ""),
+        ]),
 }
 
 
-def replay(k: int) -> tuple[SetPlan, list[float], float]:
+def replay(k: str) -> tuple[SetPlan, list[float], float]:
     station, seed, lead_in, reps = SETS[k]
     plan = SetPlan(leg=Leg.LEFT, lead_in_s=lead_in, reps=tuple(
         RepPlan(concentric_s=c, top_hold_s=h, eccentric_s=e, rest_s=r, peak_knee_deg=knee,
@@ -109,13 +123,16 @@ def replay(k: int) -> tuple[SetPlan, list[float], float]:
 
 
 @pytest.mark.parametrize("k, why", [
-    (71, "a dropped return caught with a bounce leaves a light stack on 2:1 stuck high: its next curl moves no level"),
-    (77, "a kick leaves the stack hanging low at the top: its return moves no level, the next curl does"),
-    (107, "a kick's coast ends in a start down before its return, after a set-down and a lift off the pins"),
-    (156, "three reps that cannot weigh the stack open the set: the first controlled one comes after 20 s"),
-    (179, "a kick opens the set and the kicks' balances disagree on the friction"),
+    ("2026:71", "a dropped return caught with a bounce leaves a light stack on 2:1 stuck high: its next curl moves "
+                "no level"),
+    ("2026:77", "a kick leaves the stack hanging low at the top: its return moves no level, the next curl does"),
+    ("2026:107", "a kick's coast ends in a start down before its return (the set's last rep): a start down that moved "
+                 "nothing is not its return"),
+    ("2027:72", "a stuck stack's jolt at the top of the set's last rep passes for its return's start"),
+    ("2026:156", "three reps that cannot weigh the stack open the set: the first controlled one comes after 20 s"),
+    ("2026:179", "a kick opens the set and the kicks' balances disagree on the friction"),
 ])
-def test_a_tuning_set_once_miscounted_is_counted_and_weighed(k: int, why: str) -> None:
+def test_a_tuning_set_once_miscounted_is_counted_and_weighed(k: str, why: str) -> None:
     plan, loads, mass = replay(k)
     assert len(loads) == len(plan.reps), why
     assert all(abs(kg - mass) < 0.05 * mass for kg in loads), why  # the issue's load target
