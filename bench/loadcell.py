@@ -40,6 +40,7 @@ from services.loadcell.calibration import Calibration
 from services.loadcell.drivers import parse_counts
 from services.loadcell.health import SensorHealth
 from services.loadcell.reps import RepMeasure
+from services.loadcell.service import one_blas_thread
 from services.simulator.force import ForceSimulator, random_station, varied_load_set
 from services.simulator.force_physical import PhysicalForceSimulator, physical_set, random_cable_station
 from services.simulator.pose import PoseSimulator
@@ -232,6 +233,7 @@ def stream_chunks(seconds: float) -> list[bytes]:
 
 
 def cpu_pipeline(chunks: list[bytes]) -> float:
+    one_blas_thread()  # as the service runs it
     cal, health, analyzer = Calibration(n_per_count=0.01), SensorHealth(), LoadAnalyzer()
     t0, rest, n = time.process_time(), b"", 0
     for chunk in chunks:

@@ -149,11 +149,12 @@ def calibrate(source: str, station: str | None, known_mass_kg: float | None) -> 
 
 
 def run(source: str, script: str = "demo") -> int:
-    from services.loadcell.service import LoadcellService
+    from services.loadcell.service import LoadcellService, one_blas_thread
     from shared.mqtt import MqttBus
     from shared.sensor import bootstrap
     from shared.settings import Settings
 
+    one_blas_thread()
     lc = LoadcellSettings()
     amp = None
     try:

@@ -217,8 +217,9 @@ class RepSegmenter:
             # Resting a while after the return (the set's last rep, or a long rest): over once its return's fit
             # ends well before now.
             self._next_probe = s.t + r.probe_every_s
-            out = (self._finish(rep, s.t, settled_s=r.rest_confirm_s)
-                   or self._finish_unmarked(rep, s.t, r.rest_confirm_s))
+            out = self._finish(rep, s.t, settled_s=r.rest_confirm_s)
+            if out is None and s.t - rep.return_t > r.max_stroke_s:  # any return that start down began is over
+                out = self._finish_unmarked(rep, s.t, r.rest_confirm_s)
             if out is not None:
                 self.rep = None
         return out

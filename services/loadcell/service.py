@@ -13,6 +13,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from threadpoolctl import threadpool_limits
+
 from services.loadcell.analysis import LoadAnalyzer
 from services.loadcell.calibration import (
     Calibration,
@@ -36,6 +38,13 @@ from shared.corpus import SAVE_COMMAND, Recent, entry_dir, label_of, write_force
 from shared.sensor import CommandError, ReplyData, SensorScaffold
 
 log = logging.getLogger(__name__)
+
+
+def one_blas_thread() -> None:
+    """The analyser's stroke fits are small matrix–vector products: OpenBLAS would spread each over every core and
+    spend more time waiting on its threads than computing (`python -m bench loadcell`, 1,000 samples/s: 4.4 % of a
+    core on two BLAS threads, 1.9 % on one). The process keeps one for as long as it runs."""
+    threadpool_limits(limits=1, user_api="blas")
 
 COMMAND_WINDOW_S = 0.5  # tare/calibrate average the last half second: 40–500 samples, noise well averaged
 RESYNC_S = 0.5  # re-anchor the sample clock on the monotonic clock when a board's rate drifts this far

@@ -4,6 +4,8 @@ calibration and health (no server)."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -131,3 +133,14 @@ def test_the_simulated_station_standing_idle_is_not_a_stuck_sensor() -> None:
     for i, n in enumerate(counts):
         health.sample(i / 80, float(n))
     assert health.problem(len(counts) / 80) is None
+
+
+def test_the_service_runs_its_fits_on_one_blas_thread() -> None:
+    """Two BLAS threads on the stroke fits' small products cost twice the CPU (`python -m bench loadcell`)."""
+    code = ("from threadpoolctl import threadpool_info\n"
+            "from services.loadcell.service import one_blas_thread\n"
+            "one_blas_thread()\n"
+            "print(max(p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
+                         env={**os.environ, "OPENBLAS_NUM_THREADS": "2"})
+    assert out.stdout.strip() == "1"
