@@ -120,6 +120,9 @@ class RepInProgress:
     # The stack rested high (stuck after moving up: a dropped return caught with a bounce) from this time to the
     # curl's event: the curl may have started anywhere after it, its friction never flipping to mark it.
     high_from: float | None = None
+    # Restarted at a second start up after a lift off the pins: when the first one was (the curl may have been
+    # under way since the lift, that second start up its own slowing).
+    lifted_from: float | None = None
 
     def fit_from(self, lead_s: float) -> float:
         """Where its curl's fit may start: `lead_s` before its event, or where the stack came to rest high."""
@@ -189,7 +192,8 @@ class RepSegmenter:
                 curl = self._fit_curl(rep, until, until - r.min_stroke_s) if lifted else None
                 if lifted and (curl is None or curl.travel_m < least_travel(curl, r.rep_travel_m)):
                     self._junk_until = until
-                    self.rep = RepInProgress(s.t, set_down_before=rep.set_down_before, after_lift=True)
+                    self.rep = RepInProgress(s.t, set_down_before=rep.set_down_before, after_lift=True,
+                                             lifted_from=rep.curl_t)
                 elif s.t - rep.curl_t > r.min_rep_s:
                     # Resting low since a thrown curl's end: the stack came back down, though its return (a light
                     # stack's, from a kick that left it hanging low at the top) moved no level.
@@ -254,6 +258,13 @@ class RepSegmenter:
         if curl is not None and curl.end_t > down - r.turn_s:
             return dataclasses.replace(rep, maybe_return_t=None)
         return dataclasses.replace(rep, return_t=down, maybe_return_t=None)
+
+    def _curl_since(self, rep: RepInProgress, until: float) -> bool:
+        """A curl big enough for a rep starts after this rep's event and before its return's (or `until`'s)."""
+        r = self.rules
+        last = (rep.return_t - r.event_lag_s) if rep.return_t is not None else until - r.min_stroke_s
+        curl = self._fit_curl(rep, last, last - r.min_stroke_s)
+        return curl is not None and curl.travel_m >= least_travel(curl, r.rep_travel_m)
 
     def _came_back(self, curl: StrokeFit, ret: StrokeFit) -> bool:
         """The return brought the stack back down: `end_travel_share` of the curl's travel, or after a thrown curl
@@ -323,6 +334,11 @@ class RepSegmenter:
         the curl, so a thrown curl's rep is whole whatever its return's fit measured; `unmarked`: the return is looked
         for anywhere after the curl even though an event marked one (that start down moved nothing)."""
         r = self.rules
+        if rep.lifted_from is not None and not self._curl_since(rep, until):
+            # No curl after the second start up: the curl was under way since the lift (a slack cable taken up
+            # mid-curl), and that start up was its slowing.
+            rep = dataclasses.replace(rep, curl_t=rep.lifted_from, lifted_from=None, after_lift=False)
+            self._junk_until = None
         first = rep.fit_from(r.lead_s)
         samples = [x for x in self._samples if first - r.start_window_s <= x.t <= until]
         if len(samples) < 8:
