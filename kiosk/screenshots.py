@@ -164,6 +164,31 @@ def main(argv: list[str]) -> int:
     shot("15-deutsch-execution")
     win.open_info()
     shot("16-deutsch-tips")
+    win.close_overlays()
+    # The site's sentences in German: the recommendation's reasons arrive as phrases, said in the member's language.
+    gid = flow.session_id or "g"
+    while flow.current is not None:
+        flow.end_set()
+        flow.start_training()
+    for leg, passed in ((c.Leg.LEFT, 7), (c.Leg.RIGHT, 10)):
+        ev("set.summary", c.SetSummary(session_id=gid, set_index=1, leg=leg, weight_kg=12.5, target_reps=10,
+                                       reps=10, passed_reps=passed,
+                                       faults_per_rep=[[c.Fault.SWING]] * (10 - passed), planned_sets=flow.sets_per_leg))
+    say = c.PhraseKey
+    keep = c.Phrase(key=say.PLAN_KEEP, args={"kg": 12.5, "reps": 10})
+    swung = c.Phrase(key=say.FAULT_REPS, args={"reps": 3, "fault": c.Fault.SWING})
+    left = [c.Phrase(key=say.REASON, args={"cause": swung, "plan": keep}),
+            c.Phrase(key=say.FIX, args={"fix": c.Fault.SWING})]
+    right = [c.Phrase(key=say.REASON, args={"cause": c.Phrase(key=say.PASSED), "plan": c.Phrase(
+                 key=say.PLAN_INCREASE, args={"kg": 13.75, "reps": 10})}),
+             c.Phrase(key=say.MATCH_REPS, args={"reps": 10, "leg": c.Leg.LEFT})]
+    for leg, phrases, nxt, action in ((c.Leg.LEFT, left, 12.5, c.Action.HOLD),
+                                      (c.Leg.RIGHT, right, 13.75, c.Action.INCREASE)):
+        ev("recommendation", c.Recommendation(
+            session_id=gid, member_id="guest", exercise="hamstring-curl-kickback", leg=leg, goal="tempo_focus",
+            current_weight_kg=12.5, next_weight_kg=nxt, next_target_reps=10, action=action,
+            reasons=[p.say() for p in phrases], phrases=phrases))
+    shot("17-deutsch-summary")
     return 0
 
 
