@@ -172,8 +172,8 @@ def main(argv: list[str]) -> int:
         flow.start_training()
     for leg, passed in ((c.Leg.LEFT, 7), (c.Leg.RIGHT, 10)):
         ev("set.summary", c.SetSummary(session_id=gid, set_index=1, leg=leg, weight_kg=12.5, target_reps=10,
-                                       reps=10, passed_reps=passed,
-                                       faults_per_rep=[[c.Fault.SWING]] * (10 - passed), planned_sets=flow.sets_per_leg))
+                                       reps=10, passed_reps=passed, faults_per_rep=[[c.Fault.SWING]] * (10 - passed),
+                                       planned_sets=flow.sets_per_leg))
     say = c.PhraseKey
     keep = c.Phrase(key=say.PLAN_KEEP, args={"kg": 12.5, "reps": 10})
     swung = c.Phrase(key=say.FAULT_REPS, args={"reps": 3, "fault": c.Fault.SWING})
