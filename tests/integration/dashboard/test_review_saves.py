@@ -41,8 +41,9 @@ def test_a_review_saves_the_set_at_the_station_and_the_labels_page_shows_it(
         runner = threading.Thread(target=camera.run, daemon=True)
         runner.start()
         wait_for(lambda: camera.stopped.is_set(), timeout=30, what="the replayed set measured")
+        # (the set's reps reach this listener after the replay ends: wait for the second, the one reviewed)
         reps = wait_for(lambda: [c.CameraRep.model_validate(json.loads(p)["data"]) for _, p, _r in camera_reps.messages]
-                        or None, what="the camera's reps on the broker")
+                        if len(camera_reps.messages) >= 2 else None, what="the camera's reps on the broker")
         rep = reps[1]
         progression.emit("rep.verdict", c.RepVerdict(  # the station said: clean (the trainer saw a swing)
             session_id="s8", set_index=1, leg=c.Leg.LEFT, rep_index=rep.rep_index, start_t=rep.start_t,
