@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PyQt6.QtWidgets import QListWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk.app import bootstrap
 from kiosk.bridge import EventBridge
 from kiosk.settings import KioskSettings
-from kiosk.state.flow import Flow, Page
+from kiosk.state.flow import Flow
 from kiosk.ui.window import KioskWindow
 from services.procs import Child, wait_online
 from shared.mqtt import MqttBus
@@ -41,19 +40,3 @@ def open_kiosk(qtbot: QtBot, port: int) -> tuple[MqttBus, Flow, KioskWindow, Eve
     win.show()
     qtbot.waitExposed(win)
     return bus, flow, win, bridge
-
-
-def page_of(flow: Flow) -> Page:
-    """The flow's page as it is now. Read through a call where an earlier assert on `flow.page` came before
-    a tap that changes it: mypy keeps the attribute narrowed to the earlier page across method calls."""
-    return flow.page
-
-
-def row_texts(rows: QListWidget) -> list[str]:
-    """A list widget's rows, top first."""
-    out = []
-    for i in range(rows.count()):
-        item = rows.item(i)
-        assert item is not None  # every row below count() is there
-        out.append(item.text())
-    return out

@@ -24,7 +24,8 @@ from shared.mqtt import MqttBus
 from shared.servers import PrivateMosquitto
 from shared.settings import Settings
 from tests.conftest import wait_for
-from tests.e2e.kiosk.conftest import open_kiosk, page_of
+from tests.e2e.kiosk.conftest import open_kiosk
+from tests.kiosk import page_of
 
 pytestmark = [pytest.mark.e2e]
 

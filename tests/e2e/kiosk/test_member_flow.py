@@ -20,7 +20,8 @@ from shared.servers import PrivateMosquitto, PrivateRedis
 from shared.settings import Settings
 from shared.store import RedisStore, connect
 from tests.conftest import wait_for
-from tests.e2e.kiosk.conftest import open_kiosk, page_of, row_texts
+from tests.e2e.kiosk.conftest import open_kiosk
+from tests.kiosk import page_of, row_texts
 
 pytestmark = [pytest.mark.e2e]
 

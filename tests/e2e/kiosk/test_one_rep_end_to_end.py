@@ -19,7 +19,8 @@ from shared.contract import Fault, IdMethod, Leg
 from shared.servers import PrivateMosquitto, PrivateRedis
 from shared.store import RedisStore, connect
 from tests.conftest import wait_for
-from tests.e2e.kiosk.conftest import open_kiosk, row_texts
+from tests.e2e.kiosk.conftest import open_kiosk
+from tests.kiosk import row_texts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -10,11 +10,9 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.state.demo import REST_KNEE_DEG, DemoRep, Keypoints, demo_rep_path, with_foot
-from kiosk.state.flow import Flow
 from kiosk.state.phase import Phase
-from kiosk.ui.window import KioskWindow
 from shared.catalogue import default_catalogue
-from shared.contract import Model
+from tests.kiosk import guest_window
 
 EX = default_catalogue()["hamstring-curl-kickback"]
 FILE = json.loads(demo_rep_path(EX.id).read_text(encoding="utf-8"))
@@ -69,14 +67,7 @@ def test_the_goals_tempo_stretches_each_phase_of_the_recorded_rep() -> None:
 
 
 def test_the_setup_page_plays_the_recorded_rep(qtbot: QtBot) -> None:
-    sent: list[tuple[str, Model]] = []
-    flow = Flow(EX, lambda t, d: sent.append((t, d)))
-    win = KioskWindow(flow)
-    qtbot.addWidget(win)
-    win.resize(1920, 1080)
-    win.show()
-    flow.set_broker_online(True)
-    flow.start_guest()
+    win, flow, _ = guest_window(qtbot, EX)
     flow.choose_goal("tempo_focus")
     win.setup.show_demo_at(2.0)  # the top of the tempo goal's 2 s curl: the recording's frame 45
     top = win.setup.demo.pose

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QListWidget, QWidget
+from PyQt6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QWidget
 
 # pytest-qt leaves QtBot.mouseClick and keyClicks untyped (*args, **kwargs): hence type: ignore[no-untyped-call]
 from pytestqt.qtbot import QtBot
@@ -22,6 +22,7 @@ from shared import contract as c
 from shared.catalogue import default_catalogue
 from shared.contract import Model
 from shared.repo import MemoryRepo
+from tests.kiosk import page_of, row_texts
 
 EX = default_catalogue()["hamstring-curl-kickback"]
 # Words that are English and never German: one on screen means a string went past the translator.
@@ -55,20 +56,6 @@ def german(qtbot: QtBot) -> Iterator[tuple[KioskWindow, Flow]]:
     assert flow.language == "de" and i18n.current() == "de"
     yield win, flow
     i18n.use("en")
-
-
-def page_of(f: Flow) -> Page:
-    return f.page
-
-
-def row_texts(rows: QListWidget) -> list[str]:
-    """A list widget's rows, top first."""
-    out = []
-    for i in range(rows.count()):
-        item = rows.item(i)
-        assert item is not None  # every row below count() is there
-        out.append(item.text())
-    return out
 
 
 def english_on(win: KioskWindow) -> list[str]:

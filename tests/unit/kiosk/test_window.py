@@ -14,6 +14,7 @@ from kiosk.ui.window import KioskWindow
 from shared import contract as c
 from shared.catalogue import Exercise, default_catalogue
 from shared.contract import Model
+from tests.kiosk import guest_window
 
 
 def test_a_closed_window_gets_no_more_ticks_nor_state_changes(qtbot: QtBot) -> None:
@@ -33,15 +34,7 @@ def test_a_closed_window_gets_no_more_ticks_nor_state_changes(qtbot: QtBot) -> N
 
 
 def _window(qtbot: QtBot) -> tuple[KioskWindow, Flow, list[tuple[str, Model]]]:
-    sent: list[tuple[str, Model]] = []
-    flow = Flow(default_catalogue()["hamstring-curl-kickback"], lambda t, d: sent.append((t, d)))
-    win = KioskWindow(flow)
-    qtbot.addWidget(win)
-    win.resize(1920, 1080)
-    win.show()
-    flow.set_broker_online(True)
-    flow.start_guest()
-    return win, flow, sent
+    return guest_window(qtbot)
 
 
 def test_the_set_count_is_chosen_with_large_buttons_and_reaches_the_session(qtbot: QtBot) -> None:
