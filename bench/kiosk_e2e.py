@@ -81,6 +81,12 @@ def force_rows(samples: list[tuple[float, float]], from_t: float) -> str:
     return "t,force_n\n" + "\n".join(rows) + "\n"
 
 
+
+def spread(ms: list[float]) -> str:
+    """A latency list as its median, p99 and worst (ms)."""
+    return f"p50 {percentile(ms, 50):.0f} ms  p99 {percentile(ms, 99):.0f} ms  max {max(ms):.0f} ms"
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench kiosk_e2e")
     ap.add_argument("--reps", type=int, default=200)
@@ -261,22 +267,18 @@ def main(argv: list[str]) -> int:
           f"p50 {percentile(cam_ms, 50):.0f} ms  p99 {percentile(cam_ms, 99):.0f} ms")
     if load_ms:
         lm = list(load_ms.values())
-        print(f"load cell's detection delay (leg at rest → load.rep heard, {len(lm)} of {n} reps): "
-              f"p50 {percentile(lm, 50):.0f} ms  p99 {percentile(lm, 99):.0f} ms  max {max(lm):.0f} ms")
+        print(f"load cell's detection delay (leg at rest → load.rep heard, {len(lm)} of {n} reps): {spread(lm)}")
     else:
         print(f"load cell's detection delay: no load.rep matched a rep of the plan ({len(load_heard)} heard)")
     print(f"verdicts fused from both sensors: {fused} of {n} reps ({100 * fused / n:.0f} %); "
           f"already in the first verdict painted: {fused_first} of {n}")
     if both_ms:
         bm = list(both_ms.values())
-        print(f"leg at rest → verdict on both sensors heard (the camera's refined by the load cell): "
-              f"p50 {percentile(bm, 50):.0f} ms  p99 {percentile(bm, 99):.0f} ms  max {max(bm):.0f} ms")
-    print(f"camera.rep heard → verdict painted (progression, broker, kiosk): p50 {percentile(after_ms, 50):.0f} ms  "
-          f"p99 {percentile(after_ms, 99):.0f} ms  max {max(after_ms):.0f} ms")
-    print(f"knee truly under the camera's {END_DEG:.0f}° → verdict painted: p50 {percentile(own, 50):.0f} ms  "
-          f"p99 {percentile(own, 99):.0f} ms  max {max(own):.0f} ms")
-    print(f"leg at rest → verdict painted on the kiosk ({len(lat)} reps): p50 {percentile(lat, 50):.0f} ms  "
-          f"p99 {percentile(lat, 99):.0f} ms  max {max(lat):.0f} ms  (target p99 ≤ {TARGET_P99_MS:.0f} ms)")
+        print(f"leg at rest → verdict on both sensors heard (the camera's refined by the load cell): {spread(bm)}")
+    print(f"camera.rep heard → verdict painted (progression, broker, kiosk): {spread(after_ms)}")
+    print(f"knee truly under the camera's {END_DEG:.0f}° → verdict painted: {spread(own)}")
+    print(f"leg at rest → verdict painted on the kiosk ({len(lat)} reps): {spread(lat)}"
+          f"  (target p99 ≤ {TARGET_P99_MS:.0f} ms)")
     ok = percentile(lat, 99) <= TARGET_P99_MS
     print("target met" if ok else "TARGET MISSED")
     return 0 if ok else 1
